@@ -1,0 +1,1 @@
+"""The world: database tables and repository, mailer, notice and report renderers."""

@@ -1,0 +1,197 @@
+"""The database tables: the append-only event log, the case projection, appeals, notices,
+the mail outbox and frozen year figures.
+
+The event log is the source of truth; `foi_case` and `appeal` are cached projections of it
+that `services` keep in step inside the same transaction and can rebuild. Dates of legal
+effect are plain `date`s; timestamps are UTC-aware. States and outcomes are stored as short
+strings (no native PostgreSQL ENUM), checked by the domain layer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False) -> Any:
+    return Field(
+        default_factory=utcnow if not nullable else None,
+        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        nullable=nullable,
+    )
+
+
+class Agency(SQLModel, table=True):
+    __tablename__: ClassVar[str] = "agency"  # type: ignore[misc]
+
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = Field(default="", max_length=200)
+    created_at: datetime = _ts()
+
+
+CASE_VERSION = Column("version", Integer, nullable=False, default=1)
+
+
+class Case(SQLModel, table=True):
+    """One application (依申请公开) as the event log leaves it."""
+
+    __tablename__: ClassVar[str] = "foi_case"  # type: ignore[misc]
+    __table_args__ = (
+        Index("ix_case_agency_state", "agency", "state"),
+        Index("ix_case_agency_received", "agency", "received_on"),
+        Index("ix_case_agency_decided", "agency", "decided_on"),
+        Index("ix_case_reply_due", "reply_due"),
+        Index("ix_case_correction_notice_due", "correction_notice_due"),
+        Index("ix_case_correction_due", "correction_due"),
+        Index("ix_case_consultation_due", "consultation_due"),
+        Index("ix_case_fee_due", "fee_due"),
+    )
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": CASE_VERSION}
+
+    id: str = Field(primary_key=True, max_length=64)
+    agency: str = Field(foreign_key="agency.code", max_length=32)
+    state: str = Field(max_length=32)
+    outcome: str | None = Field(default=None, max_length=64)
+    applicant: str = Field(max_length=200)
+    applicant_type: str = Field(max_length=32)
+    channel: str = Field(max_length=16)
+    contact: str = Field(default="", max_length=400)
+    phone: str = Field(default="", max_length=64)
+    id_number: str = Field(default="", max_length=64)
+    request: str = Field(default="")
+    caseworker: str = Field(default="", max_length=100)
+    received_on: date
+    decided_on: date | None = None
+    # Cached deadlines, recomputed from the log after every event (None when not running).
+    reply_due: date | None = None
+    reply_due_provisional: bool = False
+    correction_notice_due: date | None = None  # receipt + 7 working days, until a correction is requested
+    correction_due: date | None = None
+    consultation_due: date | None = None
+    fee_due: date | None = None
+    extended_days: int = 0
+    on_time: bool | None = None
+    carried_over_to: int | None = None  # the latest year this case was carried into (结转)
+    last_event_on: date
+    updated_at: datetime = _ts()
+    version: int = Field(default=1, sa_column=CASE_VERSION)
+
+
+class Event(SQLModel, table=True):
+    """One line of the append-only event log, for a case or an appeal."""
+
+    __tablename__: ClassVar[str] = "event"  # type: ignore[misc]
+    __table_args__ = (
+        Index("ix_event_case", "case_id", "seq"),
+        Index("ix_event_appeal", "appeal_id", "seq"),
+        Index("ix_event_on", "on"),
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)
+    case_id: str | None = Field(default=None, foreign_key="foi_case.id", max_length=64)
+    appeal_id: str | None = Field(default=None, foreign_key="appeal.id", max_length=64)
+    event: str = Field(max_length=40)
+    on: date  # the date it took effect
+    by: str = Field(default="", max_length=100)
+    recorded_at: datetime = _ts()
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    amend_reason: str | None = None  # given with --amend-closed-year
+
+
+APPEAL_VERSION = Column("version", Integer, nullable=False, default=1)
+
+
+class Appeal(SQLModel, table=True):
+    """An administrative review or lawsuit about a disclosure decision (report table 4)."""
+
+    __tablename__: ClassVar[str] = "appeal"  # type: ignore[misc]
+    __table_args__ = (Index("ix_appeal_agency_filed", "agency", "filed_on"),)
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": APPEAL_VERSION}
+
+    id: str = Field(primary_key=True, max_length=64)
+    agency: str = Field(foreign_key="agency.code", max_length=32)
+    kind: str = Field(max_length=32)
+    case_id: str | None = Field(default=None, foreign_key="foi_case.id", max_length=64)
+    state: str = Field(max_length=16)
+    filed_on: date
+    concluded_on: date | None = None
+    result: str | None = Field(default=None, max_length=16)
+    version: int = Field(default=1, sa_column=APPEAL_VERSION)
+
+
+class Notice(SQLModel, table=True):
+    """A rendered letter (告知书), stored with its case and the hash of its template."""
+
+    __tablename__: ClassVar[str] = "notice"  # type: ignore[misc]
+    __table_args__ = (Index("ix_notice_case", "case_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="foi_case.id", max_length=64)
+    kind: str = Field(max_length=32)
+    number: str = Field(default="", max_length=100)  # 文号
+    dated: date
+    body_text: str
+    body_html: str
+    template_name: str = Field(max_length=200)
+    template_hash: str = Field(max_length=64)
+    by: str = Field(default="", max_length=100)
+    created_at: datetime = _ts()
+
+
+class Outbox(SQLModel, table=True):
+    """A mail to send. Written in the transaction that caused it, sent after the commit.
+
+    `key` makes a reminder unique (case, rule, due date): the same key is never queued twice.
+    """
+
+    __tablename__: ClassVar[str] = "outbox"  # type: ignore[misc]
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_outbox_key"),
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300)
+    agency: str = Field(max_length=32)
+    case_id: str | None = Field(default=None, max_length=64)
+    rule: str = Field(default="", max_length=64)
+    to_addr: str = Field(default="", max_length=300)
+    subject: str = Field(max_length=300)
+    body: str
+    status: str = Field(default="queued", max_length=16)  # queued | sending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_at: datetime | None = _ts(nullable=True)
+    last_error: str = ""
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class YearClose(SQLModel, table=True):
+    """The figures of a year frozen by `foi year close`."""
+
+    __tablename__: ClassVar[str] = "year_close"  # type: ignore[misc]
+
+    agency: str = Field(primary_key=True, max_length=32)
+    year: int = Field(primary_key=True)
+    closed_at: datetime = _ts()
+    by: str = Field(default="", max_length=100)
+    figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class Counter(SQLModel, table=True):
+    """Per-agency sequences (case ids, notice numbers), advanced inside the writing transaction."""
+
+    __tablename__: ClassVar[str] = "counter"  # type: ignore[misc]
+
+    agency: str = Field(primary_key=True, max_length=32)
+    name: str = Field(primary_key=True, max_length=64)  # e.g. "case:2024", "notice:2024"
+    value: int = 0

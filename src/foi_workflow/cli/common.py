@@ -1,0 +1,74 @@
+"""What every command shares: the lazily opened config and database, and the common options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+
+from foi_workflow.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from foi_workflow.config import Config
+
+F = TypeVar("F", bound=Callable[..., Any])
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def today_local() -> date:
+    """Today in Asia/Shanghai: the default date an event takes effect."""
+    return datetime.now(SHANGHAI).date()
+
+
+def parse_date(value: str, what: str = "日期") -> date:
+    """An ISO date, or a clear E-INPUT refusal."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{what}格式错误：{value!r}，应为 YYYY-MM-DD") from None
+
+
+@dataclass
+class AppContext:
+    """Global options, with the config and engine opened on first use."""
+
+    db_url: str | None = None
+    config_path: str | None = None
+    _config: Config | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from foi_workflow.config import load_config
+
+            self._config = load_config(self.config_path, db_url=self.db_url)
+        return self._config
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from foi_workflow.adapters.db import open_engine
+
+            self._engine = open_engine(self.config.db_url)
+        return self._engine
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def event_options(func: F) -> F:
+    """`--on` (the date the event took effect) and `--by` (who recorded it)."""
+    func = click.option("--by", "by", default=None, help="记录人（默认当前登录名）")(func)
+    func = click.option("--on", "on", default=None, help="生效日期 YYYY-MM-DD（默认今天，北京时间）")(func)
+    return func
+
+
+def resolve_on(on: str | None) -> date:
+    return parse_date(on, "--on 日期") if on else today_local()

@@ -1,0 +1,286 @@
+"""The words of SPEC §2 and §3: applicant types, channels, states, outcomes, appeal kinds.
+
+Every other module names these through the enums here, never as bare strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ApplicantType(StrEnum):
+    """The columns of report table 3, in order."""
+
+    NATURAL_PERSON = "natural_person"
+    COMMERCIAL = "commercial"
+    RESEARCH = "research"
+    SOCIAL_ORG = "social_org"
+    LEGAL_SERVICE = "legal_service"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return APPLICANT_TYPE_LABELS[self]
+
+
+APPLICANT_TYPE_LABELS: dict[ApplicantType, str] = {
+    ApplicantType.NATURAL_PERSON: "自然人",
+    ApplicantType.COMMERCIAL: "商业企业",
+    ApplicantType.RESEARCH: "科研机构",
+    ApplicantType.SOCIAL_ORG: "社会公益组织",
+    ApplicantType.LEGAL_SERVICE: "法律服务机构",
+    ApplicantType.OTHER: "其他",
+}
+
+
+class Channel(StrEnum):
+    """How the application arrived; decides the receipt date (Art. 31)."""
+
+    IN_PERSON = "in_person"
+    POST = "post"
+    ONLINE = "online"
+    FAX = "fax"
+
+    @property
+    def label(self) -> str:
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS: dict[Channel, str] = {
+    Channel.IN_PERSON: "当面提交",
+    Channel.POST: "邮寄",
+    Channel.ONLINE: "互联网",
+    Channel.FAX: "传真",
+}
+
+
+class State(StrEnum):
+    """States of the disclosure workflow (SPEC §3)."""
+
+    RECEIVED = "received"
+    CORRECTION_REQUESTED = "correction_requested"
+    CONSULTATION = "consultation"
+    FEE_NOTICE = "fee_notice"
+    DECIDED = "decided"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+    @property
+    def is_open(self) -> bool:
+        return self is not State.DECIDED
+
+
+STATE_LABELS: dict[State, str] = {
+    State.RECEIVED: "办理中",
+    State.CORRECTION_REQUESTED: "补正中",
+    State.CONSULTATION: "征求意见中",
+    State.FEE_NOTICE: "待缴费",
+    State.DECIDED: "已办结",
+}
+
+
+class Outcome(StrEnum):
+    """The rows of section 三 of report table 3, in order."""
+
+    GRANTED = "granted"
+    PARTIALLY_GRANTED = "partially_granted"
+    WITHHELD_STATE_SECRET = "withheld.state_secret"
+    WITHHELD_PROHIBITED_BY_LAW = "withheld.prohibited_by_law"
+    WITHHELD_THREE_SAFETIES_ONE_STABILITY = "withheld.three_safeties_one_stability"
+    WITHHELD_THIRD_PARTY_RIGHTS = "withheld.third_party_rights"
+    WITHHELD_INTERNAL_AFFAIRS = "withheld.internal_affairs"
+    WITHHELD_PROCESS_INFORMATION = "withheld.process_information"
+    WITHHELD_ENFORCEMENT_CASE_FILE = "withheld.enforcement_case_file"
+    WITHHELD_ADMINISTRATIVE_INQUIRY = "withheld.administrative_inquiry"
+    UNAVAILABLE_NOT_HELD = "unavailable.not_held"
+    UNAVAILABLE_NEEDS_CREATION = "unavailable.needs_creation"
+    UNAVAILABLE_STILL_UNCLEAR = "unavailable.still_unclear"
+    NOT_PROCESSED_PETITION_OR_COMPLAINT = "not_processed.petition_or_complaint"
+    NOT_PROCESSED_DUPLICATE = "not_processed.duplicate"
+    NOT_PROCESSED_PUBLICATION = "not_processed.publication"
+    NOT_PROCESSED_EXCESSIVE = "not_processed.excessive"
+    NOT_PROCESSED_CONFIRM_OR_REISSUE = "not_processed.confirm_or_reissue"
+    OTHER_CORRECTION_LAPSED = "other.correction_lapsed"
+    OTHER_FEE_UNPAID = "other.fee_unpaid"
+    OTHER_OTHER = "other.other"
+
+    @property
+    def info(self) -> OutcomeInfo:
+        return OUTCOME_INFO[self]
+
+    @property
+    def is_refusal(self) -> bool:
+        """A refusal to disclose: review must come first from 2024-01-01 (行政复议法 2023 第二十三条)."""
+        return self is Outcome.PARTIALLY_GRANTED or self.value.startswith("withheld.")
+
+    @property
+    def is_lapse(self) -> bool:
+        return self in LAPSE_OUTCOMES
+
+
+@dataclass(frozen=True)
+class OutcomeInfo:
+    """Where an outcome sits in report table 3 and which article its notice cites."""
+
+    section: str  # "(一)" … "(六)"
+    section_label: str  # 予以公开, 不予公开, …
+    item: int | None  # 1-based item inside the section, None for (一) and (二)
+    label: str
+    legal_basis: str
+    needs_explanation: bool = False  # no article names the case expressly (SPEC §2)
+
+    @property
+    def row(self) -> str:
+        return self.section if self.item is None else f"{self.section}{self.item}"
+
+
+OUTCOME_INFO: dict[Outcome, OutcomeInfo] = {
+    Outcome.GRANTED: OutcomeInfo("(一)", "予以公开", None, "予以公开", "第三十六条第（一）项、第（二）项"),
+    Outcome.PARTIALLY_GRANTED: OutcomeInfo(
+        "(二)", "部分公开", None, "部分公开（区分处理的，只计这一情形，不计其他情形）",
+        "第三十七条、第三十六条第（三）项",
+    ),
+    Outcome.WITHHELD_STATE_SECRET: OutcomeInfo("(三)", "不予公开", 1, "属于国家秘密", "第十四条"),
+    Outcome.WITHHELD_PROHIBITED_BY_LAW: OutcomeInfo(
+        "(三)", "不予公开", 2, "其他法律行政法规禁止公开", "第十四条"
+    ),
+    Outcome.WITHHELD_THREE_SAFETIES_ONE_STABILITY: OutcomeInfo(
+        "(三)", "不予公开", 3, "危及“三安全一稳定”", "第十四条"
+    ),
+    Outcome.WITHHELD_THIRD_PARTY_RIGHTS: OutcomeInfo(
+        "(三)", "不予公开", 4, "保护第三方合法权益", "第十五条、第三十二条"
+    ),
+    Outcome.WITHHELD_INTERNAL_AFFAIRS: OutcomeInfo(
+        "(三)", "不予公开", 5, "属于三类内部事务信息", "第十六条第一款"
+    ),
+    Outcome.WITHHELD_PROCESS_INFORMATION: OutcomeInfo(
+        "(三)", "不予公开", 6, "属于四类过程性信息", "第十六条第二款"
+    ),
+    Outcome.WITHHELD_ENFORCEMENT_CASE_FILE: OutcomeInfo(
+        "(三)", "不予公开", 7, "属于行政执法案卷", "第十六条第二款"
+    ),
+    Outcome.WITHHELD_ADMINISTRATIVE_INQUIRY: OutcomeInfo(
+        "(三)", "不予公开", 8, "属于行政查询事项", "第三十六条第（七）项", needs_explanation=True
+    ),
+    Outcome.UNAVAILABLE_NOT_HELD: OutcomeInfo(
+        "(四)", "无法提供", 1, "本机关不掌握相关政府信息", "第三十六条第（四）项、第（五）项"
+    ),
+    Outcome.UNAVAILABLE_NEEDS_CREATION: OutcomeInfo(
+        "(四)", "无法提供", 2, "没有现成信息需要另行制作", "第三十八条"
+    ),
+    Outcome.UNAVAILABLE_STILL_UNCLEAR: OutcomeInfo(
+        "(四)", "无法提供", 3, "补正后申请内容仍不明确", "第三十条", needs_explanation=True
+    ),
+    Outcome.NOT_PROCESSED_PETITION_OR_COMPLAINT: OutcomeInfo(
+        "(五)", "不予处理", 1, "信访举报投诉类申请", "第三十九条第一款"
+    ),
+    Outcome.NOT_PROCESSED_DUPLICATE: OutcomeInfo("(五)", "不予处理", 2, "重复申请", "第三十六条第（六）项"),
+    Outcome.NOT_PROCESSED_PUBLICATION: OutcomeInfo(
+        "(五)", "不予处理", 3, "要求提供公开出版物", "第三十九条第二款"
+    ),
+    Outcome.NOT_PROCESSED_EXCESSIVE: OutcomeInfo(
+        "(五)", "不予处理", 4, "无正当理由大量反复申请", "第三十五条"
+    ),
+    Outcome.NOT_PROCESSED_CONFIRM_OR_REISSUE: OutcomeInfo(
+        "(五)", "不予处理", 5, "要求行政机关确认或重新出具已获取信息", "第三十六条、第三十八条",
+        needs_explanation=True,
+    ),
+    Outcome.OTHER_CORRECTION_LAPSED: OutcomeInfo(
+        "(六)", "其他处理", 1,
+        "申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", "第三十条",
+    ),
+    Outcome.OTHER_FEE_UNPAID: OutcomeInfo(
+        "(六)", "其他处理", 2,
+        "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+        "《政府信息公开信息处理费管理办法》",
+    ),
+    Outcome.OTHER_OTHER: OutcomeInfo("(六)", "其他处理", 3, "其他", ""),
+}
+
+LAPSE_OUTCOMES: frozenset[Outcome] = frozenset({Outcome.OTHER_CORRECTION_LAPSED, Outcome.OTHER_FEE_UNPAID})
+
+
+class ConsultationKind(StrEnum):
+    THIRD_PARTY = "third_party"  # Art. 32: silence -> the agency decides
+    CO_PRODUCER = "co_producer"  # Art. 34: silence -> agreed
+
+
+class Opinion(StrEnum):
+    AGREE = "agree"
+    OBJECT = "object"
+    NONE = "none"
+
+
+class FeeBasis(StrEnum):
+    PER_ITEM = "per_item"  # 按件计收
+    PER_PAGE = "per_page"  # 按量计收
+
+
+class AppealKind(StrEnum):
+    """The three blocks of report table 4, in order."""
+
+    REVIEW = "review"  # 行政复议
+    LITIGATION_DIRECT = "litigation_direct"  # 未经复议直接起诉
+    LITIGATION_AFTER_REVIEW = "litigation_after_review"  # 复议后起诉
+
+
+APPEAL_KIND_LABELS: dict[AppealKind, str] = {
+    AppealKind.REVIEW: "行政复议",
+    AppealKind.LITIGATION_DIRECT: "未经复议直接起诉",
+    AppealKind.LITIGATION_AFTER_REVIEW: "复议后起诉",
+}
+
+
+class AppealResult(StrEnum):
+    """The columns of each block of table 4 (before 尚未审结 and 总计)."""
+
+    UPHELD = "upheld"  # 结果维持
+    CORRECTED = "corrected"  # 结果纠正
+    OTHER = "other"  # 其他结果
+
+
+APPEAL_RESULT_LABELS: dict[AppealResult, str] = {
+    AppealResult.UPHELD: "结果维持",
+    AppealResult.CORRECTED: "结果纠正",
+    AppealResult.OTHER: "其他结果",
+}
+
+
+class AppealState(StrEnum):
+    PENDING = "pending"
+    CONCLUDED = "concluded"
+
+
+class NoticeKind(StrEnum):
+    """The letters of SPEC §6."""
+
+    ACKNOWLEDGEMENT = "acknowledgement"  # 登记回执
+    CORRECTION = "correction"  # 补正告知书
+    CONSULTATION = "consultation"  # 征求意见书
+    EXTENSION = "extension"  # 延期答复告知书
+    FEE = "fee"  # 收费通知书
+    DECISION = "decision"  # 答复告知书
+
+
+NOTICE_KIND_LABELS: dict[NoticeKind, str] = {
+    NoticeKind.ACKNOWLEDGEMENT: "登记回执",
+    NoticeKind.CORRECTION: "补正告知书",
+    NoticeKind.CONSULTATION: "征求意见书",
+    NoticeKind.EXTENSION: "延期答复告知书",
+    NoticeKind.FEE: "收费通知书",
+    NoticeKind.DECISION: "政府信息公开申请答复告知书",
+}
+
+# Report table 3 row keys in order (SPEC §5 JSON contract).
+TABLE3_ROWS: tuple[str, ...] = (
+    "received",
+    "carried_in",
+    *(o.value for o in Outcome),
+    "handled_total",
+    "carried_out",
+)
+TABLE3_COLUMNS: tuple[str, ...] = (*(t.value for t in ApplicantType), "total")
+TABLE4_COLUMNS: tuple[str, ...] = (*(r.value for r in AppealResult), "pending", "total")

@@ -1,0 +1,112 @@
+"""Every refusal the product can give, each with a stable code and a message in Chinese.
+
+The CLI prints `错误[CODE]：message` on one line and exits 1 for any `FoiError`; code
+elsewhere raises these and never swallows them. Codes are part of the interface: tests and
+scripts match on them, so never rename one.
+"""
+
+from __future__ import annotations
+
+
+class FoiError(Exception):
+    """Base class: a refusal a caseworker can understand. Nothing was written."""
+
+    code = "E-FOI"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def line(self) -> str:
+        """The one line the CLI prints."""
+        return f"错误[{self.code}]：{self.message}"
+
+
+class InvalidInput(FoiError):
+    """A value on the command line or in a file is malformed (a date, a number, a code)."""
+
+    code = "E-INPUT"
+
+
+class NotFound(FoiError):
+    """No case, appeal, agency or notice with that id."""
+
+    code = "E-NOT-FOUND"
+
+
+class AlreadyExists(FoiError):
+    """A case or appeal with that id is already registered."""
+
+    code = "E-EXISTS"
+
+
+class TransitionNotAllowed(FoiError):
+    """The event is not allowed in the case's current state."""
+
+    code = "E-STATE"
+
+
+class RuleViolation(FoiError):
+    """The event is allowed in this state but breaks a legal rule (a guard of SPEC §3)."""
+
+    code = "E-RULE"
+
+
+class DateOrderError(FoiError):
+    """The event would take effect before the previous event of its case, or in the future."""
+
+    code = "E-DATE"
+
+
+class ClosedYear(FoiError):
+    """The event would take effect in a year frozen by `foi year close`."""
+
+    code = "E-CLOSED-YEAR"
+
+
+class ConcurrentChange(FoiError):
+    """The case was changed by someone else since it was read."""
+
+    code = "E-CONFLICT"
+
+
+class ImportFailed(FoiError):
+    """A line of an event file was refused; nothing of the file was kept."""
+
+    code = "E-IMPORT"
+
+
+class UnbalancedReport(FoiError):
+    """Table 3 fails its balance rule; the report is not rendered."""
+
+    code = "E-UNBALANCED"
+
+
+class ConfigError(FoiError):
+    """The configuration file or a calendar / report input file is wrong."""
+
+    code = "E-CONFIG"
+
+
+class TemplateError(FoiError):
+    """A notice template is missing, unsafe, or needs a value the case does not have."""
+
+    code = "E-TEMPLATE"
+
+
+class CalendarError(FoiError):
+    """A working-day question the calendar cannot answer (bad date, negative count)."""
+
+    code = "E-CALENDAR"
+
+
+class DatabaseError(FoiError):
+    """The database cannot be opened or is not initialised."""
+
+    code = "E-DB"
+
+
+class SchedulerError(FoiError):
+    """The scheduler cannot start (e.g. another one already runs on this SQLite file)."""
+
+    code = "E-SCHEDULER"

@@ -1,0 +1,1 @@
+"""One function per use case: intake, advance, import, report, sweep."""
