@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from foi_workflow.config import Config
+    from foi_workflow.services.app import App
 
 F = TypeVar("F", bound=Callable[..., Any])
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -42,6 +43,7 @@ class AppContext:
     config_path: str | None = None
     _config: Config | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
+    _app: App | None = field(default=None, repr=False)
 
     @property
     def config(self) -> Config:
@@ -58,6 +60,16 @@ class AppContext:
 
             self._engine = open_engine(self.config.db_url)
         return self._engine
+
+
+    @property
+    def app(self) -> App:
+        """The service-layer application object (config, engine, calendar, workflow)."""
+        if self._app is None:
+            from foi_workflow.services.app import App
+
+            self._app = App(self.config, self.engine)
+        return self._app
 
 
 pass_app = click.make_pass_decorator(AppContext)
