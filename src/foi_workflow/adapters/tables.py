@@ -23,13 +23,13 @@ def utcnow() -> datetime:
 def _ts(nullable: bool = False) -> Any:
     return Field(
         default_factory=utcnow if not nullable else None,
-        sa_type=DateTime(timezone=True),  # type: ignore[call-overload]
+        sa_type=DateTime(timezone=True),
         nullable=nullable,
     )
 
 
 class Agency(SQLModel, table=True):
-    __tablename__: ClassVar[str] = "agency"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "agency"
 
     code: str = Field(primary_key=True, max_length=32)
     name: str = Field(default="", max_length=200)
@@ -42,7 +42,7 @@ CASE_VERSION = Column("version", Integer, nullable=False, default=1)
 class Case(SQLModel, table=True):
     """One application (依申请公开) as the event log leaves it."""
 
-    __tablename__: ClassVar[str] = "foi_case"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "foi_case"
     __table_args__ = (
         Index("ix_case_agency_state", "agency", "state"),
         Index("ix_case_agency_received", "agency", "received_on"),
@@ -87,7 +87,7 @@ class Case(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """One line of the append-only event log, for a case or an appeal."""
 
-    __tablename__: ClassVar[str] = "event"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "event"
     __table_args__ = (
         Index("ix_event_case", "case_id", "seq"),
         Index("ix_event_appeal", "appeal_id", "seq"),
@@ -111,7 +111,7 @@ APPEAL_VERSION = Column("version", Integer, nullable=False, default=1)
 class Appeal(SQLModel, table=True):
     """An administrative review or lawsuit about a disclosure decision (report table 4)."""
 
-    __tablename__: ClassVar[str] = "appeal"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "appeal"
     __table_args__ = (Index("ix_appeal_agency_filed", "agency", "filed_on"),)
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": APPEAL_VERSION}
 
@@ -129,7 +129,7 @@ class Appeal(SQLModel, table=True):
 class Notice(SQLModel, table=True):
     """A rendered letter (告知书), stored with its case and the hash of its template."""
 
-    __tablename__: ClassVar[str] = "notice"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "notice"
     __table_args__ = (Index("ix_notice_case", "case_id", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -151,7 +151,7 @@ class Outbox(SQLModel, table=True):
     `key` makes a reminder unique (case, rule, due date): the same key is never queued twice.
     """
 
-    __tablename__: ClassVar[str] = "outbox"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "outbox"
     __table_args__ = (
         UniqueConstraint("key", name="uq_outbox_key"),
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
@@ -178,7 +178,7 @@ class Outbox(SQLModel, table=True):
 class YearClose(SQLModel, table=True):
     """The figures of a year frozen by `foi year close`."""
 
-    __tablename__: ClassVar[str] = "year_close"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "year_close"
 
     agency: str = Field(primary_key=True, max_length=32)
     year: int = Field(primary_key=True)
@@ -190,7 +190,7 @@ class YearClose(SQLModel, table=True):
 class Counter(SQLModel, table=True):
     """Per-agency sequences (case ids, notice numbers), advanced inside the writing transaction."""
 
-    __tablename__: ClassVar[str] = "counter"  # type: ignore[misc]
+    __tablename__: ClassVar[str] = "counter"
 
     agency: str = Field(primary_key=True, max_length=32)
     name: str = Field(primary_key=True, max_length=64)  # e.g. "case:2024", "notice:2024"

@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "consult": ("cases:consult_cmd", "征求第三方或其他机关意见 / consult a third party"),
     "consultation-reply": ("cases:consultation_reply_cmd", "收到征求意见回复 / consultation reply"),
     "extend": ("cases:extend_cmd", "延长答复期限（须负责人同意）/ extend the reply period"),
+    "set-reasonable-period": (
+        "cases:set_reasonable_period_cmd",
+        "确定延迟答复的合理期限（第三十五条）/ set a later due date",
+    ),
     "fee-notice": ("cases:fee_notice_cmd", "发出收费通知 / send a fee notice"),
     "fee-paid": ("cases:fee_paid_cmd", "申请人已缴费 / the fee was paid"),
     "decide": ("cases:decide_cmd", "作出答复决定 / decide the case"),

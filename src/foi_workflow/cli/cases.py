@@ -1,0 +1,409 @@
+"""Caseworker commands: init, intake, every workflow event, list, show, outcomes, rebuild."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from foi_workflow.cli.common import AppContext, event_options, parse_date, pass_app, resolve_on
+from foi_workflow.domain.vocabulary import (
+    ApplicantType,
+    Channel,
+    ConsultationKind,
+    FeeBasis,
+    NoticeKind,
+    Opinion,
+    Outcome,
+    State,
+)
+
+# The letter that goes with each event, for `--notice`.
+EVENT_NOTICE: dict[str, NoticeKind] = {
+    "receive": NoticeKind.ACKNOWLEDGEMENT,
+    "request_correction": NoticeKind.CORRECTION,
+    "consult": NoticeKind.CONSULTATION,
+    "extend": NoticeKind.EXTENSION,
+    "fee_notice": NoticeKind.FEE,
+    "decide": NoticeKind.DECISION,
+    "withdraw": NoticeKind.DECISION,
+}
+
+amend_option = click.option(
+    "--amend-closed-year", "amend", default=None, metavar="REASON", help="更正已结转年度的事件，须说明理由"
+)
+notice_option = click.option("--notice", "notice", is_flag=True, help="同时生成相应的告知书")
+
+
+def _choice(enum: Any) -> click.Choice[str]:
+    return click.Choice([m.value for m in enum])
+
+
+def _echo_change(app_ctx: AppContext, change: Any, notice: bool) -> None:
+    from foi_workflow.domain.vocabulary import State as S
+
+    row = change.case
+    parts = [
+        f"案件 {row.id}：已记录 {change.event.event}（{change.event.on.isoformat()}）",
+        f"状态：{S(row.state).label}",
+    ]
+    if row.outcome:
+        parts.append(f"结果：{Outcome(row.outcome).info.label}")
+    if row.reply_due:
+        parts.append(f"答复期限：{row.reply_due.isoformat()}{'（暂定）' if row.reply_due_provisional else ''}")
+    for label, value in (
+        ("补正期限", row.correction_due),
+        ("征求意见期限", row.consultation_due),
+        ("缴费期限", row.fee_due),
+    ):
+        if value:
+            parts.append(f"{label}：{value.isoformat()}")
+    click.echo("；".join(parts))
+    for warning in change.warnings:
+        click.echo(warning, err=True)
+    if notice:
+        _issue_notice(app_ctx, row.id, change.event.event, change.event.by)
+
+
+def _issue_notice(app_ctx: AppContext, case_id: str, event: str, by: str) -> None:
+    from foi_workflow.services.notices import issue_notice
+
+    kind = EVENT_NOTICE.get(event)
+    if kind is None:
+        click.echo(f"{event} 事件没有对应的告知书", err=True)
+        return
+    stored = issue_notice(app_ctx.app, case_id, kind.value, by=by)
+    click.echo(f"已生成告知书：{stored.number or stored.id}（foi notice {case_id} {kind.value} 可打印）")
+
+
+def _record(
+    app_ctx: AppContext,
+    case_id: str,
+    event: str,
+    on: str | None,
+    by: str | None,
+    data: dict[str, Any],
+    amend: str | None = None,
+    notice: bool = False,
+) -> None:
+    from foi_workflow.services.cases import advance
+
+    change = advance(
+        app_ctx.app,
+        case_id,
+        event,
+        on=resolve_on(on),
+        by=by or app_ctx.config.user,
+        data={k: v for k, v in data.items() if v is not None},
+        amend_reason=amend,
+    )
+    _echo_change(app_ctx, change, notice)
+
+
+def _event_command(name: str, help_text: str, event: str) -> Callable[[Callable[..., Any]], click.Command]:
+    """Decorate a function returning the event's data into a full event command."""
+
+    def wrap(func: Callable[..., dict[str, Any]]) -> click.Command:
+        @click.pass_obj
+        def callback(app_ctx: AppContext, /, case_id: str, on: str | None, by: str | None,
+                     amend: str | None, notice: bool, **kwargs: Any) -> None:  # fmt: skip
+            _record(app_ctx, case_id, event, on, by, func(**kwargs), amend, notice)
+
+        callback.__doc__ = help_text
+        cmd = click.command(name, help=help_text)(callback)
+        cmd = click.argument("case_id", metavar="ID")(cmd)
+        for param in reversed(getattr(func, "__click_params__", [])):
+            cmd.params.append(param)
+        cmd = event_options(cmd)
+        cmd = amend_option(cmd)
+        cmd = notice_option(cmd)
+        return cmd
+
+    return wrap
+
+
+@click.command("init")
+@pass_app
+def init_cmd(app_ctx: AppContext) -> None:
+    """创建或升级数据库（可重复运行）/ Create or migrate the database."""
+    from foi_workflow.adapters.db import migrate
+
+    migrate(app_ctx.engine)
+    click.echo(f"数据库已就绪：{app_ctx.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("intake")
+@click.option("--applicant", required=True, help="申请人姓名或名称")
+@click.option("--applicant-type", required=True, type=_choice(ApplicantType), help="申请人类型")
+@click.option("--channel", required=True, type=_choice(Channel), help="提交渠道（决定收到申请之日，条例第三十一条）")
+@click.option("--request", "request_text", required=True, help="申请公开的内容")
+@click.option("--id", "case_id", default=None, help="案件编号（默认自动编号）")
+@click.option("--contact", default=None, help="联系方式（地址、邮箱）")
+@click.option("--phone", default=None, help="联系电话")
+@click.option("--id-number", default=None, help="身份证件号码")
+@click.option("--agency", default=None, help="机关代码（默认配置中的机关）")
+@event_options
+@amend_option
+@notice_option
+@pass_app
+def intake_cmd(
+    app_ctx: AppContext,
+    applicant: str,
+    applicant_type: str,
+    channel: str,
+    request_text: str,
+    case_id: str | None,
+    contact: str | None,
+    phone: str | None,
+    id_number: str | None,
+    agency: str | None,
+    on: str | None,
+    by: str | None,
+    amend: str | None,
+    notice: bool,
+) -> None:
+    """登记申请（receive 事件），打印新案件编号 / Register an application; prints the case id."""
+    from foi_workflow.services.cases import intake
+
+    by = by or app_ctx.config.user
+    data = {
+        "applicant": applicant, "applicant_type": applicant_type, "channel": channel,
+        "request": request_text, "contact": contact, "phone": phone, "id_number": id_number,
+        "agency": agency, "caseworker": by,
+    }  # fmt: skip
+    change = intake(
+        app_ctx.app,
+        on=resolve_on(on),
+        by=by,
+        data={k: v for k, v in data.items() if v is not None},
+        case_id=case_id,
+        amend_reason=amend,
+    )
+    click.echo(change.case.id)
+    if notice:
+        _issue_notice(app_ctx, change.case.id, "receive", by)
+
+
+@click.command("assign")
+@click.argument("case_id", metavar="ID")
+@click.argument("caseworker", metavar="NAME")
+@event_options
+@amend_option
+@pass_app
+def assign_cmd(app_ctx: AppContext, case_id: str, caseworker: str, on: str | None, by: str | None,
+               amend: str | None) -> None:  # fmt: skip
+    """移交给其他经办人，此后提醒发给新经办人 / Hand the case to another caseworker."""
+    _record(app_ctx, case_id, "assign", on, by, {"caseworker": caseworker}, amend)
+
+
+@_event_command(
+    "request-correction", "告知申请人补正（一次性告知，条例第三十条）/ Ask for a correction.", "request_correction"
+)
+@click.option("--items", required=True, help="需要补正的事项")
+@click.option("--period", type=int, default=None, help="补正期限（工作日，默认见配置）")
+def request_correction_cmd(items: str, period: int | None) -> dict[str, Any]:
+    return {"items": items, "period": period}
+
+
+@_event_command(
+    "receive-correction", "收到补正，答复期限自收到补正之日起重新计算 / Correction received.", "receive_correction"
+)
+def receive_correction_cmd() -> dict[str, Any]:
+    return {}
+
+
+@_event_command("consult", "书面征求第三方（第三十二条）或其他机关（第三十四条）意见，暂停计时 / Consult.", "consult")
+@click.option("--party", required=True, help="被征求意见的第三方或机关")
+@click.option("--kind", type=_choice(ConsultationKind), default=ConsultationKind.THIRD_PARTY.value,
+              show_default=True, help="third_party 第三方 / co_producer 共同制作机关")  # fmt: skip
+def consult_cmd(party: str, kind: str) -> dict[str, Any]:
+    return {"party": party, "kind": kind}
+
+
+@_event_command("consultation-reply", "收到征求意见回复，恢复计时 / Consultation reply received.", "consultation_reply")
+@click.option("--opinion", required=True, type=_choice(Opinion), help="agree 同意 / object 不同意 / none 逾期未答复")
+def consultation_reply_cmd(opinion: str) -> dict[str, Any]:
+    return {"opinion": opinion}
+
+
+@_event_command("extend", "延长答复期限（合计不超过20个工作日，须负责人同意）/ Extend.", "extend")
+@click.option("--days", required=True, type=int, help="延长的工作日数（1–20）")
+@click.option("--approved-by", required=True, help="批准延期的政府信息公开工作机构负责人")
+def extend_cmd(days: int, approved_by: str) -> dict[str, Any]:
+    return {"days": days, "approved_by": approved_by}
+
+
+@_event_command("set-reasonable-period", "确定延迟答复的合理期限（条例第三十五条）/ Set a later due date.",
+                "set_reasonable_period")  # fmt: skip
+@click.option("--due", required=True, help="新的答复期限 YYYY-MM-DD")
+@click.option("--reason", required=True, help="理由")
+def set_reasonable_period_cmd(due: str, reason: str) -> dict[str, Any]:
+    return {"due": parse_date(due, "--due 日期").isoformat(), "reason": reason}
+
+
+@_event_command("fee-notice", "发出收费通知，暂停计时，20个工作日内缴费 / Send a fee notice.", "fee_notice")
+@click.option("--amount", required=True, help="金额（元）")
+@click.option("--basis", required=True, type=_choice(FeeBasis), help="per_item 按件 / per_page 按量")
+@click.option("--quantity", required=True, type=int, help="件数或页数")
+def fee_notice_cmd(amount: str, basis: str, quantity: int) -> dict[str, Any]:
+    return {"amount": amount, "basis": basis, "quantity": quantity}
+
+
+@_event_command("fee-paid", "申请人已缴费，恢复计时 / The fee was paid.", "fee_paid")
+def fee_paid_cmd() -> dict[str, Any]:
+    return {}
+
+
+@_event_command("decide", "作出答复决定 / Decide the case (see `foi outcomes`).", "decide")
+@click.option("--outcome", required=True, help="办理结果代码（foi outcomes 查看）")
+@click.option("--note", default=None, help="说明（理由、告知内容）")
+def decide_cmd(outcome: str, note: str | None) -> dict[str, Any]:
+    return {"outcome": outcome, "note": note}
+
+
+@_event_command("withdraw", "申请人撤回申请（计入“其他”）/ The applicant withdrew.", "withdraw")
+@click.option("--reason", default=None, help="撤回理由")
+def withdraw_cmd(reason: str | None) -> dict[str, Any]:
+    return {"reason": reason}
+
+
+@click.command("list")
+@click.option("--state", type=_choice(State), default=None, help="按状态筛选")
+@click.option("--overdue", is_flag=True, help="只列出已超过答复期限的案件")
+@click.option("--due-within", type=click.IntRange(min=0), default=None, help="答复期限在 N 个工作日内的案件")
+@click.option("--year", type=int, default=None, help="按收到申请的年度筛选")
+@click.option("--agency", default=None, help="机关代码（默认配置中的机关）")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@pass_app
+def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: int | None, year: int | None,
+             agency: str | None, fmt: str) -> None:  # fmt: skip
+    """列出案件（电话、证件号已遮蔽）/ List cases (phone and ID numbers masked)."""
+    from foi_workflow.services.views import list_cases
+
+    rows = list_cases(app_ctx.app, state=state, overdue=overdue, due_within=due_within, year=year, agency=agency)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    columns = ["id", "state", "applicant", "applicant_type", "received_on", "reply_due", "decided_on", "outcome",
+               "caseworker", "overdue"]  # fmt: skip
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        click.echo(buf.getvalue(), nl=False)
+        return
+    _print_table(rows)
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"案件 {len(rows)} 件", show_lines=False)
+    for header in ("编号", "状态", "申请人", "类型", "收到", "答复期限", "办结", "结果", "经办人"):
+        table.add_column(header)
+    for r in rows:
+        due = (r["reply_due"] or "") + ("（暂定）" if r["provisional"] and r["reply_due"] else "")
+        if r["overdue"]:
+            due = f"[bold red]{due} 已逾期[/]"
+        table.add_row(
+            r["id"], r["state_label"], r["applicant"], r["applicant_type_label"], r["received_on"], due,
+            r["decided_on"] or "", r["outcome_label"] or "", r["caseworker"],
+        )  # fmt: skip
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+@click.command("show")
+@click.argument("case_id", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_app
+def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
+    """查看案件、事件时间线与期限推算过程 / Show a case, its timeline and how each deadline was derived."""
+    from foi_workflow.services.views import show_case
+
+    detail = show_case(app_ctx.app, case_id)
+    if fmt == "json":
+        click.echo(json.dumps(detail.as_json(), ensure_ascii=False, indent=1))
+        return
+    s = detail.summary
+    lines = [
+        f"案件 {s['id']}（{s['agency']}）  状态：{s['state_label']}"
+        + (f"  结果：{s['outcome_label']}" if s["outcome"] else ""),
+        f"申请人：{s['applicant']}（{s['applicant_type_label']}）  渠道：{s['channel_label']}"
+        f"  经办人：{s['caseworker']}",
+        f"申请内容：{detail.request}",
+        f"收到申请：{s['received_on']}" + (f"  办结：{s['decided_on']}" if s["decided_on"] else ""),
+    ]  # fmt: skip
+    if s["reply_due"]:
+        lines.append(f"答复期限：{s['reply_due']}" + ("（暂定，该年度尚无官方节假日安排）" if s["provisional"] else "")
+                     + ("  已逾期" if s["overdue"] else ""))  # fmt: skip
+    for key, label in (("correction_notice_due", "补正告知期限"), ("correction_due", "补正期限"),
+                       ("consultation_due", "征求意见期限"), ("fee_due", "缴费期限")):  # fmt: skip
+        if s[key]:
+            lines.append(f"{label}：{s[key]}")
+    if s["on_time"] is not None:
+        lines.append("按期答复：" + ("是" if s["on_time"] else "否（逾期）"))
+    if s["extended_days"]:
+        lines.append(f"已延长：{s['extended_days']} 个工作日")
+    lines.append("")
+    lines.append("事件：")
+    for ev in detail.events:
+        data = "，".join(f"{k}={v}" for k, v in ev["data"].items())
+        lines.append(f"  {ev['on']}  {ev['event']:<20} {ev['by']}  {data}")
+    if detail.explanation:
+        lines.append("")
+        lines.append("期限推算：")
+        lines.extend(f"  {line}" for line in detail.explanation)
+    if detail.notices:
+        lines.append("")
+        lines.append("告知书：")
+        for n in detail.notices:
+            lines.append(
+                f"  {n['dated']}  {n['kind']}  {n['number']}  模板 {n['template']} ({n['template_hash'][:12]})"
+            )
+    click.echo("\n".join(lines))
+
+
+@click.command("outcomes")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def outcomes_cmd(fmt: str) -> None:
+    """办理结果代码、对应的年报行次与法律依据 / The outcome codes, report rows and legal bases."""
+    if fmt == "json":
+        rows = [
+            {
+                "code": o.value,
+                "row": o.info.row,
+                "label": o.info.label,
+                "legal_basis": o.info.legal_basis,
+                "by_hand": not o.is_lapse,
+            }
+            for o in Outcome
+        ]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for o in Outcome:
+        auto = "（仅由期限届满自动产生）" if o.is_lapse else ""
+        basis = f"  依据：条例{o.info.legal_basis}" if o.info.legal_basis.startswith("第") else (
+            f"  依据：{o.info.legal_basis}" if o.info.legal_basis else "")  # fmt: skip
+        click.echo(f"{o.value:<40} {o.info.row:<6} {o.info.section_label}：{o.info.label}{auto}{basis}")
+
+
+@click.command("rebuild")
+@click.option("--check", "check_only", is_flag=True, help="只比较，不改写")
+@pass_app
+def rebuild_cmd(app_ctx: AppContext, check_only: bool) -> None:
+    """由事件日志重建案件表并报告差异 / Rebuild the case table from the event log."""
+    from foi_workflow.services.cases import rebuild
+
+    differences = rebuild(app_ctx.app, check_only=check_only)
+    for line in differences:
+        click.echo(line)
+    if check_only and differences:
+        raise SystemExit(1)
+    click.echo("案件表与事件日志一致" if not differences else f"已按事件日志改写 {len(differences)} 处差异")

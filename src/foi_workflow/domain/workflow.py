@@ -1,0 +1,607 @@
+"""The case and appeal workflows: loaded from `workflows/*.yaml`, checked at load time, and
+driven through one shared `transitions` machine per workflow.
+
+`apply_case_event` is the one place where a case changes: it validates the event's data,
+enforces the date rules, fires the machine (whose guards carry the legal rules of SPEC §3),
+advances the reply clock and returns the new snapshot. It is pure: the caller passes the
+calendar, the clock settings and today's date, and stores the result.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from transitions import Machine, MachineError
+
+from foi_workflow.domain import vocabulary as vocab
+from foi_workflow.domain.calendar import WorkCalendar
+from foi_workflow.domain.clock import ClockEvent, ClockSettings, ClockState, Deadlines
+from foi_workflow.domain.vocabulary import Outcome, State
+from foi_workflow.errors import (
+    ConfigError,
+    DateOrderError,
+    InvalidInput,
+    RuleViolation,
+    TransitionNotAllowed,
+)
+
+MAX_EXTENSION_DAYS = 20  # Art. 33: extensions total at most 20 working days
+CORRECTION_NOTICE_DAYS = 7  # Art. 30: the correction notice is due within 7 working days of receipt
+
+ENUMS: dict[str, type[StrEnum]] = {
+    "ApplicantType": vocab.ApplicantType,
+    "Channel": vocab.Channel,
+    "ConsultationKind": vocab.ConsultationKind,
+    "Opinion": vocab.Opinion,
+    "FeeBasis": vocab.FeeBasis,
+    "Outcome": vocab.Outcome,
+    "AppealKind": vocab.AppealKind,
+    "AppealResult": vocab.AppealResult,
+}
+
+FIELD_LABELS: dict[str, str] = {
+    "applicant": "申请人",
+    "applicant_type": "申请人类型",
+    "channel": "提交渠道",
+    "request": "申请内容",
+    "items": "补正事项",
+    "period": "补正期限",
+    "party": "征求意见对象",
+    "opinion": "意见",
+    "days": "延长天数",
+    "approved_by": "批准人",
+    "amount": "金额",
+    "basis": "计费方式",
+    "quantity": "数量",
+    "outcome": "办理结果",
+    "caseworker": "经办人",
+    "year": "年度",
+    "due": "答复期限",
+    "reason": "理由",
+    "kind": "类型",
+    "result": "结果",
+}
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    sources: tuple[str, ...]  # empty for a creating event
+    dest: str | None  # None: internal transition (state unchanged)
+    creates: bool = False
+    outcome: Outcome | None = None
+    automatic: bool = False
+    required: Mapping[str, str] = field(default_factory=dict)
+    optional: Mapping[str, str] = field(default_factory=dict)
+    guards: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    name: str
+    label: str
+    final: bool = False
+    clock: str = ""
+
+
+@dataclass
+class MachineDef:
+    """One workflow: its states, events and the shared machine that fires them."""
+
+    name: str
+    initial: str
+    states: dict[str, StateSpec]
+    events: dict[str, EventSpec]
+    machine: Machine
+    outcome_rows: dict[str, str] = field(default_factory=dict)
+
+    def allowed_events(self, state: str) -> list[str]:
+        return [name for name, spec in self.events.items() if not spec.creates and state in spec.sources]
+
+    def state_label(self, state: str) -> str:
+        spec = self.states.get(state)
+        return spec.label if spec else state
+
+
+@dataclass
+class Workflow:
+    """Both machines, loaded once per process."""
+
+    disclosure: MachineDef
+    appeal: MachineDef
+
+
+class _Model:
+    """The object the shared machine moves: only a `state` attribute (never a table row)."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+def _load_def(path: Path, guards: Mapping[str, Guard]) -> MachineDef:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"无法读取流程定义 {path}：{exc}") from exc
+    states = {
+        s["name"]: StateSpec(s["name"], s.get("label", s["name"]), bool(s.get("final")), s.get("clock", ""))
+        for s in raw["states"]
+    }
+    open_states = tuple(n for n, s in states.items() if not s.final)
+    events: dict[str, EventSpec] = {}
+    for name, e in raw["events"].items():
+        src = e.get("source", [])
+        sources: tuple[str, ...]
+        if src == "open":
+            sources = open_states
+        elif src == "any":
+            sources = tuple(states)
+        else:
+            sources = tuple(src)
+        internal = bool(e.get("internal"))
+        events[name] = EventSpec(
+            name=name,
+            sources=sources,
+            dest=None if internal else e["dest"],
+            creates=bool(e.get("creates")),
+            outcome=Outcome(e["outcome"]) if "outcome" in e else None,
+            automatic=bool(e.get("automatic")),
+            required=dict(e.get("required", {})),
+            optional=dict(e.get("optional", {})),
+            guards=tuple(e.get("guards", [])),
+        )
+    definition_check(raw["name"], raw["initial"], states, events, raw.get("outcomes"), guards)
+    transitions: list[dict[str, Any]] = []
+    for spec in events.values():
+        if spec.creates:
+            continue
+        conditions = [_condition(guards[g]) for g in spec.guards]
+        transitions.append(
+            {"trigger": spec.name, "source": list(spec.sources), "dest": spec.dest, "conditions": conditions}
+        )
+    machine = Machine(
+        model=None,
+        states=list(states),
+        transitions=transitions,
+        initial=raw["initial"],
+        auto_transitions=False,
+        send_event=True,
+    )
+    return MachineDef(raw["name"], raw["initial"], states, events, machine, dict(raw.get("outcomes") or {}))
+
+
+def definition_check(
+    name: str,
+    initial: str,
+    states: Mapping[str, StateSpec],
+    events: Mapping[str, EventSpec],
+    outcomes: Mapping[str, str] | None,
+    guards: Mapping[str, Guard],
+) -> None:
+    """Refuse a workflow definition that could strand a case or miscount the report."""
+    problems: list[str] = []
+    if initial not in states:
+        problems.append(f"initial state {initial!r} is not declared")
+    for spec in events.values():
+        for s in (*spec.sources, *([spec.dest] if spec.dest else [])):
+            if s not in states:
+                problems.append(f"event {spec.name} names unknown state {s!r}")
+        for s in spec.sources:
+            if s in states and states[s].final and spec.dest is not None:
+                problems.append(f"final state {s} has an exit through {spec.name}")
+        for g in spec.guards:
+            if g not in guards:
+                problems.append(f"event {spec.name} names unknown guard {g!r}")
+        for ftype in (*spec.required.values(), *spec.optional.values()):
+            if ftype not in ("text", "int", "date", "money") and not (ftype.startswith("enum:") and ftype[5:] in ENUMS):
+                problems.append(f"event {spec.name} has unknown field type {ftype!r}")
+    # Every state reachable from the initial one.
+    reached = {initial}
+    frontier = [initial]
+    while frontier:
+        here = frontier.pop()
+        for spec in events.values():
+            if here in spec.sources and spec.dest and spec.dest not in reached:
+                reached.add(spec.dest)
+                frontier.append(spec.dest)
+    for s in states:
+        if s not in reached:
+            problems.append(f"state {s} is unreachable")
+    # Every non-final state can reach a final state.
+    for s, spec_s in states.items():
+        if not spec_s.final and not any(s in e.sources and e.dest for e in events.values()):
+            problems.append(f"open state {s} has no way out")
+    if outcomes is not None:
+        declared = set(outcomes)
+        known = {o.value for o in Outcome}
+        for missing in sorted(known - declared):
+            problems.append(f"outcome {missing} is not mapped to a report row")
+        for extra in sorted(declared - known):
+            problems.append(f"unknown outcome {extra}")
+        for code, row in outcomes.items():
+            if code in known and Outcome(code).info.row != row:
+                problems.append(f"outcome {code} maps to {row}, the report format says {Outcome(code).info.row}")
+    if problems:
+        raise ConfigError(f"流程定义 {name} 有误：" + "；".join(problems))
+
+
+def load_workflows(folder: Path | None = None) -> Workflow:
+    """Load and check `disclosure.yaml` and `appeal.yaml`."""
+    from foi_workflow.resources import WORKFLOWS_DIR
+
+    folder = folder or WORKFLOWS_DIR
+    return Workflow(
+        disclosure=_load_def(folder / "disclosure.yaml", GUARDS),
+        appeal=_load_def(folder / "appeal.yaml", {}),
+    )
+
+
+# --------------------------------------------------------------------------- event data
+
+
+def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
+    label = FIELD_LABELS.get(name, name)
+    if ftype == "text":
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput(f"{event}：{label}（{name}）不能为空")
+        return value.strip()
+    if ftype == "int":
+        if isinstance(value, bool):
+            raise InvalidInput(f"{event}：{label}（{name}）应为整数")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"{event}：{label}（{name}）应为整数，而不是 {value!r}") from None
+        if isinstance(value, float) and value != number:
+            raise InvalidInput(f"{event}：{label}（{name}）应为整数，而不是 {value!r}")
+        return number
+    if ftype == "date":
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise InvalidInput(f"{event}：{label}（{name}）应为 YYYY-MM-DD 日期，而不是 {value!r}") from None
+    if ftype == "money":
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            raise InvalidInput(f"{event}：{label}（{name}）应为金额（元），而不是 {value!r}") from None
+        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            raise InvalidInput(f"{event}：{label}（{name}）应为不小于 0、最多两位小数的金额")
+        return int(amount) if amount == amount.to_integral_value() else float(amount)
+    enum_cls = ENUMS[ftype[5:]]
+    try:
+        return enum_cls(value).value
+    except ValueError:
+        choices = "、".join(m.value for m in enum_cls)
+        raise InvalidInput(f"{event}：{label}（{name}）无效：{value!r}，可选：{choices}") from None
+
+
+def normalize_data(spec: EventSpec, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The event's data, checked and converted to canonical JSON values; unknown fields refused."""
+    unknown = set(data) - set(spec.required) - set(spec.optional)
+    if unknown:
+        raise InvalidInput(f"{spec.name} 事件不接受字段：{'、'.join(sorted(unknown))}")
+    out: dict[str, Any] = {}
+    for name, ftype in spec.required.items():
+        if data.get(name) in (None, ""):
+            raise InvalidInput(f"{spec.name} 事件缺少必填字段：{FIELD_LABELS.get(name, name)}（{name}）")
+        out[name] = _coerce(spec.name, name, ftype, data[name])
+    for name, ftype in spec.optional.items():
+        if data.get(name) not in (None, ""):
+            out[name] = _coerce(spec.name, name, ftype, data[name])
+    return out
+
+
+# --------------------------------------------------------------------------- case snapshots
+
+
+@dataclass
+class CaseSnapshot:
+    """A case as its events leave it: what `foi_case` caches."""
+
+    id: str
+    agency: str
+    state: str
+    applicant: str
+    applicant_type: str
+    channel: str
+    request: str
+    received_on: date
+    last_event_on: date
+    contact: str = ""
+    phone: str = ""
+    id_number: str = ""
+    caseworker: str = ""
+    outcome: str | None = None
+    decided_on: date | None = None
+    corrections_requested: int = 0
+    carried_over_to: int | None = None
+    clock: ClockState | None = None
+    deadlines: Deadlines | None = None
+
+    @property
+    def reply_due(self) -> date | None:
+        return self.deadlines.reply_due if self.deadlines else None
+
+    @property
+    def extended_days(self) -> int:
+        return self.deadlines.extended_days if self.deadlines else 0
+
+    @property
+    def on_time(self) -> bool | None:
+        return self.deadlines.on_time if self.deadlines else None
+
+
+@dataclass(frozen=True)
+class ApplyContext:
+    """What applying an event needs from outside the case."""
+
+    calendar: WorkCalendar
+    settings: ClockSettings
+    today: date
+    default_agency: str = "default"
+    explain: bool = False  # build the deadline explanation (for `foi show`; costly in bulk)
+
+
+@dataclass(frozen=True)
+class GuardInput:
+    snap: CaseSnapshot
+    on: date
+    data: Mapping[str, Any]
+    ctx: ApplyContext
+
+
+Guard = Callable[[GuardInput], None]
+
+
+def _condition(guard: Guard) -> Callable[[Any], bool]:
+    def check(event_data: Any) -> bool:
+        guard(event_data.kwargs["inp"])  # raises a RuleViolation with the reason
+        return True
+
+    return check
+
+
+def _fmt(d: date) -> str:
+    return d.isoformat()
+
+
+def _correction_only_once(g: GuardInput) -> None:
+    if g.snap.corrections_requested:
+        raise RuleViolation(f"案件 {g.snap.id} 已经告知过补正，补正只能一次性告知（条例第三十条）")
+
+
+def _correction_period_positive(g: GuardInput) -> None:
+    period = g.data.get("period", g.ctx.settings.correction_period_days)
+    if not 1 <= period <= 60:
+        raise RuleViolation(f"补正期限应为 1 至 60 个工作日，而不是 {period}")
+
+
+def _correction_period_ended(g: GuardInput) -> None:
+    due = g.snap.deadlines.correction_due if g.snap.deadlines else None
+    if due is None or g.on <= due:
+        raise RuleViolation(
+            f"案件 {g.snap.id} 的补正期限至 {_fmt(due) if due else '（无）'} 届满，届满后才能视为放弃申请"
+        )
+
+
+def _fee_period_ended(g: GuardInput) -> None:
+    due = g.snap.deadlines.fee_due if g.snap.deadlines else None
+    if due is None or g.on <= due:
+        raise RuleViolation(
+            f"案件 {g.snap.id} 的缴费期限至 {_fmt(due) if due else '（无）'} 届满，届满后才能按未缴费处理"
+        )
+
+
+def _extension_within_limits(g: GuardInput) -> None:
+    days = int(g.data["days"])
+    already = g.snap.extended_days
+    if not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise RuleViolation(f"延长天数应为 1 至 {MAX_EXTENSION_DAYS} 个工作日，而不是 {days}")
+    if already + days > MAX_EXTENSION_DAYS:
+        raise RuleViolation(
+            f"延长答复期限合计不得超过 {MAX_EXTENSION_DAYS} 个工作日（条例第三十三条），"
+            f"案件 {g.snap.id} 已延长 {already} 个工作日，最多还可延长 {MAX_EXTENSION_DAYS - already} 个"
+        )
+
+
+def _extension_before_due(g: GuardInput) -> None:
+    due = g.snap.reply_due
+    if due is not None and g.on > due:
+        raise RuleViolation(f"答复期限已于 {_fmt(due)} 届满，不能再延长（延期须在期限届满前决定）")
+
+
+def _reasonable_period_later(g: GuardInput) -> None:
+    due = date.fromisoformat(g.data["due"])
+    current = g.snap.reply_due
+    if due <= g.on or (current is not None and due <= current):
+        raise RuleViolation("合理期限应晚于当前答复期限和决定之日（条例第三十五条）")
+
+
+def _fee_values_valid(g: GuardInput) -> None:
+    if int(g.data["quantity"]) < 1:
+        raise RuleViolation("收费数量应至少为 1")
+
+
+def _outcome_not_lapse(g: GuardInput) -> None:
+    outcome = Outcome(g.data["outcome"])
+    if outcome.is_lapse:
+        raise RuleViolation(
+            f"办理结果 {outcome.value} 只能由期限届满自动产生（lapse_correction / lapse_fee），不能手工选择"
+        )
+
+
+GUARDS: dict[str, Guard] = {
+    "correction_only_once": _correction_only_once,
+    "correction_period_positive": _correction_period_positive,
+    "correction_period_ended": _correction_period_ended,
+    "fee_period_ended": _fee_period_ended,
+    "extension_within_limits": _extension_within_limits,
+    "extension_before_due": _extension_before_due,
+    "reasonable_period_later": _reasonable_period_later,
+    "fee_values_valid": _fee_values_valid,
+    "outcome_not_lapse": _outcome_not_lapse,
+}
+
+
+def check_dates(subject: str, last: date | None, on: date, today: date) -> None:
+    """An event may not take effect before the previous one of its case, nor in the future."""
+    if on > today:
+        raise DateOrderError(f"{subject}：生效日期 {_fmt(on)} 晚于今天 {_fmt(today)}，不能记录将来的事件")
+    if last is not None and on < last:
+        raise DateOrderError(f"{subject}：生效日期 {_fmt(on)} 早于该案上一事件的日期 {_fmt(last)}")
+
+
+def fire(mdef: MachineDef, subject: str, state: str, event: str, inp: Any) -> str:
+    """Fire `event` on the shared machine from `state`; return the new state."""
+    spec = mdef.events.get(event)
+    if spec is None or spec.creates:
+        raise InvalidInput(f"未知事件：{event}")
+    model = _Model(state)
+    try:
+        mdef.machine.events[event].trigger(model, inp=inp)
+    except MachineError:
+        allowed = "、".join(mdef.allowed_events(state)) or "（无，已办结）"
+        raise TransitionNotAllowed(
+            f"{subject} 当前状态为“{mdef.state_label(state)}”（{state}），不能执行 {event}；可执行：{allowed}"
+        ) from None
+    return model.state
+
+
+def _advance_clock(snap: CaseSnapshot, event: str, on: date, data: Mapping[str, Any], ctx: ApplyContext) -> None:
+    ev = ClockEvent(event, on, data)
+    clock = snap.clock if snap.clock is not None else ClockState()
+    snap.clock = clock.apply(ev, ctx.calendar, ctx.settings)
+    snap.deadlines = snap.clock.deadlines(ctx.calendar, ctx.settings, explain=ctx.explain)
+
+
+def receive_case(
+    wf: Workflow, case_id: str, on: date, data: Mapping[str, Any], ctx: ApplyContext, *, by: str = ""
+) -> tuple[CaseSnapshot, dict[str, Any]]:
+    """A new case from its `receive` event; returns the snapshot and the canonical event data."""
+    spec = wf.disclosure.events["receive"]
+    clean = normalize_data(spec, data)
+    check_dates(f"案件 {case_id}", None, on, ctx.today)
+    snap = CaseSnapshot(
+        id=case_id,
+        agency=clean.get("agency", ctx.default_agency),
+        state=wf.disclosure.initial,
+        applicant=clean["applicant"],
+        applicant_type=clean["applicant_type"],
+        channel=clean["channel"],
+        request=clean["request"],
+        received_on=on,
+        last_event_on=on,
+        contact=clean.get("contact", ""),
+        phone=clean.get("phone", ""),
+        id_number=clean.get("id_number", ""),
+        caseworker=clean.get("caseworker", by),
+    )
+    _advance_clock(snap, "receive", on, clean, ctx)
+    return snap, clean
+
+
+def apply_case_event(
+    wf: Workflow,
+    snap: CaseSnapshot,
+    event: str,
+    on: date,
+    data: Mapping[str, Any],
+    ctx: ApplyContext,
+) -> tuple[CaseSnapshot, dict[str, Any], list[str]]:
+    """Apply one event to a case. Returns the new snapshot (the old one is untouched), the
+    canonical event data, and warnings (allowed but worth saying, e.g. a late correction notice)."""
+    mdef = wf.disclosure
+    spec = mdef.events.get(event)
+    if spec is None or spec.creates:
+        known = "、".join(n for n, s in mdef.events.items() if not s.creates)
+        raise InvalidInput(f"未知事件：{event}；可用事件：{known}")
+    clean = normalize_data(spec, data)
+    subject = f"案件 {snap.id}"
+    check_dates(subject, snap.last_event_on, on, ctx.today)
+    new = copy.copy(snap)
+    new.state = fire(mdef, subject, snap.state, event, GuardInput(snap, on, clean, ctx))
+    warnings: list[str] = []
+    new.last_event_on = on
+    if event == "request_correction":
+        new.corrections_requested += 1
+        notice_due = ctx.calendar.add_working_days(snap.received_on, CORRECTION_NOTICE_DAYS)
+        if on > notice_due:
+            warnings.append(
+                f"注意：补正告知应在收到申请后 {CORRECTION_NOTICE_DAYS} 个工作日内"
+                f"（{_fmt(notice_due)} 前）作出，本次已逾期"
+            )
+    elif event == "assign":
+        new.caseworker = clean["caseworker"]
+    elif event == "carry_over":
+        new.carried_over_to = int(clean["year"])
+    if new.state == State.DECIDED.value and snap.state != State.DECIDED.value:
+        new.outcome = (spec.outcome or Outcome(clean["outcome"])).value
+        new.decided_on = on
+    _advance_clock(new, event, on, clean, ctx)
+    return new, clean, warnings
+
+
+# --------------------------------------------------------------------------- appeals
+
+
+@dataclass
+class AppealSnapshot:
+    id: str
+    agency: str
+    kind: str
+    case_id: str | None
+    state: str
+    filed_on: date
+    last_event_on: date
+    concluded_on: date | None = None
+    result: str | None = None
+
+
+def file_appeal(
+    wf: Workflow, appeal_id: str, on: date, data: Mapping[str, Any], ctx: ApplyContext
+) -> tuple[AppealSnapshot, dict[str, Any]]:
+    spec = wf.appeal.events["file"]
+    clean = normalize_data(spec, data)
+    check_dates(f"复议诉讼 {appeal_id}", None, on, ctx.today)
+    snap = AppealSnapshot(
+        id=appeal_id,
+        agency=clean.get("agency", ctx.default_agency),
+        kind=clean["kind"],
+        case_id=clean.get("case"),
+        state=wf.appeal.initial,
+        filed_on=on,
+        last_event_on=on,
+    )
+    return snap, clean
+
+
+def apply_appeal_event(
+    wf: Workflow, snap: AppealSnapshot, event: str, on: date, data: Mapping[str, Any], ctx: ApplyContext
+) -> tuple[AppealSnapshot, dict[str, Any]]:
+    spec = wf.appeal.events.get(event)
+    if spec is None or spec.creates:
+        raise InvalidInput(f"未知的复议诉讼事件：{event}")
+    clean = normalize_data(spec, data)
+    subject = f"复议诉讼 {snap.id}"
+    check_dates(subject, snap.last_event_on, on, ctx.today)
+    new = copy.copy(snap)
+    new.state = fire(wf.appeal, subject, snap.state, event, None)
+    new.last_event_on = on
+    if event == "conclude":
+        new.concluded_on = on
+        new.result = clean["result"]
+    return new, clean

@@ -1,0 +1,312 @@
+"""Use cases on one case: intake, any workflow event, assignment, the views `show` and `list`
+print, and the rebuild of the projection from the event log.
+
+Every change is one unit of work: the event row, the case projection (with its version
+checked) and anything else the caller adds in the same session commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col
+
+from foi_workflow.adapters.db import require_schema, unit_of_work
+from foi_workflow.adapters.tables import Agency, Case, Counter, Event, YearClose, utcnow
+from foi_workflow.domain.workflow import (
+    ApplyContext,
+    CaseSnapshot,
+    apply_case_event,
+    receive_case,
+)
+from foi_workflow.errors import AlreadyExists, ClosedYear, ConcurrentChange, InvalidInput, NotFound
+from foi_workflow.services.app import App
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+REPLAY_TODAY = date.max  # replaying stored events: none of them is "in the future"
+
+
+def today_local() -> date:
+    """Today in Asia/Shanghai, the zone every date of legal effect is in."""
+    return datetime.now(SHANGHAI).date()
+
+
+def apply_context(app: App, today: date | None = None, *, explain: bool = False) -> ApplyContext:
+    return ApplyContext(
+        calendar=app.calendar,
+        settings=app.clock_settings,
+        today=today or today_local(),
+        default_agency=app.config.default_agency,
+        explain=explain,
+    )
+
+
+@dataclass
+class Change:
+    """What a recorded event left: the case row, the event row, and warnings to show."""
+
+    case: Case
+    event: Event
+    snapshot: CaseSnapshot
+    warnings: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def _session(app: App, session: Session | None) -> Iterator[Session]:
+    """Join the caller's transaction, or run a unit of work of our own."""
+    if session is not None:
+        yield session
+        return
+    require_schema(app.engine)
+    try:
+        with unit_of_work(app.engine) as own:
+            yield own
+    except StaleDataError:
+        raise ConcurrentChange("该案件刚被其他人修改，本次操作未保存，请重新查看后再试") from None
+    except OperationalError as exc:
+        if "locked" in str(exc.orig).lower() or "could not serialize" in str(exc.orig).lower():
+            raise ConcurrentChange("数据库正被其他操作占用或案件已被修改，本次操作未保存，请重试") from None
+        raise
+
+
+# --------------------------------------------------------------------------- projection
+
+
+def write_projection(row: Case, snap: CaseSnapshot) -> None:
+    """Copy a snapshot onto the cached case row."""
+    d = snap.deadlines
+    row.agency = snap.agency
+    row.state = snap.state
+    row.outcome = snap.outcome
+    row.applicant = snap.applicant
+    row.applicant_type = snap.applicant_type
+    row.channel = snap.channel
+    row.contact = snap.contact
+    row.phone = snap.phone
+    row.id_number = snap.id_number
+    row.request = snap.request
+    row.caseworker = snap.caseworker
+    row.received_on = snap.received_on
+    row.decided_on = snap.decided_on
+    row.reply_due = d.reply_due if d else None
+    row.reply_due_provisional = bool(d and d.provisional)
+    row.correction_notice_due = d.correction_notice_due if d else None
+    row.correction_due = d.correction_due if d else None
+    row.consultation_due = d.consultation_due if d else None
+    row.fee_due = d.fee_due if d else None
+    row.extended_days = d.extended_days if d else 0
+    row.on_time = d.on_time if d else None
+    row.carried_over_to = snap.carried_over_to
+    row.last_event_on = snap.last_event_on
+    row.updated_at = utcnow()
+
+
+def projection_values(snap: CaseSnapshot) -> dict[str, Any]:
+    """The cached row as a dict of column values (for bulk inserts and comparisons)."""
+    row = Case(
+        id=snap.id,
+        agency=snap.agency,
+        state=snap.state,
+        applicant=snap.applicant,
+        applicant_type=snap.applicant_type,
+        channel=snap.channel,
+        received_on=snap.received_on,
+        last_event_on=snap.last_event_on,
+    )
+    write_projection(row, snap)
+    values = row.model_dump()
+    values["version"] = 1
+    return values
+
+
+PROJECTED_COLUMNS = (
+    "agency", "state", "outcome", "applicant", "applicant_type", "channel", "contact", "phone",
+    "id_number", "request", "caseworker", "received_on", "decided_on", "reply_due",
+    "reply_due_provisional", "correction_notice_due", "correction_due", "consultation_due",
+    "fee_due", "extended_days", "on_time", "carried_over_to", "last_event_on",
+)  # fmt: skip
+
+
+def replay(app: App, case_id: str, events: Iterable[Event], *, explain: bool = False) -> CaseSnapshot:
+    """The case as its stored events leave it."""
+    ctx = apply_context(app, REPLAY_TODAY, explain=explain)
+    snap: CaseSnapshot | None = None
+    for ev in events:
+        if snap is None:
+            if ev.event != "receive":
+                raise InvalidInput(f"案件 {case_id} 的事件日志不以 receive 开头")
+            snap, _ = receive_case(app.workflow, case_id, ev.on, ev.data, ctx, by=ev.by)
+        else:
+            snap, _, _ = apply_case_event(app.workflow, snap, ev.event, ev.on, ev.data, ctx)
+    if snap is None:
+        raise NotFound(f"案件 {case_id} 没有事件记录")
+    return snap
+
+
+def case_events(session: Session, case_id: str) -> list[Event]:
+    return list(session.scalars(select(Event).where(col(Event.case_id) == case_id).order_by(col(Event.seq))))
+
+
+def get_case(session: Session, case_id: str) -> Case:
+    row = session.get(Case, case_id)
+    if row is None:
+        raise NotFound(f"没有编号为 {case_id} 的案件")
+    return row
+
+
+def closed_years(session: Session, agency: str) -> set[int]:
+    return set(session.scalars(select(col(YearClose.year)).where(col(YearClose.agency) == agency)))
+
+
+def check_open_year(session: Session, agency: str, on: date, amend_reason: str | None, subject: str) -> None:
+    """Refuse an event dated in a year frozen by `foi year close`, unless amending on purpose."""
+    if on.year in closed_years(session, agency) and not (amend_reason and amend_reason.strip()):
+        raise ClosedYear(
+            f'{subject}：{on.year} 年度已结转封存，不能再记录该年度的事件；如确需更正，请加 --amend-closed-year "理由"'
+        )
+
+
+def ensure_agency(session: Session, app: App, code: str) -> None:
+    if session.get(Agency, code) is None:
+        agency = app.config.agency(code)
+        session.add(Agency(code=code, name=agency.name))
+        session.flush()
+
+
+def next_sequence(session: Session, agency: str, name: str) -> int:
+    """Advance a per-agency counter inside the current transaction."""
+    row = session.get(Counter, (agency, name), with_for_update=True)
+    if row is None:
+        row = Counter(agency=agency, name=name, value=0)
+        session.add(row)
+    row.value += 1
+    session.flush()
+    return row.value
+
+
+def new_case_id(session: Session, agency: str, received_on: date) -> str:
+    prefix = "" if agency == "default" else f"{agency}-"
+    while True:
+        seq = next_sequence(session, agency, f"case:{received_on.year}")
+        candidate = f"{prefix}{received_on.year}-{seq:05d}"
+        if session.get(Case, candidate) is None:
+            return candidate
+
+
+# --------------------------------------------------------------------------- use cases
+
+
+def intake(
+    app: App,
+    *,
+    on: date,
+    by: str,
+    data: Mapping[str, Any],
+    case_id: str | None = None,
+    amend_reason: str | None = None,
+    today: date | None = None,
+    session: Session | None = None,
+) -> Change:
+    """Register an application: the `receive` event creates the case."""
+    ctx = apply_context(app, today)
+    with _session(app, session) as s:
+        agency = str(data.get("agency") or app.config.default_agency)
+        app.config.agency(agency)  # refuses an agency the config does not know
+        if case_id is not None:
+            case_id = case_id.strip()
+            if not case_id or len(case_id) > 64:
+                raise InvalidInput("案件编号不能为空，且不超过 64 个字符")
+            if s.get(Case, case_id) is not None:
+                raise AlreadyExists(f"编号为 {case_id} 的案件已存在")
+        snap, clean = receive_case(app.workflow, case_id or "(new)", on, {**data, "agency": agency}, ctx, by=by)
+        check_open_year(s, agency, on, amend_reason, "登记申请")
+        ensure_agency(s, app, agency)
+        if case_id is None:
+            snap.id = new_case_id(s, agency, on)
+        row = Case(**projection_values(snap))
+        s.add(row)
+        try:
+            s.flush()
+        except IntegrityError:
+            raise AlreadyExists(f"编号为 {snap.id} 的案件已存在") from None
+        event = Event(case_id=snap.id, event="receive", on=on, by=by, data=clean, amend_reason=amend_reason)
+        s.add(event)
+        s.flush()
+        return Change(row, event, snap)
+
+
+def advance(
+    app: App,
+    case_id: str,
+    event: str,
+    *,
+    on: date,
+    by: str,
+    data: Mapping[str, Any] | None = None,
+    amend_reason: str | None = None,
+    today: date | None = None,
+    expected_version: int | None = None,
+    session: Session | None = None,
+) -> Change:
+    """Record one workflow event on an existing case (SPEC §3), in one transaction."""
+    ctx = apply_context(app, today)
+    with _session(app, session) as s:
+        row = get_case(s, case_id)
+        if expected_version is not None and row.version != expected_version:
+            raise ConcurrentChange(f"案件 {case_id} 已被其他人修改（版本 {row.version}），本次操作未保存")
+        snap = replay(app, case_id, case_events(s, case_id))
+        new, clean, warnings = apply_case_event(app.workflow, snap, event, on, data or {}, ctx)
+        if event != "carry_over":
+            check_open_year(s, row.agency, on, amend_reason, f"案件 {case_id}")
+        write_projection(row, new)
+        s.add(row)
+        ev = Event(case_id=case_id, event=event, on=on, by=by, data=clean, amend_reason=amend_reason)
+        s.add(ev)
+        s.flush()
+        return Change(row, ev, new, warnings)
+
+
+def rebuild(app: App, *, check_only: bool = False) -> list[str]:
+    """Recompute every case row from the event log. Returns the differences found (case id:
+    column), and rewrites the rows unless `check_only`."""
+    differences: list[str] = []
+    require_schema(app.engine)
+    with unit_of_work(app.engine) as s:
+        by_case: dict[str, list[Event]] = {}
+        for ev in s.scalars(select(Event).where(col(Event.case_id).is_not(None)).order_by(col(Event.seq))):
+            assert ev.case_id is not None
+            by_case.setdefault(ev.case_id, []).append(ev)
+        rows = {r.id: r for r in s.scalars(select(Case))}
+        for case_id, events in by_case.items():
+            snap = replay(app, case_id, events)
+            expected = projection_values(snap)
+            row = rows.pop(case_id, None)
+            if row is None:
+                differences.append(f"{case_id}: 案件表缺少该案件")
+                if not check_only:
+                    s.add(Case(**expected))
+                continue
+            for column in PROJECTED_COLUMNS:
+                if getattr(row, column) != expected[column]:
+                    differences.append(f"{case_id}: {column} {getattr(row, column)!r} ≠ {expected[column]!r}")
+            if not check_only:
+                write_projection(row, snap)
+        for orphan in rows:
+            differences.append(f"{orphan}: 案件表中的案件没有事件记录")
+        if check_only:
+            s.rollback()
+    return differences
+
+
+def count_cases(app: App) -> int:
+    require_schema(app.engine)
+    with Session(app.engine) as s:
+        return int(s.scalar(select(func.count()).select_from(Case)) or 0)
