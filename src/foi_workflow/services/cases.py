@@ -80,59 +80,46 @@ def _session(app: App, session: Session | None) -> Iterator[Session]:
 # --------------------------------------------------------------------------- projection
 
 
+def projection_dict(snap: CaseSnapshot) -> dict[str, Any]:
+    """The cached columns of a case row as the snapshot gives them (no id, no version)."""
+    d = snap.deadlines
+    return {
+        "agency": snap.agency,
+        "state": snap.state,
+        "outcome": snap.outcome,
+        "applicant": snap.applicant,
+        "applicant_type": snap.applicant_type,
+        "channel": snap.channel,
+        "contact": snap.contact,
+        "phone": snap.phone,
+        "id_number": snap.id_number,
+        "request": snap.request,
+        "caseworker": snap.caseworker,
+        "received_on": snap.received_on,
+        "decided_on": snap.decided_on,
+        "reply_due": d.reply_due if d else None,
+        "reply_due_provisional": bool(d and d.provisional),
+        "correction_notice_due": d.correction_notice_due if d else None,
+        "correction_due": d.correction_due if d else None,
+        "consultation_due": d.consultation_due if d else None,
+        "fee_due": d.fee_due if d else None,
+        "extended_days": d.extended_days if d else 0,
+        "on_time": d.on_time if d else None,
+        "carried_over_to": snap.carried_over_to,
+        "last_event_on": snap.last_event_on,
+    }
+
+
 def write_projection(row: Case, snap: CaseSnapshot) -> None:
     """Copy a snapshot onto the cached case row."""
-    d = snap.deadlines
-    row.agency = snap.agency
-    row.state = snap.state
-    row.outcome = snap.outcome
-    row.applicant = snap.applicant
-    row.applicant_type = snap.applicant_type
-    row.channel = snap.channel
-    row.contact = snap.contact
-    row.phone = snap.phone
-    row.id_number = snap.id_number
-    row.request = snap.request
-    row.caseworker = snap.caseworker
-    row.received_on = snap.received_on
-    row.decided_on = snap.decided_on
-    row.reply_due = d.reply_due if d else None
-    row.reply_due_provisional = bool(d and d.provisional)
-    row.correction_notice_due = d.correction_notice_due if d else None
-    row.correction_due = d.correction_due if d else None
-    row.consultation_due = d.consultation_due if d else None
-    row.fee_due = d.fee_due if d else None
-    row.extended_days = d.extended_days if d else 0
-    row.on_time = d.on_time if d else None
-    row.carried_over_to = snap.carried_over_to
-    row.last_event_on = snap.last_event_on
+    for column, value in projection_dict(snap).items():
+        setattr(row, column, value)
     row.updated_at = utcnow()
 
 
 def projection_values(snap: CaseSnapshot) -> dict[str, Any]:
-    """The cached row as a dict of column values (for bulk inserts and comparisons)."""
-    row = Case(
-        id=snap.id,
-        agency=snap.agency,
-        state=snap.state,
-        applicant=snap.applicant,
-        applicant_type=snap.applicant_type,
-        channel=snap.channel,
-        received_on=snap.received_on,
-        last_event_on=snap.last_event_on,
-    )
-    write_projection(row, snap)
-    values = row.model_dump()
-    values["version"] = 1
-    return values
-
-
-PROJECTED_COLUMNS = (
-    "agency", "state", "outcome", "applicant", "applicant_type", "channel", "contact", "phone",
-    "id_number", "request", "caseworker", "received_on", "decided_on", "reply_due",
-    "reply_due_provisional", "correction_notice_due", "correction_due", "consultation_due",
-    "fee_due", "extended_days", "on_time", "carried_over_to", "last_event_on",
-)  # fmt: skip
+    """A whole new case row as column values (for inserts and bulk inserts)."""
+    return {"id": snap.id, **projection_dict(snap), "updated_at": utcnow(), "version": 1}
 
 
 def replay(app: App, case_id: str, events: Iterable[Event], *, explain: bool = False) -> CaseSnapshot:
@@ -294,7 +281,7 @@ def rebuild(app: App, *, check_only: bool = False) -> list[str]:
                 if not check_only:
                     s.add(Case(**expected))
                 continue
-            for column in PROJECTED_COLUMNS:
+            for column in projection_dict(snap):
                 if getattr(row, column) != expected[column]:
                     differences.append(f"{case_id}: {column} {getattr(row, column)!r} ≠ {expected[column]!r}")
             if not check_only:

@@ -1,0 +1,70 @@
+"""`foi appeal file` and `foi appeal conclude`: reviews and lawsuits (report table 4)."""
+
+from __future__ import annotations
+
+import click
+
+from foi_workflow.cli.common import AppContext, event_options, pass_app, resolve_on
+from foi_workflow.domain.vocabulary import APPEAL_KIND_LABELS, APPEAL_RESULT_LABELS, AppealKind, AppealResult
+
+amend_option = click.option(
+    "--amend-closed-year", "amend", default=None, metavar="REASON", help="更正已结转年度的记录，须说明理由"
+)
+
+
+@click.group("appeal")
+def appeal_group() -> None:
+    """行政复议与行政诉讼（年报第四部分）/ Administrative review and litigation."""
+
+
+@appeal_group.command("file")
+@click.option("--kind", required=True, type=click.Choice([k.value for k in AppealKind]),
+              help="review 行政复议 / litigation_direct 未经复议直接起诉 / litigation_after_review 复议后起诉")  # fmt: skip
+@click.option("--case", "case_id", default=None, help="关联的申请案件编号")
+@click.option("--id", "appeal_id", default=None, help="编号（默认自动编号）")
+@click.option("--agency", default=None, help="机关代码（默认为关联案件的机关或配置中的机关）")
+@click.option("--note", default=None, help="说明")
+@event_options
+@amend_option
+@pass_app
+def file_cmd(app_ctx: AppContext, kind: str, case_id: str | None, appeal_id: str | None, agency: str | None,
+             note: str | None, on: str | None, by: str | None, amend: str | None) -> None:  # fmt: skip
+    """登记行政复议或行政诉讼，打印编号 / File a review or lawsuit; prints its id."""
+    from foi_workflow.services.appeals import file
+
+    data = {"kind": kind, "case": case_id, "agency": agency, "note": note}
+    row = file(
+        app_ctx.app,
+        on=resolve_on(on),
+        by=by or app_ctx.config.user,
+        data={k: v for k, v in data.items() if v},
+        appeal_id=appeal_id,
+        amend_reason=amend,
+    )
+    click.echo(row.id)
+    click.echo(f"已登记{APPEAL_KIND_LABELS[AppealKind(row.kind)]}（{row.filed_on.isoformat()}），尚未审结", err=True)
+
+
+@appeal_group.command("conclude")
+@click.argument("appeal_id", metavar="APPEAL_ID")
+@click.option("--result", required=True, type=click.Choice([r.value for r in AppealResult]),
+              help="upheld 结果维持 / corrected 结果纠正 / other 其他结果")  # fmt: skip
+@click.option("--note", default=None, help="说明")
+@event_options
+@amend_option
+@pass_app
+def conclude_cmd(app_ctx: AppContext, appeal_id: str, result: str, note: str | None, on: str | None,
+                 by: str | None, amend: str | None) -> None:  # fmt: skip
+    """记录复议或诉讼结果 / Record the result of a review or lawsuit."""
+    from foi_workflow.services.appeals import conclude
+
+    data = {"result": result, "note": note}
+    row = conclude(
+        app_ctx.app,
+        appeal_id,
+        on=resolve_on(on),
+        by=by or app_ctx.config.user,
+        data={k: v for k, v in data.items() if v},
+        amend_reason=amend,
+    )
+    click.echo(f"复议诉讼 {row.id}：{APPEAL_RESULT_LABELS[AppealResult(result)]}（{on or row.concluded_on}）")

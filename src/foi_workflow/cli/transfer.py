@@ -1,0 +1,50 @@
+"""`foi import` and `foi export`: the event log as JSON Lines (SPEC §9)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from foi_workflow.cli.common import AppContext, pass_app
+from foi_workflow.errors import InvalidInput
+
+
+@click.command("import")
+@click.argument("file", metavar="FILE")
+@click.option("--by", default=None, help="记录人（行内没有 by 字段时使用，默认当前登录名）")
+@pass_app
+def import_cmd(app_ctx: AppContext, file: str, by: str | None) -> None:
+    """导入事件文件（JSON Lines；逐行按流程规则校验，全部成功才保存）/ Import events, all or nothing."""
+    from foi_workflow.services.transfer import import_lines
+
+    if file == "-":
+        result = import_lines(app_ctx.app, sys.stdin, by=by or app_ctx.config.user)
+    else:
+        path = Path(file)
+        if not path.is_file():
+            raise InvalidInput(f"找不到文件 {file}")
+        with path.open(encoding="utf-8") as handle:
+            result = import_lines(app_ctx.app, handle, by=by or app_ctx.config.user)
+    click.echo(
+        f"已导入 {result.events} 条事件：新案件 {result.new_cases} 件，更新已有案件 {result.updated_cases} 件，"
+        f"复议诉讼 {result.appeals} 件"
+    )
+
+
+@click.command("export")
+@click.option("--out", default=None, help="输出文件（默认标准输出）")
+@pass_app
+def export_cmd(app_ctx: AppContext, out: str | None) -> None:
+    """导出全部事件日志（可再导入）/ Export the whole event log (re-importable)."""
+    from foi_workflow.services.transfer import export_to
+
+    if out is None:
+        export_to(app_ctx.app, sys.stdout)
+        return
+    tmp = Path(out + ".part")
+    with tmp.open("w", encoding="utf-8") as handle:
+        count = export_to(app_ctx.app, handle)
+    tmp.replace(out)
+    click.echo(f"已导出 {count} 条事件到 {out}", err=True)

@@ -1,0 +1,118 @@
+"""Appeals (report table 4): filing an administrative review or lawsuit, and its conclusion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from foi_workflow.adapters.db import require_schema, unit_of_work
+from foi_workflow.adapters.tables import Appeal, Event
+from foi_workflow.domain.workflow import AppealSnapshot, apply_appeal_event, file_appeal
+from foi_workflow.errors import AlreadyExists, InvalidInput, NotFound
+from foi_workflow.services.app import App
+from foi_workflow.services.cases import apply_context, check_open_year, ensure_agency, get_case, next_sequence
+
+
+def appeal_values(snap: AppealSnapshot) -> dict[str, Any]:
+    return {
+        "id": snap.id,
+        "agency": snap.agency,
+        "kind": snap.kind,
+        "case_id": snap.case_id,
+        "state": snap.state,
+        "filed_on": snap.filed_on,
+        "concluded_on": snap.concluded_on,
+        "result": snap.result,
+        "version": 1,
+    }
+
+
+def appeal_snapshot(app: App, session: Session, appeal_id: str) -> AppealSnapshot:
+    row = session.get(Appeal, appeal_id)
+    if row is None:
+        raise NotFound(f"没有编号为 {appeal_id} 的复议诉讼")
+    return AppealSnapshot(
+        id=row.id,
+        agency=row.agency,
+        kind=row.kind,
+        case_id=row.case_id,
+        state=row.state,
+        filed_on=row.filed_on,
+        last_event_on=max(d for d in (row.filed_on, row.concluded_on) if d is not None),
+        concluded_on=row.concluded_on,
+        result=row.result,
+    )
+
+
+def write_appeal(session: Session, snap: AppealSnapshot) -> Appeal:
+    row = session.get(Appeal, snap.id)
+    assert row is not None
+    row.state = snap.state
+    row.concluded_on = snap.concluded_on
+    row.result = snap.result
+    session.add(row)
+    return row
+
+
+def file(
+    app: App,
+    *,
+    on: date,
+    by: str,
+    data: Mapping[str, Any],
+    appeal_id: str | None = None,
+    amend_reason: str | None = None,
+    today: date | None = None,
+) -> Appeal:
+    """Record a new review or lawsuit; linked to a case when `data["case"]` is given."""
+    require_schema(app.engine)
+    ctx = apply_context(app, today)
+    with unit_of_work(app.engine) as s:
+        data = dict(data)
+        if data.get("case"):
+            data.setdefault("agency", get_case(s, str(data["case"])).agency)
+        agency = str(data.get("agency") or app.config.default_agency)
+        app.config.agency(agency)
+        if appeal_id is not None and s.get(Appeal, appeal_id) is not None:
+            raise AlreadyExists(f"编号为 {appeal_id} 的复议诉讼已存在")
+        if appeal_id is not None and not appeal_id.strip():
+            raise InvalidInput("复议诉讼编号不能为空")
+        snap, clean = file_appeal(app.workflow, appeal_id or "(new)", on, {**data, "agency": agency}, ctx)
+        check_open_year(s, agency, on, amend_reason, "登记复议诉讼")
+        ensure_agency(s, app, agency)
+        if appeal_id is None:
+            while True:
+                candidate = f"F-{on.year}-{next_sequence(s, agency, f'appeal:{on.year}'):03d}"
+                if s.get(Appeal, candidate) is None:
+                    break
+            snap.id = candidate
+        row = Appeal(**appeal_values(snap))
+        s.add(row)
+        s.flush()
+        s.add(Event(appeal_id=snap.id, event="file", on=on, by=by, data=clean, amend_reason=amend_reason))
+        return row
+
+
+def conclude(
+    app: App,
+    appeal_id: str,
+    *,
+    on: date,
+    by: str,
+    data: Mapping[str, Any],
+    amend_reason: str | None = None,
+    today: date | None = None,
+) -> Appeal:
+    """Record the result of a review or lawsuit."""
+    require_schema(app.engine)
+    ctx = apply_context(app, today)
+    with unit_of_work(app.engine) as s:
+        snap, clean = apply_appeal_event(app.workflow, appeal_snapshot(app, s, appeal_id), "conclude", on, data, ctx)
+        check_open_year(s, snap.agency, on, amend_reason, f"复议诉讼 {appeal_id}")
+        row = write_appeal(s, snap)
+        s.add(Event(appeal_id=appeal_id, event="conclude", on=on, by=by, data=clean, amend_reason=amend_reason))
+        s.flush()
+        return row

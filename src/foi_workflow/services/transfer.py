@@ -1,0 +1,237 @@
+"""`foi import` and `foi export`: the event log as JSON Lines (SPEC §9).
+
+An import replays every line through the same workflow rules as the commands, entirely in
+memory, and only then writes everything in one transaction with bulk inserts: the first bad
+line stops it with its line number and reason, and nothing of the file is kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import IO, Any
+
+from sqlalchemy import insert, select
+from sqlmodel import Session, col
+
+from foi_workflow.adapters.db import require_schema, unit_of_work
+from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, utcnow
+from foi_workflow.domain.workflow import (
+    AppealSnapshot,
+    CaseSnapshot,
+    apply_appeal_event,
+    apply_case_event,
+    file_appeal,
+    receive_case,
+)
+from foi_workflow.errors import AlreadyExists, ClosedYear, FoiError, ImportFailed, InvalidInput, NotFound
+from foi_workflow.services.app import App
+from foi_workflow.services.appeals import appeal_snapshot, appeal_values, write_appeal
+from foi_workflow.services.cases import (
+    apply_context,
+    case_events,
+    ensure_agency,
+    projection_values,
+    replay,
+    write_projection,
+)
+
+RESERVED = ("case", "appeal", "event", "on", "by", "amend_reason")
+
+
+@dataclass
+class ImportResult:
+    events: int
+    new_cases: int
+    updated_cases: int
+    appeals: int
+
+
+def _parse_line(lineno: int, line: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"不是有效的 JSON：{exc.msg}") from None
+    if not isinstance(obj, dict):
+        raise InvalidInput("每行应为一个 JSON 对象")
+    for key in ("event", "on"):
+        if not isinstance(obj.get(key), str):
+            raise InvalidInput(f"缺少字段 {key}")
+    return obj
+
+
+def _on(obj: dict[str, Any]) -> date:
+    try:
+        return date.fromisoformat(obj["on"])
+    except ValueError:
+        raise InvalidInput(f"生效日期 on 格式错误：{obj['on']!r}，应为 YYYY-MM-DD") from None
+
+
+class _Importer:
+    """Replays a file in memory against the database's current state."""
+
+    def __init__(self, app: App, session: Session, by: str) -> None:
+        self.app = app
+        self.s = session
+        self.by = by
+        self.ctx = apply_context(app)
+        self.cases: dict[str, CaseSnapshot] = {}
+        self.existing_cases: set[str] = set()
+        self.appeals: dict[str, AppealSnapshot] = {}
+        self.existing_appeals: set[str] = set()
+        self.events: list[dict[str, Any]] = []
+        self.closed: set[tuple[str, int]] = {
+            (a, y) for a, y in session.execute(select(col(YearClose.agency), col(YearClose.year)))
+        }
+
+    def _check_year(self, agency: str, on: date, obj: dict[str, Any]) -> None:
+        if (agency, on.year) in self.closed and not obj.get("amend_reason"):
+            raise ClosedYear(f"{on.year} 年度已结转封存；如确需补录，请在该行加 amend_reason 字段说明理由")
+
+    def _case(self, case_id: str) -> CaseSnapshot:
+        snap = self.cases.get(case_id)
+        if snap is None:
+            if self.s.get(Case, case_id) is None:
+                raise NotFound(f"案件 {case_id} 不存在（其 receive 事件应在前面）")
+            snap = replay(self.app, case_id, case_events(self.s, case_id))
+            self.existing_cases.add(case_id)
+        return snap
+
+    def case_line(self, obj: dict[str, Any]) -> None:
+        case_id = obj["case"]
+        if not isinstance(case_id, str) or not case_id.strip():
+            raise InvalidInput("字段 case 应为非空的案件编号")
+        event, on = obj["event"], _on(obj)
+        by = str(obj.get("by") or self.by)
+        data = {k: v for k, v in obj.items() if k not in RESERVED}
+        if event == "receive":
+            if case_id in self.cases or self.s.get(Case, case_id) is not None:
+                raise AlreadyExists(f"案件 {case_id} 已存在")
+            self.app.config.agency(data.get("agency") or self.app.config.default_agency)
+            snap, clean = receive_case(self.app.workflow, case_id, on, data, self.ctx, by=by)
+        else:
+            snap, clean, _ = apply_case_event(self.app.workflow, self._case(case_id), event, on, data, self.ctx)
+        if event != "carry_over":
+            self._check_year(snap.agency, on, obj)
+        self.cases[case_id] = snap
+        self.events.append(self._event_row(event, on, by, clean, obj, case_id=case_id))
+
+    def appeal_line(self, obj: dict[str, Any]) -> None:
+        appeal_id = obj["appeal"]
+        if not isinstance(appeal_id, str) or not appeal_id.strip():
+            raise InvalidInput("字段 appeal 应为非空的复议诉讼编号")
+        event, on = obj["event"], _on(obj)
+        by = str(obj.get("by") or self.by)
+        data = {k: v for k, v in obj.items() if k not in RESERVED or k == "case"}
+        if event == "file":
+            if appeal_id in self.appeals or self.s.get(Appeal, appeal_id) is not None:
+                raise AlreadyExists(f"复议诉讼 {appeal_id} 已存在")
+            linked = data.get("case")
+            if linked and linked not in self.cases and self.s.get(Case, linked) is None:
+                raise NotFound(f"复议诉讼关联的案件 {linked} 不存在")
+            if linked and "agency" not in data:
+                data["agency"] = self._case(linked).agency
+            snap, clean = file_appeal(self.app.workflow, appeal_id, on, data, self.ctx)
+        else:
+            current = self.appeals.get(appeal_id)
+            if current is None:
+                current = appeal_snapshot(self.app, self.s, appeal_id)
+                self.existing_appeals.add(appeal_id)
+            snap, clean = apply_appeal_event(self.app.workflow, current, event, on, data, self.ctx)
+        self._check_year(snap.agency, on, obj)
+        self.appeals[appeal_id] = snap
+        self.events.append(self._event_row(event, on, by, clean, obj, appeal_id=appeal_id))
+
+    @staticmethod
+    def _event_row(
+        event: str,
+        on: date,
+        by: str,
+        data: dict[str, Any],
+        obj: dict[str, Any],
+        *,
+        case_id: str | None = None,
+        appeal_id: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "case_id": case_id,
+            "appeal_id": appeal_id,
+            "event": event,
+            "on": on,
+            "by": by,
+            "recorded_at": utcnow(),
+            "data": data,
+            "amend_reason": obj.get("amend_reason"),
+        }
+
+    def write(self) -> ImportResult:
+        agencies = {snap.agency for snap in self.cases.values()} | {a.agency for a in self.appeals.values()}
+        for agency in sorted(agencies):
+            ensure_agency(self.s, self.app, agency)
+        new_cases = [projection_values(snap) for cid, snap in self.cases.items() if cid not in self.existing_cases]
+        if new_cases:
+            self.s.execute(insert(Case), new_cases)
+        for cid in self.existing_cases:
+            row = self.s.get(Case, cid)
+            assert row is not None
+            write_projection(row, self.cases[cid])
+        new_appeals = [appeal_values(a) for aid, a in self.appeals.items() if aid not in self.existing_appeals]
+        if new_appeals:
+            self.s.execute(insert(Appeal), new_appeals)
+        for aid in self.existing_appeals:
+            write_appeal(self.s, self.appeals[aid])
+        if self.events:
+            self.s.execute(insert(Event), self.events)
+        self.s.flush()
+        return ImportResult(
+            events=len(self.events),
+            new_cases=len(new_cases),
+            updated_cases=len(self.existing_cases),
+            appeals=len(self.appeals),
+        )
+
+
+def import_lines(app: App, lines: Iterable[str], *, by: str) -> ImportResult:
+    """Import events; all or nothing."""
+    require_schema(app.engine)
+    with unit_of_work(app.engine) as s:
+        importer = _Importer(app, s, by)
+        for lineno, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = _parse_line(lineno, line)
+                if "appeal" in obj:
+                    importer.appeal_line(obj)
+                elif "case" in obj:
+                    importer.case_line(obj)
+                else:
+                    raise InvalidInput("每行应有 case（案件事件）或 appeal（复议诉讼事件）字段")
+            except FoiError as exc:
+                raise ImportFailed(f"第 {lineno} 行：{exc.message}（{exc.code}）；整个文件未导入") from None
+        return importer.write()
+
+
+def export_lines(app: App) -> Iterator[str]:
+    """Every event, in the order it was recorded, as JSON Lines that re-import to the same cases."""
+    require_schema(app.engine)
+    with Session(app.engine) as s:
+        query = select(Event).order_by(col(Event.seq)).execution_options(yield_per=5000)
+        for ev in s.scalars(query):
+            head: dict[str, Any] = {"appeal": ev.appeal_id} if ev.appeal_id is not None else {"case": ev.case_id}
+            head.update({"event": ev.event, "on": ev.on.isoformat()})
+            head.update(ev.data)
+            head["by"] = ev.by
+            if ev.amend_reason:
+                head["amend_reason"] = ev.amend_reason
+            yield json.dumps(head, ensure_ascii=False)
+
+
+def export_to(app: App, out: IO[str]) -> int:
+    count = 0
+    for line in export_lines(app):
+        out.write(line + "\n")
+        count += 1
+    return count
