@@ -1,0 +1,280 @@
+"""`foi demo`: a sample agency and a realistic year of applications, played day by day through
+the real workflow while the real scheduler sweeps each morning and mails its reminders to a
+local SMTP server on 127.0.0.1; then letters and the annual report are rendered."""
+
+from __future__ import annotations
+
+import heapq
+import random
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from foi_workflow.config import Config, load_config
+from foi_workflow.errors import FoiError, InvalidInput
+from foi_workflow.services.app import App
+from foi_workflow.services.demo_plan import CasePlan, plan_appeal, plan_year
+
+CASEWORKERS = {"zhangwei": ("张伟", "zhangwei"), "liuyang": ("刘洋", "liuyang"), "chenjing": ("陈静", "chenjing")}
+MAIL_DOMAIN = "demo.example.gov.cn"
+AGENCY = "demo"
+
+
+def demo_config_text(smtp_port: int) -> str:
+    workers = "\n".join(
+        f'[caseworkers.{login}]\nname = "{name}"\nemail = "{mail}@{MAIL_DOMAIN}"\nagency = "{AGENCY}"\n'
+        for login, (name, mail) in CASEWORKERS.items()
+    )
+    return f"""# The demo agency's configuration, written by `foi demo`.
+default_agency = "{AGENCY}"
+db = "sqlite:///foi.db"
+
+[workflow]
+correction_period_days = 15
+pause_clock_during_fee = true
+
+[agencies.{AGENCY}]
+name = "示范市自然资源和规划局"
+short_name = "示自然资规公开"
+address = "示范市人民路100号"
+phone = "0571-88880000"
+postcode = "310000"
+mailbox = "gongkai@{MAIL_DOMAIN}"
+number_pattern = "{{short}}〔{{year}}〕第{{seq}}号"
+
+{workers}
+[scheduler]
+sweep_minutes = 5
+digest_time = "08:30"
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+tls = "none"
+mail_from = "foi-scheduler@{MAIL_DOMAIN}"
+mail_to = "gongkai@{MAIL_DOMAIN}"
+backoff_seconds = 1
+"""
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    year: int
+    cases: int = 0
+    events: int = 0
+    automatic: int = 0
+    mails_sent: int = 0
+    mails_received: int = 0
+    files: list[tuple[str, Path]] = field(default_factory=list)
+    balanced: bool = False
+
+
+Progress = Callable[[str, int, int], None]  # (step label, done, total)
+
+
+class _Mailbox:
+    """An aiosmtpd server on loopback that writes each message it receives to a file."""
+
+    def __init__(self, folder: Path) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+        mailbox = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                mailbox.count += 1
+                (mailbox.folder / f"{mailbox.count:05d}.eml").write_bytes(envelope.original_content or b"")
+                return "250 OK"
+
+        self.port = _free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> _Mailbox:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _morning(day: date) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(day, time(9, 0), tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def run_demo(
+    folder: Path,
+    *,
+    year: int,
+    cases: int = 240,
+    seed: int = 20250101,
+    progress: Progress | None = None,
+) -> DemoResult:
+    """Build the demo in `folder` (emptied first if it holds an earlier demo)."""
+    from foi_workflow.adapters.db import migrate, open_engine
+
+    if cases < 1:
+        raise InvalidInput("示例案件数应至少为 1")
+    tick = progress or (lambda label, done, total: None)
+    folder = folder.resolve()
+    if (folder / "foi.db").exists() or (folder / "foi.toml").exists():
+        for name in ("foi.db", "foi.db-wal", "foi.db-shm", "foi.toml"):
+            (folder / name).unlink(missing_ok=True)
+        for sub in ("mail", "notices", "report"):
+            shutil.rmtree(folder / sub, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    result = DemoResult(folder=folder, year=year)
+    with _Mailbox(folder / "mail") as mailbox:
+        config_path = folder / "foi.toml"
+        config_path.write_text(demo_config_text(mailbox.port), encoding="utf-8")
+        config = load_config(config_path, db_url=f"sqlite:///{folder / 'foi.db'}", env={})
+        engine = open_engine(config.db_url)
+        migrate(engine)
+        app = App(config, engine)
+        _simulate(app, config, year, cases, seed, result, tick)
+        result.mails_received = mailbox.count
+        result.files.append(("捕获的提醒邮件", folder / "mail"))
+    _render(app, folder, year, result, tick)
+    return result
+
+
+def _simulate(app: App, config: Config, year: int, cases: int, seed: int, result: DemoResult,
+              tick: Progress) -> None:  # fmt: skip
+    from foi_workflow.services.appeals import conclude, file
+    from foi_workflow.services.cases import advance, intake
+    from foi_workflow.services.outbox import deliver_outbox
+    from foi_workflow.services.sweep import sweep
+
+    rng = random.Random(seed)
+    cal = app.calendar
+    plans = plan_year(rng, cal, year, cases, list(CASEWORKERS))
+    # The agenda: (date, order, kind, payload); intakes first on a day, then steps, then appeals.
+    agenda: list[tuple[date, int, int, str, Any]] = []
+    counter = 0
+    for plan in plans:
+        counter += 1
+        heapq.heappush(agenda, (plan.received_on, 0, counter, "intake", plan))
+    ids: dict[int, str] = {}
+    plan: CasePlan
+    day, last = date(year, 1, 1), date(year, 12, 31)
+    total_days = (last - day).days + 1
+    while day <= last:
+        now = _morning(day)
+        result.automatic += len(sweep(app, now).transitions)
+        while agenda and agenda[0][0] == day:
+            _, _, key, kind, payload = heapq.heappop(agenda)
+            try:
+                if kind == "intake":
+                    plan = payload
+                    change = intake(app, on=day, by=plan.intake["caseworker"], data=plan.intake, today=day)
+                    ids[key] = change.case.id
+                    counter = _schedule_next(agenda, cal, day, key, plan, 0, counter)
+                elif kind == "step":
+                    plan, index = payload
+                    step = plan.steps[index]
+                    change = advance(app, ids[key], step.event, on=day, by=plan.intake["caseworker"],
+                                     data=step.data, today=day)  # fmt: skip
+                    counter = _schedule_next(agenda, cal, day, key, plan, index + 1, counter)
+                    if step.event == "decide":
+                        appeal = plan_appeal(rng, step.data["outcome"])
+                        if appeal:
+                            counter += 1
+                            when = day + timedelta(days=appeal["wait_days"])
+                            heapq.heappush(agenda, (when, 2, counter, "appeal", (ids[key], appeal)))
+                elif kind == "appeal":
+                    case_id, appeal = payload
+                    row = file(app, on=day, by="法制科", data={"kind": appeal["kind"], "case": case_id}, today=day)
+                    if appeal["conclude_days"]:
+                        counter += 1
+                        when = day + timedelta(days=appeal["conclude_days"])
+                        heapq.heappush(agenda, (when, 3, counter, "conclude", (row.id, appeal["result"])))
+                elif kind == "conclude":
+                    appeal_id, outcome = payload
+                    conclude(app, appeal_id, on=day, by="法制科", data={"result": outcome}, today=day)
+                result.events += 1
+            except FoiError:
+                # A plan step the case has moved past (e.g. the scheduler lapsed it first): skip it.
+                continue
+        deliver_outbox(app, now + timedelta(hours=1))
+        tick("模拟一年的办理与提醒", (day - date(year, 1, 1)).days + 1, total_days)
+        day += timedelta(days=1)
+    result.cases = len(ids)
+    result.mails_sent = deliver_outbox(app, _morning(last) + timedelta(hours=12)).sent
+
+
+def _schedule_next(agenda: list[tuple[date, int, int, str, Any]], cal: Any, day: date, key: int,
+                   plan: CasePlan, index: int, counter: int) -> int:  # fmt: skip
+    if index >= len(plan.steps):
+        return counter
+    when = cal.add_working_days(day, plan.steps[index].wait)
+    heapq.heappush(agenda, (when, 1, key, "step", (plan, index)))
+    return counter
+
+
+def _render(app: App, folder: Path, year: int, result: DemoResult, tick: Progress) -> None:
+    from sqlalchemy import select
+    from sqlmodel import Session, col
+
+    from foi_workflow.adapters.report_render import render
+    from foi_workflow.adapters.tables import Case
+    from foi_workflow.services.notices import issue_notice, render_stored
+    from foi_workflow.services.report import build_report
+    from foi_workflow.services.transfer import export_to
+
+    notices_dir = folder / "notices"
+    notices_dir.mkdir(exist_ok=True)
+    with Session(app.engine) as s:
+        decided = list(s.scalars(select(Case).where(col(Case.state) == "decided").order_by(col(Case.id))))
+    picks: list[tuple[str, str]] = []
+    for wanted in ("granted", "withheld.third_party_rights", "other.correction_lapsed", "partially_granted"):
+        match = next((c for c in decided if c.outcome == wanted), None)
+        if match:
+            picks.append((match.id, "decision"))
+    if decided:
+        picks.insert(0, (decided[0].id, "acknowledgement"))
+    steps = len(picks) * 2 + 5
+    done = 0
+    for case_id, kind in picks:
+        notice = issue_notice(app, case_id, kind, by="zhangwei")
+        for fmt in ("txt", "pdf"):
+            path = notices_dir / f"{case_id}-{kind}.{fmt}"
+            path.write_bytes(render_stored(app, notice, fmt))
+            result.files.append((f"告知书 {case_id} {kind} ({fmt})", path))
+            done += 1
+            tick("生成告知书", done, steps)
+    report_dir = folder / "report"
+    report_dir.mkdir(exist_ok=True)
+    report = build_report(app, year, agency=None, as_of=date(year + 1, 1, 31))
+    result.balanced = report.figures.balanced
+    for fmt in ("md", "html", "xlsx", "pdf", "json"):
+        content = render(report, fmt)
+        path = report_dir / f"{year}-annual-report.{fmt}"
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+        result.files.append((f"{year} 年度报告 ({fmt})", path))
+        done += 1
+        tick("生成年度报告", done, steps)
+    events_path = folder / "events.jsonl"
+    with events_path.open("w", encoding="utf-8") as handle:
+        export_to(app, handle)
+    result.files.append(("事件日志（可 foi import）", events_path))
+    result.files.insert(0, ("数据库", folder / "foi.db"))
+    result.files.insert(1, ("配置文件", folder / "foi.toml"))
