@@ -110,3 +110,9 @@ class SchedulerError(FoiError):
     """The scheduler cannot start (e.g. another one already runs on this SQLite file)."""
 
     code = "E-SCHEDULER"
+
+
+class InconsistentReport(FoiError):
+    """`foi report check` found inconsistencies in a submitted report (each listed by cell)."""
+
+    code = "E-REPORT"

@@ -42,6 +42,7 @@ def export_cmd(app_ctx: AppContext, out: str | None) -> None:
 
     if out is None:
         export_to(app_ctx.app, sys.stdout)
+        sys.stdout.flush()  # the stream may be a buffered wrapper that is not flushed at exit (tests, pipes)
         return
     tmp = Path(out + ".part")
     with tmp.open("w", encoding="utf-8") as handle:

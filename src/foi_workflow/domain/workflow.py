@@ -131,9 +131,13 @@ class _Model:
         self.state = state
 
 
+# libyaml's loader when present: the pure-Python one costs ~100 ms per process start.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_def(path: Path, guards: Mapping[str, Guard]) -> MachineDef:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"无法读取流程定义 {path}：{exc}") from exc
     states = {
@@ -243,10 +247,23 @@ def load_workflows(folder: Path | None = None) -> Workflow:
     from foi_workflow.resources import WORKFLOWS_DIR
 
     folder = folder or WORKFLOWS_DIR
-    return Workflow(
-        disclosure=_load_def(folder / "disclosure.yaml", GUARDS),
-        appeal=_load_def(folder / "appeal.yaml", {}),
-    )
+    files = (folder / "disclosure.yaml", folder / "appeal.yaml")
+    try:
+        key = (str(folder.resolve()), tuple(f.stat().st_mtime_ns for f in files))
+    except OSError:
+        key = None
+    cached = _LOADED.get(key) if key else None
+    if cached is not None:
+        return cached
+    loaded = Workflow(disclosure=_load_def(files[0], GUARDS), appeal=_load_def(files[1], {}))
+    if key:
+        _LOADED[key] = loaded
+    return loaded
+
+
+# Definitions already loaded and checked in this process, by folder and file times: the
+# machines are shared and never mutated, so one load serves every App of the process.
+_LOADED: dict[tuple[str, tuple[int, ...]], Workflow] = {}
 
 
 # --------------------------------------------------------------------------- event data

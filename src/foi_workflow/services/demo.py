@@ -167,9 +167,9 @@ def _simulate(app: App, config: Config, year: int, cases: int, seed: int, result
     # The agenda: (date, order, kind, payload); intakes first on a day, then steps, then appeals.
     agenda: list[tuple[date, int, int, str, Any]] = []
     counter = 0
-    for plan in plans:
+    for planned in plans:
         counter += 1
-        heapq.heappush(agenda, (plan.received_on, 0, counter, "intake", plan))
+        heapq.heappush(agenda, (planned.received_on, 0, counter, "intake", planned))
     ids: dict[int, str] = {}
     plan: CasePlan
     day, last = date(year, 1, 1), date(year, 12, 31)
