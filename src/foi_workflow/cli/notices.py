@@ -1,0 +1,127 @@
+"""`foi notice ID KIND`: issue (or reprint) a letter; `foi fee quote`: the information processing fee."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+
+from foi_workflow.cli.common import AppContext, parse_date, pass_app
+
+KINDS = ("acknowledgement", "correction", "consultation", "extension", "fee", "decision")
+FORMATS = ("txt", "html", "pdf", "docx")
+
+
+def _default_file(case_id: str, kind: str, fmt: str) -> Path:
+    safe = re.sub(r"[^\w.-]+", "_", case_id).strip("._") or "notice"
+    return Path(f"{safe}-{kind}.{fmt}")
+
+
+@click.command(
+    "notice",
+    help=(
+        "生成并保存告知书（登记回执、补正、征求意见、延期、收费、答复），打印或写入文件。\n\n"
+        "Issue a notice letter for case ID, store it with a new document number, print it "
+        "(txt/html) or write it (pdf/docx: --out, default ID-KIND.FORMAT)."
+    ),
+)
+@click.argument("case_id", metavar="ID")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="txt", show_default=True, help="输出格式")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="写入文件（pdf、docx 默认写入 ID-KIND.格式）")
+@click.option("--on", "on", default=None, help="告知书日期 YYYY-MM-DD（默认为所告知事件的生效日期）")
+@click.option("--by", "by", default=None, help="出具人（默认当前登录名）")
+@click.option("--reprint", is_flag=True, help="重印最近一次出具的同类告知书，不新编文号")
+@pass_app
+def notice_cmd(
+    app_ctx: AppContext,
+    case_id: str,
+    kind: str,
+    fmt: str,
+    out: Path | None,
+    on: str | None,
+    by: str | None,
+    reprint: bool,
+) -> None:
+    from sqlmodel import Session
+
+    from foi_workflow.adapters.db import require_schema
+    from foi_workflow.services.notices import issue_notice, latest_notice, render_stored
+
+    app = app_ctx.app
+    if reprint:
+        if on is not None:
+            raise click.UsageError("--reprint 不能与 --on 同用：重印的告知书保留原日期")
+        require_schema(app.engine)
+        with Session(app.engine) as session:
+            stored = latest_notice(session, case_id, kind)
+    else:
+        dated = parse_date(on, "--on 日期") if on else None
+        stored = issue_notice(app, case_id, kind, by=by or app.config.user, on=dated)
+    body = render_stored(app, stored, fmt)
+    if out is None and fmt in ("pdf", "docx"):
+        out = _default_file(case_id, kind, fmt)
+    action = "重印" if reprint else "已出具"
+    if out is None:
+        click.echo(body.decode("utf-8"), nl=False)
+        click.echo(f"{action}：{stored.number}", err=True)
+        return
+    out.write_bytes(body)
+    click.echo(f"{action} {stored.number}，已写入 {out}")
+
+
+@click.group("fee", help="信息处理费 / information processing fees (国办函〔2020〕109号)")
+def fee_group() -> None:
+    pass
+
+
+@fee_group.command(
+    "quote",
+    help=(
+        "按收费标准计算信息处理费（超额累进，按自然月累计）。第一行第一项为金额（元）。\n\n"
+        "Quote the fee: progressive by bracket, counted per applicant per natural month; "
+        "the first token printed is the amount in yuan."
+    ),
+)
+@click.option("--basis", type=click.Choice(["per_item", "per_page"]), required=True,
+              help="计收方式：per_item 按件，per_page 按量（每件申请只能选一种）")
+@click.option("--quantity", type=int, required=True, help="本次申请的数量（件或页）")
+@click.option("--already-this-month", "already", type=int, default=0, show_default=True,
+              help="该申请人本自然月此前已计收的数量（同一计收方式）")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def fee_quote_cmd(basis: str, quantity: int, already: int, fmt: str) -> None:
+    from foi_workflow.domain.fees import quote
+
+    result = quote(basis, quantity, already)
+    if fmt == "json":
+        payload = {
+            "basis": result.basis.value,
+            "quantity": result.quantity,
+            "already_this_month": result.already_this_month,
+            "amount": result.amount,
+            "breakdown": [
+                {
+                    "first": p.bracket.first,
+                    "last": p.bracket.last,
+                    "unit_price": p.bracket.unit_price,
+                    "quantity": p.quantity,
+                    "amount": p.amount,
+                }
+                for p in result.breakdown
+            ],
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    unit = result.unit
+    head = f"{result.amount} 元（{result.basis_label}，本次 {result.quantity}{unit}"
+    if result.already_this_month:
+        head += f"，本月此前已计 {result.already_this_month}{unit}"
+    click.echo(head + "）")
+    for part in result.breakdown:
+        span = (f"{part.bracket.first}{unit}起" if part.bracket.last is None
+                else f"{part.bracket.first}—{part.bracket.last}{unit}")
+        price = "免费" if part.bracket.unit_price == 0 else f"每{unit}{part.bracket.unit_price}元"
+        click.echo(f"  {span}（{price}）：{part.quantity}{unit}，{part.amount} 元")

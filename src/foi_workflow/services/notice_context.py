@@ -1,0 +1,400 @@
+"""What a notice letter is built from (SPEC §6): the values the templates receive, computed
+from a case row, its events up to the one the letter answers, the deadlines the clock gives at
+that moment and the agency's config. Pure: no database, no templates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from foi_workflow.adapters.tables import Case, Event
+from foi_workflow.config import Agency
+from foi_workflow.domain import fees
+from foi_workflow.domain.calendar import WorkCalendar
+from foi_workflow.domain.clock import ClockEvent, ClockSettings, Deadlines, compute_deadlines
+from foi_workflow.domain.vocabulary import (
+    APPLICANT_TYPE_LABELS,
+    CHANNEL_LABELS,
+    NOTICE_KIND_LABELS,
+    ApplicantType,
+    Channel,
+    ConsultationKind,
+    FeeBasis,
+    NoticeKind,
+    Outcome,
+)
+from foi_workflow.errors import InvalidInput, RuleViolation, TemplateError
+
+REGULATION = "《中华人民共和国政府信息公开条例》"
+FEE_RULES = "《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）"
+REVIEW_FIRST_FROM = date(2024, 1, 1)  # 《行政复议法》(2023) in force: Art. 23 review first for refusals
+
+# The event a letter of each kind answers.
+KIND_EVENTS: dict[NoticeKind, frozenset[str]] = {
+    NoticeKind.ACKNOWLEDGEMENT: frozenset({"receive"}),
+    NoticeKind.CORRECTION: frozenset({"request_correction"}),
+    NoticeKind.CONSULTATION: frozenset({"consult"}),
+    NoticeKind.EXTENSION: frozenset({"extend"}),
+    NoticeKind.FEE: frozenset({"fee_notice"}),
+    NoticeKind.DECISION: frozenset({"decide", "withdraw", "lapse_correction", "lapse_fee"}),
+}
+EVENT_NOTICE: dict[str, NoticeKind] = {ev: kind for kind, evs in KIND_EVENTS.items() for ev in evs}
+KIND_SHORT: dict[NoticeKind, str] = {
+    NoticeKind.ACKNOWLEDGEMENT: "登记",
+    NoticeKind.CORRECTION: "补正",
+    NoticeKind.CONSULTATION: "征询",
+    NoticeKind.EXTENSION: "延期",
+    NoticeKind.FEE: "收费",
+    NoticeKind.DECISION: "答复",
+}
+
+
+@dataclass(frozen=True)
+class LetterHead:
+    kind: str
+    title: str
+    number: str
+    dated: date
+
+
+@dataclass(frozen=True)
+class AgencyInfo:
+    code: str
+    name: str
+    short_name: str
+    address: str
+    phone: str
+    postcode: str
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    id: str
+    applicant: str
+    applicant_type: str
+    applicant_type_label: str
+    channel: str
+    channel_label: str
+    contact: str
+    request: str
+    received_on: date
+
+
+@dataclass(frozen=True)
+class AcknowledgementInfo:
+    reply_due: date
+    provisional: bool
+
+
+@dataclass(frozen=True)
+class CorrectionInfo:
+    requested_on: date
+    items: str
+    period: int
+    due: date
+    provisional: bool
+
+
+@dataclass(frozen=True)
+class ConsultationInfo:
+    consulted_on: date
+    party: str
+    kind: str
+    due: date
+    provisional: bool
+
+
+@dataclass(frozen=True)
+class ExtensionInfo:
+    extended_on: date
+    days: int
+    total_days: int
+    approved_by: str
+    reason: str
+    new_due: date
+    provisional: bool
+
+
+@dataclass(frozen=True)
+class FeePart:
+    label: str
+    quantity: int
+    unit_price: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class FeeInfo:
+    noticed_on: date
+    basis: str
+    basis_label: str
+    unit: str
+    quantity: int
+    already_this_month: int
+    amount: int | float
+    standard: tuple[str, ...]
+    breakdown: tuple[FeePart, ...]
+    consistent: bool  # the recorded amount is what the fee rules give
+    pay_days: int
+    pay_due: date
+    provisional: bool
+    pauses_clock: bool
+
+
+@dataclass(frozen=True)
+class DecisionInfo:
+    outcome: str
+    label: str
+    section_label: str
+    legal_basis: str
+    citation: str
+    note: str
+    reason: str
+    event: str
+    decided_on: date
+    needs_explanation: bool
+    is_refusal: bool
+    review_first: bool
+    consulted: bool
+
+
+def citation(outcome: Outcome) -> str:
+    """The legal basis as the letter cites it (SPEC §2 table)."""
+    basis = outcome.info.legal_basis
+    if not basis:
+        return ""
+    if basis.startswith("《"):
+        return FEE_RULES if outcome is Outcome.OTHER_FEE_UNPAID else basis
+    return f"{REGULATION}{basis}"
+
+
+def review_first(outcome: Outcome, decided_on: date) -> bool:
+    """A refusal decided on or after 2024-01-01 must go to administrative review before court."""
+    return outcome.is_refusal and decided_on >= REVIEW_FIRST_FROM
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    return "" if value is None else str(value)
+
+
+def int_field(data: dict[str, Any], key: str, default: int) -> int:
+    value = data.get(key)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"事件数据 {key} 应为整数：{value!r}") from None
+
+
+def _deadlines_at(events: Sequence[Event], upto: Event, cal: WorkCalendar, settings: ClockSettings) -> Deadlines:
+    """The deadlines in force right after `upto` took effect."""
+    prefix: list[ClockEvent] = []
+    for ev in events:
+        prefix.append(ClockEvent(ev.event, ev.on, dict(ev.data or {})))
+        if ev is upto:
+            break
+    return compute_deadlines(prefix, cal, settings, explain=False)
+
+
+def latest_event(events: Sequence[Event], names: frozenset[str], upto: Event | None = None) -> Event | None:
+    found: Event | None = None
+    for ev in events:
+        if ev.event in names:
+            found = ev
+        if ev is upto:
+            break
+    return found
+
+
+def _label(mapping: dict[Any, str], enum: Any, value: str) -> str:
+    try:
+        return mapping[enum(value)]
+    except ValueError:
+        return value
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What a letter is built from."""
+
+    case: Case
+    events: Sequence[Event]
+    agency: Agency
+    calendar: WorkCalendar
+    settings: ClockSettings
+    contact_person: str = ""
+    already_this_month: int = 0  # the applicant's earlier fee quantity this month (same basis)
+
+
+def _required(what: str, value: date | None) -> date:
+    if value is None:
+        raise TemplateError(f"无法推算{what}（案件事件记录不完整）")
+    return value
+
+
+def _correction(src: Sources, ev: Event) -> CorrectionInfo:
+    data = dict(ev.data or {})
+    d = _deadlines_at(src.events, ev, src.calendar, src.settings)
+    return CorrectionInfo(
+        requested_on=ev.on,
+        items=_text(data, "items"),
+        period=int_field(data, "period", src.settings.correction_period_days),
+        due=_required("补正期限", d.correction_due),
+        provisional=d.provisional,
+    )
+
+
+def _consultation(src: Sources, ev: Event) -> ConsultationInfo:
+    data = dict(ev.data or {})
+    d = _deadlines_at(src.events, ev, src.calendar, src.settings)
+    return ConsultationInfo(
+        consulted_on=ev.on,
+        party=_text(data, "party"),
+        kind=_text(data, "kind") or ConsultationKind.THIRD_PARTY.value,
+        due=_required("征求意见期限", d.consultation_due),
+        provisional=d.provisional,
+    )
+
+
+def _extension(src: Sources, ev: Event) -> ExtensionInfo:
+    data = dict(ev.data or {})
+    d = _deadlines_at(src.events, ev, src.calendar, src.settings)
+    return ExtensionInfo(
+        extended_on=ev.on,
+        days=int_field(data, "days", 0),
+        total_days=d.extended_days,
+        approved_by=_text(data, "approved_by"),
+        reason=_text(data, "reason"),
+        new_due=_required("延长后的答复期限", d.reply_due),
+        provisional=d.provisional,
+    )
+
+
+def _fee(src: Sources, ev: Event) -> FeeInfo:
+    data = dict(ev.data or {})
+    d = _deadlines_at(src.events, ev, src.calendar, src.settings)
+    basis = FeeBasis(_text(data, "basis"))
+    quantity = int_field(data, "quantity", 0)
+    amount_raw = data.get("amount", 0)
+    amount: int | float = amount_raw if isinstance(amount_raw, int | float) else float(str(amount_raw))
+    quoted = fees.quote(basis, quantity, src.already_this_month)
+    unit = fees.UNIT_LABELS[basis]
+    return FeeInfo(
+        noticed_on=ev.on,
+        basis=basis.value,
+        basis_label=fees.BASIS_LABELS[basis],
+        unit=unit,
+        quantity=quantity,
+        already_this_month=src.already_this_month,
+        amount=amount,
+        standard=tuple(fees.standard_lines(basis)),
+        breakdown=tuple(
+            FeePart(
+                label=("第" + (f"{p.bracket.first}{unit}起" if p.bracket.last is None
+                               else f"{p.bracket.first}—{p.bracket.last}{unit}")),
+                quantity=p.quantity,
+                unit_price=p.bracket.unit_price,
+                amount=p.amount,
+            )
+            for p in quoted.breakdown
+        ),
+        consistent=quoted.amount == amount,
+        pay_days=20,
+        pay_due=_required("缴费期限", d.fee_due),
+        provisional=d.provisional,
+        pauses_clock=src.settings.pause_clock_during_fee,
+    )
+
+
+def _decision(src: Sources, ev: Event) -> DecisionInfo:
+    data = dict(ev.data or {})
+    if ev.event == "decide":
+        outcome = Outcome(_text(data, "outcome"))
+    elif ev.event == "lapse_correction":
+        outcome = Outcome.OTHER_CORRECTION_LAPSED
+    elif ev.event == "lapse_fee":
+        outcome = Outcome.OTHER_FEE_UNPAID
+    else:
+        outcome = Outcome.OTHER_OTHER
+    info = outcome.info
+    return DecisionInfo(
+        outcome=outcome.value,
+        label=info.label,
+        section_label=info.section_label,
+        legal_basis=info.legal_basis,
+        citation=citation(outcome),
+        note=_text(data, "note"),
+        reason=_text(data, "reason"),
+        event=ev.event,
+        decided_on=ev.on,
+        needs_explanation=info.needs_explanation,
+        is_refusal=outcome.is_refusal,
+        review_first=review_first(outcome, ev.on),
+        consulted=latest_event(src.events, frozenset({"consult"}), ev) is not None,
+    )
+
+
+def answered_event(kind: NoticeKind, events: Sequence[Event], case_id: str) -> Event:
+    """The event a letter of `kind` answers (the latest one), or a refusal saying why there is none."""
+    found = latest_event(events, KIND_EVENTS[kind])
+    if found is None:
+        label = NOTICE_KIND_LABELS[kind]
+        needs = {
+            NoticeKind.ACKNOWLEDGEMENT: "登记（receive）",
+            NoticeKind.CORRECTION: "告知补正（request_correction）",
+            NoticeKind.CONSULTATION: "征求意见（consult）",
+            NoticeKind.EXTENSION: "延长答复期限（extend）",
+            NoticeKind.FEE: "收费通知（fee_notice）",
+            NoticeKind.DECISION: "办结（decide / withdraw / 逾期办结）",
+        }[kind]
+        raise RuleViolation(f"案件 {case_id} 没有{needs}记录，不能出具{label}")
+    return found
+
+
+def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -> dict[str, Any]:
+    """Everything the templates may use (see notices/_wording.j2)."""
+    case = src.case
+    answered = answered_event(kind, src.events, case.id)
+    upto = answered
+    correction_ev = latest_event(src.events, KIND_EVENTS[NoticeKind.CORRECTION], upto)
+    consult_ev = latest_event(src.events, KIND_EVENTS[NoticeKind.CONSULTATION], upto)
+    extend_ev = latest_event(src.events, KIND_EVENTS[NoticeKind.EXTENSION], upto)
+    fee_ev = latest_event(src.events, KIND_EVENTS[NoticeKind.FEE], upto)
+    receive_ev = answered_event(NoticeKind.ACKNOWLEDGEMENT, src.events, case.id)
+    ack = _deadlines_at(src.events, receive_ev, src.calendar, src.settings)
+    consultation = _consultation(src, consult_ev) if consult_ev else None
+    agency = src.agency
+    return {
+        "notice": LetterHead(kind.value, NOTICE_KIND_LABELS[kind], number, dated),
+        "agency": AgencyInfo(
+            agency.code, agency.name, agency.short_name, agency.address, agency.phone, agency.postcode
+        ),
+        "addressee": consultation.party if kind is NoticeKind.CONSULTATION and consultation else case.applicant,
+        "contact_person": src.contact_person,
+        "case": CaseInfo(
+            id=case.id,
+            applicant=case.applicant,
+            applicant_type=case.applicant_type,
+            applicant_type_label=_label(APPLICANT_TYPE_LABELS, ApplicantType, case.applicant_type),
+            channel=case.channel,
+            channel_label=_label(CHANNEL_LABELS, Channel, case.channel),
+            contact=case.contact,
+            request=case.request,
+            received_on=case.received_on,
+        ),
+        "acknowledgement": AcknowledgementInfo(_required("答复期限", ack.reply_due), ack.provisional),
+        "correction": _correction(src, correction_ev) if correction_ev else None,
+        "consultation": consultation,
+        "extension": _extension(src, extend_ev) if extend_ev else None,
+        "fee": _fee(src, fee_ev) if fee_ev else None,
+        "decision": _decision(src, answered) if kind is NoticeKind.DECISION else None,
+    }
+
+
+def context_as_dict(context: dict[str, Any]) -> dict[str, Any]:
+    """The context as plain JSON-like values (debugging, tests)."""
+    return {k: asdict(v) if hasattr(v, "__dataclass_fields__") else v for k, v in context.items()}
