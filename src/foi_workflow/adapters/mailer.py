@@ -1,0 +1,248 @@
+"""Mail: the Chinese texts of reminders and digests, the `EmailMessage` built from them, and
+sending through `aiosmtplib` with each failure classified as temporary (retry later) or
+permanent (give up, show in `foi outbox`)."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+import aiosmtplib
+
+from foi_workflow.config import SmtpSettings
+
+WEEKDAYS = "一二三四五六日"
+
+DEADLINE_LABELS: dict[str, str] = {
+    "reply_due": "答复期限",
+    "correction_notice_due": "补正告知期限",
+    "correction_due": "补正期限",
+    "consultation_due": "征求意见期限",
+    "fee_due": "缴费期限",
+}
+
+# What to do, per deadline (SPEC §3-§4; articles of the Regulation).
+ADVICE: dict[str, str] = {
+    "reply_due": (
+        "请在期限届满前作出答复（foi decide）。确需延长答复期限的，应当经政府信息公开工作机构"
+        "负责人同意并告知申请人，延长的期限最长不得超过20个工作日（《条例》第三十三条；foi extend）。"
+    ),
+    "correction_notice_due": (
+        "申请内容不明确的，应当在收到申请之日起7个工作日内一次性告知申请人作出补正，"
+        "说明需要补正的事项和合理的补正期限（《条例》第三十条；foi request-correction）。"
+    ),
+    "correction_due": (
+        "补正期限届满后申请人无正当理由仍未补正的，视为放弃申请，系统将自期限届满次日起"
+        "自动记录“逾期未补正”。已收到补正的，请及时登记（foi receive-correction）。"
+    ),
+    "consultation_due": (
+        "征求意见期限届满后未收到意见的，系统将自期限届满次日起按“未提出意见”记录并恢复计算"
+        "答复期限（《条例》第三十二条、第三十四条）。已收到意见的，请及时登记（foi consultation-reply）。"
+    ),
+    "fee_due": (
+        "缴费期限届满后申请人仍未缴费的，系统将自期限届满次日起自动记录“逾期未缴费”，不再处理"
+        "该申请（《政府信息公开信息处理费管理办法》）。已缴费的，请及时登记（foi fee-paid）。"
+    ),
+}
+
+OVERDUE_ADVICE = "该期限已届满，案件已逾期。请立即处理，并在案件记录中说明逾期原因。"
+
+LAPSE_TEXTS: dict[str, tuple[str, str]] = {
+    "lapse_correction": (
+        "逾期未补正",
+        "申请人在补正期限内未补正，视为放弃申请（《条例》第三十条），案件已办结，"
+        "办理结果为“申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请”。"
+        "请出具并送达答复告知书（foi notice ID decision）。",
+    ),
+    "lapse_fee": (
+        "逾期未缴费",
+        "申请人在缴费期限内未缴纳信息处理费，案件已办结，办理结果为“申请人逾期未按收费通知要求"
+        "缴纳费用、行政机关不再处理其政府信息公开申请”。请出具并送达答复告知书（foi notice ID decision）。",
+    ),
+    "consultation_reply": (
+        "征求意见期满未答复",
+        "征求意见期限届满，被征求意见方未提出意见，已按“未提出意见”记录，答复期限恢复计算。"
+        "请依照《条例》第三十二条、第三十四条决定是否公开。",
+    ),
+}
+
+FOOTER = "——\n本邮件由政府信息公开申请办理系统（foi-workflow）自动发送，请勿直接回复。"
+
+
+def chinese_date(d: date) -> str:
+    """2024年3月1日 (no leading zeros), as in letters."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def chinese_date_weekday(d: date) -> str:
+    return f"{chinese_date(d)}（星期{WEEKDAYS[d.weekday()]}）"
+
+
+@dataclass(frozen=True)
+class MailText:
+    subject: str
+    body: str
+
+
+def reminder_text(
+    *,
+    case_id: str,
+    deadline: str,
+    due: date,
+    remaining: int,
+    greeting: str,
+    provisional: bool = False,
+) -> MailText:
+    """A reminder that `deadline` of `case_id` falls on `due`; `remaining` working days left
+    (0 = today, negative = overdue)."""
+    label = DEADLINE_LABELS.get(deadline, deadline)
+    if remaining > 0:
+        when = f"还有{remaining}个工作日到期"
+    elif remaining == 0:
+        when = "今日到期"
+    else:
+        when = "已逾期"
+    subject = f"【依申请公开提醒】案件{case_id}{label}{when}（{chinese_date(due)}）"
+    lines = [
+        f"{greeting}：",
+        "",
+        f"案件 {case_id} 的{label}为 {chinese_date_weekday(due)}，{when}。",
+    ]
+    if provisional:
+        lines.append("（该期限涉及尚未公布放假安排的年份，为暂定日期，公布后将重新计算。）")
+    lines += ["", OVERDUE_ADVICE if remaining < 0 else ADVICE.get(deadline, ""), "", FOOTER]
+    return MailText(subject, "\n".join(lines))
+
+
+def lapse_text(*, case_id: str, event: str, on: date, due: date, greeting: str) -> MailText:
+    """The notice that the sweep recorded an automatic transition for `case_id`."""
+    title, advice = LAPSE_TEXTS[event]
+    subject = f"【依申请公开提醒】案件{case_id}{title}（{chinese_date(on)}起）"
+    body = "\n".join(
+        [
+            f"{greeting}：",
+            "",
+            f"案件 {case_id} 的期限已于 {chinese_date(due)} 届满，系统已记录“{title}”，自 {chinese_date(on)} 起生效。",
+            "",
+            advice.replace("ID", case_id),
+            "",
+            FOOTER,
+        ]
+    )
+    return MailText(subject, body)
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    case_id: str
+    deadline: str
+    due: date
+    remaining: int
+    caseworker: str
+
+
+def digest_text(*, agency_name: str, today: date, lines: Sequence[DigestLine]) -> MailText:
+    """The daily digest of one agency: overdue cases first, then deadlines coming up."""
+    overdue = [x for x in lines if x.remaining < 0]
+    upcoming = [x for x in lines if x.remaining >= 0]
+    subject = (
+        f"【依申请公开每日汇总】{agency_name} {chinese_date(today)}：逾期{len(overdue)}件，即将到期{len(upcoming)}件"
+    )
+    body = [f"{agency_name}：", "", f"截至 {chinese_date_weekday(today)}，依申请公开案件期限情况如下。", ""]
+    if overdue:
+        body.append(f"一、已逾期（{len(overdue)}件）")
+        body += [_digest_row(x) for x in overdue]
+        body.append("")
+    if upcoming:
+        body.append(f"{'二' if overdue else '一'}、5个工作日内到期（{len(upcoming)}件）")
+        body += [_digest_row(x) for x in upcoming]
+        body.append("")
+    body += ["逾期或即将到期的案件请及时处理；期限推算过程可用 foi show 案件编号 查看。", "", FOOTER]
+    return MailText(subject, "\n".join(body))
+
+
+def _digest_row(x: DigestLine) -> str:
+    label = DEADLINE_LABELS.get(x.deadline, x.deadline)
+    state = "已逾期" if x.remaining < 0 else ("今日到期" if x.remaining == 0 else f"剩{x.remaining}个工作日")
+    who = f"，经办人 {x.caseworker}" if x.caseworker else ""
+    return f"  · {x.case_id}　{label} {chinese_date(x.due)}（{state}{who}）"
+
+
+def build_message(
+    settings: SmtpSettings, *, to_addr: str, subject: str, body: str, key: str, now: datetime
+) -> EmailMessage:
+    """The mail as sent: UTF-8 body, the Chinese subject encoded by `email` (RFC 2047)."""
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["To"] = to_addr
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(now)
+    domain = settings.mail_from.rpartition("@")[2] or None
+    msg["Message-ID"] = make_msgid(domain=domain)
+    msg["X-FOI-Key"] = key
+    msg.set_content(body, charset="utf-8")
+    return msg
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What became of one send: `sent`, `retry` (temporary failure) or `failed` (permanent)."""
+
+    status: str
+    error: str = ""
+    refused: tuple[str, ...] = ()  # recipients the server refused while accepting the others
+
+
+def classify(exc: BaseException) -> SendReport:
+    """Temporary: no connection, timeouts, a dropped connection, 4xx replies. Permanent: 5xx,
+    authentication, anything else we do not understand (retrying would not help)."""
+    text = f"{type(exc).__name__}: {exc}"[:500]
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return SendReport("failed", text)
+    if isinstance(
+        exc,
+        aiosmtplib.SMTPConnectError
+        | aiosmtplib.SMTPTimeoutError
+        | aiosmtplib.SMTPServerDisconnected
+        | asyncio.TimeoutError
+        | ConnectionError
+        | ssl.SSLError,
+    ):
+        return SendReport("retry", text)
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        temporary = bool(codes) and all(400 <= c < 500 for c in codes)
+        return SendReport("retry" if temporary else "failed", text)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return SendReport("retry" if 400 <= exc.code < 500 else "failed", text)
+    if isinstance(exc, aiosmtplib.SMTPException | OSError):
+        # OSError covers refused or unreachable connections below aiosmtplib's own classes.
+        return SendReport("retry", text)
+    return SendReport("failed", text)
+
+
+async def send(settings: SmtpSettings, message: EmailMessage) -> SendReport:
+    """Send one message; never raises for an SMTP or network failure, it reports it."""
+    tls = settings.tls.lower()
+    try:
+        errors, _response = await aiosmtplib.send(
+            message,
+            hostname=settings.host,
+            port=settings.port,
+            username=settings.user or None,
+            password=settings.password or None,
+            use_tls=tls == "ssl",
+            start_tls=tls == "starttls",
+            timeout=settings.timeout_seconds,
+        )
+    except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+        return classify(exc)
+    refused = tuple(sorted(errors))
+    if refused:
+        return SendReport("sent", "部分收件人被拒收：" + "；".join(f"{a} {errors[a]}" for a in refused), refused)
+    return SendReport("sent")

@@ -1,0 +1,316 @@
+"""The scheduler's one idempotent sweep (SPEC §7): fire the automatic transitions whose period
+has ended, queue the reminders due by rule, and queue each agency's daily digest.
+
+Everything is found through range queries on the indexed, cached due-date columns of
+`foi_case`; the sweep never reads every open case. Each automatic transition runs in its own
+transaction, so one bad case is logged and skipped while the rest go on. Running the sweep
+twice changes nothing the second time: transitions move the case out of its period, and every
+mail carries a unique key (case, rule, due date).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import String, cast, exists, func, literal, select
+
+from foi_workflow.adapters.db import unit_of_work
+from foi_workflow.adapters.tables import Agency, Case
+from foi_workflow.config import TIMEZONE, Config
+from foi_workflow.domain.reminders import (
+    DEADLINE_COLUMNS,
+    remaining_working_days,
+    reminder_windows,
+)
+from foi_workflow.errors import ConfigError, FoiError, InvalidInput
+from foi_workflow.services.outbox import OUTBOX, QueuedMail, existing_keys, queue_mails
+
+if TYPE_CHECKING:
+    from foi_workflow.services.app import App
+
+log = logging.getLogger(__name__)
+
+SHANGHAI = ZoneInfo(TIMEZONE)
+SCHEDULER_USER = "scheduler"
+CASES = Case.__table__  # type: ignore[attr-defined]
+CASE_MARK = "\x00CASE\x00"  # stands for the case id in a mail rendered once per due date
+DIGEST_DAYS = 5  # the digest lists deadlines within this many working days
+
+# (cached due column, event fired the day after it, the event's data)
+AUTOMATIC: tuple[tuple[str, str, Mapping[str, Any] | None], ...] = (
+    ("correction_due", "lapse_correction", None),
+    ("fee_due", "lapse_fee", None),
+    ("consultation_due", "consultation_reply", {"opinion": "none"}),
+)
+
+
+@dataclass(frozen=True)
+class AutoTransition:
+    case_id: str
+    event: str
+    on: date
+
+
+@dataclass(frozen=True)
+class SweepFailure:
+    case_id: str
+    event: str
+    error: str
+
+
+@dataclass
+class SweepResult:
+    today: date
+    transitions: list[AutoTransition] = field(default_factory=list)
+    failures: list[SweepFailure] = field(default_factory=list)
+    reminders: int = 0  # new reminder mails queued
+    digests: int = 0
+    unaddressed: int = 0  # mails with nobody to send to (stored as failed)
+
+    def summary(self) -> str:
+        text = (
+            f"{self.today.isoformat()}：自动办理 {len(self.transitions)} 件，"
+            f"新提醒 {self.reminders} 封，每日汇总 {self.digests} 封"
+        )
+        if self.failures:
+            text += f"，{len(self.failures)} 件出错已跳过（见日志）"
+        if self.unaddressed:
+            text += f"，{self.unaddressed} 封没有收件地址（见 foi outbox --failed）"
+        return text
+
+
+def local_now(now: datetime) -> datetime:
+    """`now` in Asia/Shanghai; a naive value is taken as Shanghai time."""
+    return now.replace(tzinfo=SHANGHAI) if now.tzinfo is None else now.astimezone(SHANGHAI)
+
+
+def sweep(app: App, now: datetime) -> SweepResult:
+    """One pass at `now`: automatic transitions, then reminders, then the digest if it is time."""
+    local = local_now(now)
+    today = local.date()
+    _check_rules(app.config)
+    result = SweepResult(today=today)
+    for column, event, data in AUTOMATIC:
+        _fire_automatic(app, column, event, data, today, now, result)
+    _queue_reminders(app, today, now, result)
+    if local.time() >= digest_time(app.config):
+        result.digests = queue_digests(app, now)
+    log.info(result.summary())
+    return result
+
+
+def _check_rules(config: Config) -> None:
+    for rule in config.reminders:
+        if rule.deadline not in DEADLINE_COLUMNS:
+            raise ConfigError(f"提醒规则 {rule.name} 的期限 {rule.deadline!r} 无效，应为 {'、'.join(DEADLINE_COLUMNS)}")
+        if rule.to not in ("caseworker", "agency"):
+            raise ConfigError(f"提醒规则 {rule.name} 的收件人 {rule.to!r} 无效，应为 caseworker 或 agency")
+
+
+def digest_time(config: Config) -> time:
+    try:
+        return time.fromisoformat(config.scheduler.digest_time)
+    except ValueError:
+        raise ConfigError(f"scheduler.digest_time 应为 HH:MM，而不是 {config.scheduler.digest_time!r}") from None
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+def _fire_automatic(
+    app: App,
+    column: str,
+    event: str,
+    data: Mapping[str, Any] | None,
+    today: date,
+    now: datetime,
+    result: SweepResult,
+) -> None:
+    from foi_workflow.adapters.mailer import lapse_text
+    from foi_workflow.services.cases import advance
+
+    due_col = CASES.c[column]
+    with app.engine.connect() as conn:
+        rows = conn.execute(
+            select(CASES.c.id, CASES.c.agency, CASES.c.caseworker, due_col.label("due"))
+            .where(due_col < today)
+            .order_by(due_col, CASES.c.id)
+        ).all()
+    for row in rows:
+        # The period ended with its due date: the transition takes effect the next day, however
+        # late the sweep runs, so it never lands in a later report year.
+        on = row.due + timedelta(days=1)
+        try:
+            with unit_of_work(app.engine) as session:
+                advance(app, row.id, event, on=on, by=SCHEDULER_USER, data=data, today=today, session=session)
+                to_addr, greeting = recipient(app.config, row.agency, row.caseworker, "caseworker")
+                text = lapse_text(case_id=row.id, event=event, on=on, due=row.due, greeting=greeting)
+                mail = QueuedMail(
+                    key=f"{row.id}:{event}:{row.due.isoformat()}",
+                    agency=row.agency,
+                    case_id=row.id,
+                    rule=event,
+                    to_addr=to_addr,
+                    subject=text.subject,
+                    body=text.body,
+                )
+                queue_mails(session.connection(), [mail], now)
+        except Exception as exc:  # one bad case must not stop the sweep: log it, go on
+            if isinstance(exc, FoiError):  # a refusal: its one line says it all
+                log.error("自动办理失败：案件 %s，事件 %s：%s", row.id, event, exc.line())
+            else:
+                log.exception("自动办理失败：案件 %s，事件 %s", row.id, event)
+            result.failures.append(SweepFailure(row.id, event, _describe(exc)))
+            continue
+        result.transitions.append(AutoTransition(row.id, event, on))
+
+
+def _describe(exc: BaseException) -> str:
+    line = getattr(exc, "line", None)
+    return line() if callable(line) else f"{type(exc).__name__}: {exc}"
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+def recipient(config: Config, agency: str, caseworker: str, to: str) -> tuple[str, str]:
+    """(address, greeting) for a mail about a case: the caseworker's address when the rule
+    says so and one is configured, else the agency mailbox, else FOI_MAIL_TO."""
+    if to == "caseworker":
+        worker = config.caseworkers.get(caseworker)
+        if worker is not None and worker.email:
+            return worker.email, worker.name
+    found = config.agencies.get(agency)
+    name = found.name if found is not None else agency
+    if found is not None and found.mailbox:
+        return found.mailbox, name
+    return config.smtp.mail_to, name
+
+
+def _key_expr(dialect: str, case_id: Any, rule: str, due_col: Any) -> Any:
+    """The outbox key `case:rule:YYYY-MM-DD` computed in SQL, to skip reminders already queued."""
+    due_text = func.to_char(due_col, "YYYY-MM-DD") if dialect == "postgresql" else cast(due_col, String)
+    return case_id + literal(f":{rule}:") + due_text
+
+
+def _queue_reminders(app: App, today: date, now: datetime, result: SweepResult) -> None:
+    from foi_workflow.adapters.mailer import MailText, reminder_text
+
+    config = app.config
+    calendar = app.calendar
+    rules = {r.name: r for r in config.reminders}
+    windows = reminder_windows(config.reminders, today, calendar)
+    mails: list[QueuedMail] = []
+    templates: dict[tuple[str, date, str, bool], MailText] = {}
+    with app.engine.connect() as conn:
+        dialect = conn.dialect.name
+        for window in windows:
+            rule = rules[window.rule]
+            due_col = CASES.c[window.deadline]
+            # An index range on the due column, minus the keys already in the outbox (unique index).
+            already = exists().where(OUTBOX.c.key == _key_expr(dialect, CASES.c.id, rule.name, due_col))
+            rows = conn.execute(
+                select(
+                    CASES.c.id,
+                    CASES.c.agency,
+                    CASES.c.caseworker,
+                    CASES.c.reply_due_provisional,
+                    due_col.label("due"),
+                ).where(due_col >= window.low, due_col < window.high, ~already)
+            ).all()
+            for r in rows:
+                try:
+                    to_addr, greeting = recipient(config, r.agency, r.caseworker, rule.to)
+                    provisional = window.deadline == "reply_due" and bool(r.reply_due_provisional)
+                    # Mails differ only by case id for one (due date, recipient): render once.
+                    shape = (window.deadline, r.due, greeting, provisional)
+                    template = templates.get(shape)
+                    if template is None:
+                        template = templates[shape] = reminder_text(
+                            case_id=CASE_MARK,
+                            deadline=window.deadline,
+                            due=r.due,
+                            remaining=remaining_working_days(calendar, today, r.due),
+                            greeting=greeting,
+                            provisional=provisional,
+                        )
+                    subject = template.subject.replace(CASE_MARK, r.id)
+                    body = template.body.replace(CASE_MARK, r.id)
+                except Exception as exc:  # a malformed row: skip it, keep the others
+                    log.exception("提醒生成失败：案件 %s，规则 %s", r.id, rule.name)
+                    result.failures.append(SweepFailure(r.id, f"reminder:{rule.name}", _describe(exc)))
+                    continue
+                key = f"{r.id}:{rule.name}:{r.due.isoformat()}"
+                mails.append(QueuedMail(key, r.agency, r.id, rule.name, to_addr, subject, body))
+    if mails:
+        with unit_of_work(app.engine) as session:
+            result.reminders = queue_mails(session.connection(), mails, now, checked=True)
+        result.unaddressed = sum(1 for m in mails if not m.to_addr)
+
+
+# --------------------------------------------------------------------------- digest
+
+
+def queue_digests(app: App, now: datetime) -> int:
+    """Queue today's digest for every agency that has overdue or upcoming deadlines and has no
+    digest yet today (key `digest:AGENCY:DATE`). Returns how many were queued."""
+    from foi_workflow.adapters.mailer import DigestLine, digest_text
+
+    today = local_now(now).date()
+    config = app.config
+    with app.engine.connect() as conn:
+        agencies = list(conn.execute(select(Agency.__table__.c.code)).scalars())  # type: ignore[attr-defined]
+        keys = {a: f"digest:{a}:{today.isoformat()}" for a in agencies}
+        done = existing_keys(conn, keys.values())
+        pending = [a for a in agencies if keys[a] not in done]
+        if not pending:
+            return 0
+        horizon = app.calendar.add_working_days(today, DIGEST_DAYS + 1)
+        lines: dict[str, list[DigestLine]] = {a: [] for a in pending}
+        for column in DEADLINE_COLUMNS:
+            due_col = CASES.c[column]
+            # Only an unanswered reply is "overdue"; the other periods end in a transition
+            # (or, for the correction notice duty, simply expire).
+            low = due_col.is_not(None) if column == "reply_due" else due_col >= today
+            rows = conn.execute(
+                select(CASES.c.id, CASES.c.agency, CASES.c.caseworker, due_col.label("due"))
+                .where(low, due_col < horizon, CASES.c.agency.in_(pending))
+                .order_by(due_col, CASES.c.id)
+            ).all()
+            for r in rows:
+                worker = config.caseworkers.get(r.caseworker)
+                lines[r.agency].append(
+                    DigestLine(
+                        case_id=r.id,
+                        deadline=column,
+                        due=r.due,
+                        remaining=remaining_working_days(app.calendar, today, r.due),
+                        caseworker=worker.name if worker is not None else r.caseworker,
+                    )
+                )
+    mails: list[QueuedMail] = []
+    for agency in pending:
+        if not lines[agency]:
+            continue
+        entries = sorted(lines[agency], key=lambda x: (x.due, x.case_id, x.deadline))
+        to_addr, name = recipient(config, agency, "", "agency")
+        text = digest_text(agency_name=name, today=today, lines=entries)
+        mails.append(QueuedMail(keys[agency], agency, None, "digest", to_addr, text.subject, text.body))
+    if not mails:
+        return 0
+    with unit_of_work(app.engine) as session:
+        return queue_mails(session.connection(), mails, now)
+
+
+def parse_now(value: str) -> datetime:
+    """`--now`: an ISO date-time (naive = Asia/Shanghai) or a date (its midnight, Shanghai)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"--now 格式错误：{value!r}，应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM") from None
+    return local_now(parsed)
