@@ -79,6 +79,7 @@ class SmtpSettings:
     timeout_seconds: float = 10.0
     max_attempts: int = 8
     backoff_seconds: float = 60.0
+    local_hostname: str = ""  # the EHLO name; default: this machine's FQDN, looked up once
 
     @property
     def configured(self) -> bool:
@@ -148,6 +149,7 @@ def _smtp(data: Mapping[str, Any], env: Mapping[str, str]) -> SmtpSettings:
             timeout_seconds=float(data.get("timeout_seconds", base.timeout_seconds)),
             max_attempts=int(data.get("max_attempts", base.max_attempts)),
             backoff_seconds=float(data.get("backoff_seconds", base.backoff_seconds)),
+            local_hostname=str(data.get("local_hostname", base.local_hostname)),
         )
     except ValueError as exc:
         raise ConfigError(f"SMTP 设置有误：{exc}") from exc

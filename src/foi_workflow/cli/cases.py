@@ -78,7 +78,9 @@ def _issue_notice(app_ctx: AppContext, case_id: str, event: str, by: str) -> Non
         click.echo(f"{event} 事件没有对应的告知书", err=True)
         return
     stored = issue_notice(app_ctx.app, case_id, kind.value, by=by)
-    click.echo(f"已生成告知书：{stored.number or stored.id}（foi notice {case_id} {kind.value} 可打印）")
+    click.echo(
+        f"已生成告知书：{stored.number or stored.id}（foi notice {case_id} {kind.value} --reprint --format pdf 可打印）"
+    )
 
 
 def _record(
