@@ -1,0 +1,451 @@
+"""The maths of the annual report (SPEC §5): tables 3 and 4 assembled from aggregate rows,
+the balance check per column, the JSON contract, the check of a submitted report and the
+difference between live and frozen figures.
+
+Pure: counts in, values out. The counting itself happens in the database
+(`services.report`); this module only adds the rows up into the national layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from foi_workflow.domain.report_inputs import ReportInputs
+from foi_workflow.domain.vocabulary import (
+    APPEAL_KIND_LABELS,
+    APPEAL_RESULT_LABELS,
+    APPLICANT_TYPE_LABELS,
+    TABLE3_COLUMNS,
+    TABLE3_ROWS,
+    TABLE4_COLUMNS,
+    AppealKind,
+    AppealResult,
+    ApplicantType,
+    Outcome,
+)
+from foi_workflow.errors import InvalidInput
+
+APPLICANT_TYPES: tuple[ApplicantType, ...] = tuple(ApplicantType)
+OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
+APPEAL_KINDS: tuple[AppealKind, ...] = tuple(AppealKind)
+OUTCOME_ROWS: tuple[str, ...] = tuple(o.value for o in Outcome)
+PENDING = "pending"
+
+# The row labels of table 3 as printed on the national form.
+ROW_LABELS: dict[str, str] = {
+    "received": "一、本年新收政府信息公开申请数量",
+    "carried_in": "二、上年结转政府信息公开申请数量",
+    **{o.value: f"三、本年度办理结果 {o.info.row} {o.info.label}" for o in Outcome},
+    "handled_total": "三、本年度办理结果 (七) 总计",
+    "carried_out": "四、结转下年度继续办理",
+}
+COLUMN_LABELS: dict[str, str] = {
+    **{t.value: label for t, label in APPLICANT_TYPE_LABELS.items()},
+    "total": "总计",
+}
+TABLE4_COLUMN_LABELS: dict[str, str] = {
+    **{r.value: label for r, label in APPEAL_RESULT_LABELS.items()},
+    PENDING: "尚未审结",
+    "total": "总计",
+}
+TABLE4_KIND_LABELS: dict[str, str] = {k.value: label for k, label in APPEAL_KIND_LABELS.items()}
+
+Row = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Table3Count:
+    """One aggregate row from the database: cases of one applicant type and (if decided in the
+    year) one outcome, with how many of them count in each of the non-outcome rows."""
+
+    applicant_type: str
+    outcome: str | None  # the outcome when decided in the year, else None
+    decided: int  # cases decided in the year (with `outcome`)
+    received: int
+    carried_in: int
+    carried_out: int
+
+
+@dataclass(frozen=True)
+class Table4Count:
+    """Appeals of one kind counted in the year, by result (or `pending`)."""
+
+    kind: str
+    result: str  # upheld | corrected | other | pending
+    count: int
+
+
+@dataclass(frozen=True)
+class Table3:
+    """Table 3: every row of SPEC §5, each with the six applicant-type columns and the total."""
+
+    rows: Mapping[str, Row]
+
+    def cell(self, row: str, column: str) -> int:
+        return self.rows[row][TABLE3_COLUMNS.index(column)]
+
+    def imbalances(self) -> list[str]:
+        """The columns where received + carried_in ≠ handled_total + carried_out."""
+        bad = []
+        for i, column in enumerate(TABLE3_COLUMNS):
+            left = self.rows["received"][i] + self.rows["carried_in"][i]
+            right = self.rows["handled_total"][i] + self.rows["carried_out"][i]
+            if left != right:
+                bad.append(column)
+        return bad
+
+    @property
+    def balanced(self) -> bool:
+        return not self.imbalances()
+
+
+@dataclass(frozen=True)
+class Table4:
+    """Table 4: one row of five (upheld, corrected, other, pending, total) per appeal kind."""
+
+    rows: Mapping[str, Row]
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    """The derived figures of one year's report: what the JSON contract carries."""
+
+    year: int
+    agency: str | None  # None: all agencies summed
+    table3: Table3
+    table4: Table4
+
+    @property
+    def balanced(self) -> bool:
+        return self.table3.balanced
+
+    def to_json(self) -> dict[str, Any]:
+        """SPEC §5's JSON shape, keys in the contract's order."""
+        return {
+            "year": self.year,
+            "agency": self.agency,
+            "table3": {
+                "columns": list(TABLE3_COLUMNS),
+                "rows": {row: list(self.table3.rows[row]) for row in TABLE3_ROWS},
+            },
+            "table4": {kind.value: list(self.table4.rows[kind.value]) for kind in APPEAL_KINDS},
+            "balanced": self.balanced,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ReportFigures:
+        """Read figures back from the JSON contract (a frozen year, a well-formed file)."""
+        try:
+            rows3 = data["table3"]["rows"]
+            t3 = Table3({row: tuple(int(v) for v in rows3[row]) for row in TABLE3_ROWS})
+            t4 = Table4({k.value: tuple(int(v) for v in data["table4"][k.value]) for k in APPEAL_KINDS})
+            return cls(int(data["year"]), data.get("agency"), t3, t4)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInput(f"报告数据格式错误：{exc}") from None
+
+
+def _with_total(values: Sequence[int]) -> Row:
+    return (*values, sum(values))
+
+
+def assemble_table3(counts: Iterable[Table3Count]) -> Table3:
+    """Sum aggregate rows into table 3; row totals and handled_total are computed here."""
+    width = len(APPLICANT_TYPES)
+    index = {t.value: i for i, t in enumerate(APPLICANT_TYPES)}
+    acc: dict[str, list[int]] = {row: [0] * width for row in TABLE3_ROWS}
+    for c in counts:
+        col = index.get(c.applicant_type)
+        if col is None:
+            raise InvalidInput(f"未知的申请人类型：{c.applicant_type!r}")
+        acc["received"][col] += c.received
+        acc["carried_in"][col] += c.carried_in
+        acc["carried_out"][col] += c.carried_out
+        if c.decided and c.outcome is not None:
+            if c.outcome not in OUTCOME_ROWS:
+                raise InvalidInput(f"未知的办理结果：{c.outcome!r}")
+            acc[c.outcome][col] += c.decided
+        # A decided case without an outcome fits no row: the column will not balance, and
+        # the report is refused rather than printed wrong.
+    acc["handled_total"] = [sum(acc[o][i] for o in OUTCOME_ROWS) for i in range(width)]
+    return Table3({row: _with_total(values) for row, values in acc.items()})
+
+
+def assemble_table4(counts: Iterable[Table4Count]) -> Table4:
+    results = [*(r.value for r in AppealResult), PENDING]
+    acc: dict[str, list[int]] = {k.value: [0] * len(results) for k in APPEAL_KINDS}
+    for c in counts:
+        if c.kind not in acc or c.result not in results:
+            raise InvalidInput(f"未知的复议诉讼类别或结果：{c.kind!r} / {c.result!r}")
+        acc[c.kind][results.index(c.result)] += c.count
+    return Table4({kind: _with_total(values) for kind, values in acc.items()})
+
+
+def sum_figures(year: int, parts: Sequence[ReportFigures]) -> ReportFigures:
+    """The consolidated figures of several agencies (`--all-agencies`): cell-wise sums."""
+
+    def add(rows: Sequence[Mapping[str, Row]], keys: Iterable[str], width: int) -> dict[str, Row]:
+        return {k: tuple(sum(r[k][i] for r in rows) for i in range(width)) for k in keys}
+
+    t3 = add([p.table3.rows for p in parts], TABLE3_ROWS, len(TABLE3_COLUMNS))
+    t4 = add([p.table4.rows for p in parts], [k.value for k in APPEAL_KINDS], len(TABLE4_COLUMNS))
+    return ReportFigures(year, None, Table3(t3), Table4(t4))
+
+
+# ---------------------------------------------------------------- differences and checks
+
+
+@dataclass(frozen=True)
+class CellDiff:
+    """A cell whose live value differs from the one frozen at year close."""
+
+    cell: str  # e.g. "table3.received.natural_person"
+    label: str  # the cell in the form's words
+    frozen: int
+    live: int
+    agency: str | None = None
+
+    def line(self) -> str:
+        where = f"[{self.agency}] " if self.agency else ""
+        return f"{where}{self.label}（{self.cell}）：结转时 {self.frozen}，现为 {self.live}"
+
+
+def cell_label(table: str, row: str, column: str) -> str:
+    if table == "table3":
+        return f"表三 {ROW_LABELS.get(row, row)} / {COLUMN_LABELS.get(column, column)}"
+    return f"表四 {TABLE4_KIND_LABELS.get(row, row)} / {TABLE4_COLUMN_LABELS.get(column, column)}"
+
+
+def _cells(f: ReportFigures) -> Iterable[tuple[str, str, str, int]]:
+    for row in TABLE3_ROWS:
+        for i, column in enumerate(TABLE3_COLUMNS):
+            yield "table3", row, column, f.table3.rows[row][i]
+    for kind in APPEAL_KINDS:
+        for i, column in enumerate(TABLE4_COLUMNS):
+            yield "table4", kind.value, column, f.table4.rows[kind.value][i]
+
+
+def diff_figures(live: ReportFigures, frozen: ReportFigures, agency: str | None = None) -> list[CellDiff]:
+    """Every cell where the live figures differ from the frozen ones, in form order."""
+    frozen_cells = {(t, r, c): v for t, r, c, v in _cells(frozen)}
+    return [
+        CellDiff(f"{t}.{r}.{c}", cell_label(t, r, c), frozen_cells[(t, r, c)], v, agency)
+        for t, r, c, v in _cells(live)
+        if frozen_cells[(t, r, c)] != v
+    ]
+
+
+@dataclass(frozen=True)
+class Inconsistency:
+    """One problem found in a submitted report, located by cell."""
+
+    cell: str  # e.g. "table3.handled_total.commercial"
+    message: str
+    where: str = ""  # the spreadsheet cell (e.g. "E21") when checking an xlsx
+
+    def line(self) -> str:
+        at = f"{self.where} " if self.where else ""
+        return f"{at}{self.cell}：{self.message}"
+
+
+@dataclass
+class SubmittedReport:
+    """A report read from a file, cells possibly missing or malformed; `where` maps a cell
+    path (table.row.column) to its place in the file (a spreadsheet address)."""
+
+    year: Any = None
+    balanced: Any = None
+    table3: dict[str, list[Any]] = field(default_factory=dict)
+    table4: dict[str, list[Any]] = field(default_factory=dict)
+    columns: list[Any] | None = None
+    where: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> SubmittedReport:
+        if not isinstance(data, Mapping):
+            raise InvalidInput("报告文件应为 JSON 对象")
+        t3 = data.get("table3") if isinstance(data.get("table3"), Mapping) else {}
+        assert isinstance(t3, Mapping)
+        rows = t3.get("rows") if isinstance(t3.get("rows"), Mapping) else {}
+        assert isinstance(rows, Mapping)
+        t4 = data.get("table4") if isinstance(data.get("table4"), Mapping) else {}
+        assert isinstance(t4, Mapping)
+        return cls(
+            year=data.get("year"),
+            balanced=data.get("balanced"),
+            table3={str(k): v if isinstance(v, list) else [v] for k, v in rows.items()},
+            table4={str(k): v if isinstance(v, list) else [v] for k, v in t4.items()},
+            columns=t3.get("columns") if isinstance(t3.get("columns"), list) else None,
+        )
+
+
+def check_report(report: SubmittedReport) -> list[Inconsistency]:
+    """Every inconsistency of a submitted report: malformed or missing cells, row totals,
+    section totals (七、总计 and each table-4 block), and the balance of every column."""
+    problems: list[Inconsistency] = []
+
+    def add(table: str, row: str, column: str, message: str) -> None:
+        path = f"{table}.{row}.{column}" if column else f"{table}.{row}"
+        problems.append(Inconsistency(path, f"{cell_label(table, row, column)}：{message}",
+                                      report.where.get(path, "")))
+
+    if not isinstance(report.year, int) or isinstance(report.year, bool):
+        problems.append(Inconsistency("year", f"年度缺失或格式错误：{report.year!r}"))
+    if report.columns is not None and list(report.columns) != list(TABLE3_COLUMNS):
+        problems.append(Inconsistency("table3.columns", f"列应为 {list(TABLE3_COLUMNS)}"))
+
+    def read(table: str, data: Mapping[str, list[Any]], keys: Sequence[str], columns: Sequence[str]
+             ) -> dict[str, list[int | None]]:
+        out: dict[str, list[int | None]] = {}
+        for key in keys:
+            raw = data.get(key)
+            if raw is None:
+                add(table, key, "", "缺少此行")
+                out[key] = [None] * len(columns)
+                continue
+            if len(raw) != len(columns):
+                add(table, key, "", f"应有 {len(columns)} 列，实有 {len(raw)} 列")
+            values: list[int | None] = []
+            for i, column in enumerate(columns):
+                v = raw[i] if i < len(raw) else None
+                if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                    if i < len(raw):
+                        add(table, key, column, f"应为非负整数，实为 {v!r}")
+                    values.append(None)
+                else:
+                    values.append(v)
+            out[key] = values
+        for key in data:
+            if key not in keys:
+                add(table, key, "", "多余的行")
+        return out
+
+    t3 = read("table3", report.table3, TABLE3_ROWS, TABLE3_COLUMNS)
+    t4 = read("table4", report.table4, [k.value for k in APPEAL_KINDS], TABLE4_COLUMNS)
+
+    def known(values: Iterable[int | None]) -> list[int] | None:
+        vs = list(values)
+        return None if any(v is None for v in vs) else [v for v in vs if v is not None]
+
+    ntypes = len(APPLICANT_TYPES)
+    for row in TABLE3_ROWS:  # row totals: 总计 = the six applicant types
+        parts = known(t3[row][:ntypes])
+        total = t3[row][ntypes]
+        if parts is not None and total is not None and sum(parts) != total:
+            add("table3", row, "total", f"总计应为各类申请人之和 {sum(parts)}，实为 {total}")
+    for i, column in enumerate(TABLE3_COLUMNS):  # section total: (七) 总计 = the outcome rows
+        parts = known(t3[o][i] for o in OUTCOME_ROWS)
+        total = t3["handled_total"][i]
+        if parts is not None and total is not None and sum(parts) != total:
+            add("table3", "handled_total", column, f"应为各办理结果之和 {sum(parts)}，实为 {total}")
+    unbalanced = False
+    for i, column in enumerate(TABLE3_COLUMNS):  # the balance of each column
+        vals = known(t3[r][i] for r in ("received", "carried_in", "handled_total", "carried_out"))
+        if vals is None:
+            continue
+        received, carried_in, handled, carried_out = vals
+        if received + carried_in != handled + carried_out:
+            unbalanced = True
+            problems.append(Inconsistency(
+                f"table3.*.{column}",
+                f"表三「{COLUMN_LABELS[column]}」列不平衡：第一项加第二项之和 {received + carried_in}"
+                f" ≠ 第三项加第四项之和 {handled + carried_out}",
+                report.where.get(f"table3.balance.{column}", ""),
+            ))
+    nresults = len(TABLE4_COLUMNS) - 1
+    for kind in APPEAL_KINDS:  # each block of table 4: 总计 = the four results
+        parts = known(t4[kind.value][:nresults])
+        total = t4[kind.value][nresults]
+        if parts is not None and total is not None and sum(parts) != total:
+            add("table4", kind.value, "total", f"总计应为各结果之和 {sum(parts)}，实为 {total}")
+    if report.balanced is not None and report.balanced is not (not unbalanced):
+        problems.append(Inconsistency("balanced", f"balanced 应为 {str(not unbalanced).lower()}"))
+    return problems
+
+
+# ---------------------------------------------------------------- timeliness (not national format)
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    """The timeliness figures shown after the national tables (SPEC §4 "Timeliness")."""
+
+    decided: int  # decided in the year
+    with_due_date: int  # of those, the ones with a known on-time flag
+    on_time: int
+    median_working_days: float | None
+    decided_late: int
+    overdue_open: int  # open at the report date, received by year end, past their reply due
+    received_by_month: tuple[int, ...]
+    decided_by_month: tuple[int, ...]
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.with_due_date if self.with_due_date else None
+
+
+def weighted_median(pairs: Iterable[tuple[int, int]]) -> float | None:
+    """The median of values given as (value, how many times) pairs."""
+    items = sorted((v, n) for v, n in pairs if n > 0)
+    total = sum(n for _, n in items)
+    if total == 0:
+        return None
+
+    def nth(k: int) -> int:  # the k-th smallest value, 0-based
+        seen = 0
+        for v, n in items:
+            seen += n
+            if k < seen:
+                return v
+        raise AssertionError("unreachable")
+
+    if total % 2:
+        return float(nth(total // 2))
+    return (nth(total // 2 - 1) + nth(total // 2)) / 2
+
+
+# ---------------------------------------------------------------- the whole report
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    """Everything a renderer needs for one year's report."""
+
+    figures: ReportFigures
+    inputs: ReportInputs
+    agency_name: str
+    timeliness: Timeliness
+    as_of: date
+    closed: bool = False  # the year was frozen by `foi year close` (for every agency in scope)
+    frozen_differences: Sequence[CellDiff] = field(default_factory=tuple)
+
+    @property
+    def year(self) -> int:
+        return self.figures.year
+
+    def placeholders(self) -> dict[str, str]:
+        t3, t4 = self.figures.table3, self.figures.table4
+        return {
+            "year": str(self.year),
+            "next_year": str(self.year + 1),
+            "agency": self.agency_name,
+            "received": str(t3.cell("received", "total")),
+            "carried_in": str(t3.cell("carried_in", "total")),
+            "handled": str(t3.cell("handled_total", "total")),
+            "carried_out": str(t3.cell("carried_out", "total")),
+            "granted": str(t3.cell("granted", "total")),
+            "review": str(t4.rows["review"][-1]),
+            "litigation": str(t4.rows["litigation_direct"][-1] + t4.rows["litigation_after_review"][-1]),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """SPEC §5's JSON; a closed year whose live figures moved gets `frozen_differences`."""
+        data = self.figures.to_json()
+        if self.frozen_differences:
+            data["frozen_differences"] = [
+                {"cell": d.cell, "agency": d.agency, "frozen": d.frozen, "live": d.live}
+                for d in self.frozen_differences
+            ]
+        return data
