@@ -47,6 +47,8 @@ class Case(SQLModel, table=True):
         Index("ix_case_agency_state", "agency", "state"),
         Index("ix_case_agency_received", "agency", "received_on"),
         Index("ix_case_agency_decided", "agency", "decided_on"),
+        # Covers the report's GROUP BY (services.report.table3_counts): an index-only scan.
+        Index("ix_case_report", "agency", "received_on", "decided_on", "applicant_type", "outcome"),
         Index("ix_case_reply_due", "reply_due"),
         Index("ix_case_correction_notice_due", "correction_notice_due"),
         Index("ix_case_correction_due", "correction_due"),

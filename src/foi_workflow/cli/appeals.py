@@ -18,8 +18,12 @@ def appeal_group() -> None:
 
 
 @appeal_group.command("file")
-@click.option("--kind", required=True, type=click.Choice([k.value for k in AppealKind]),
-              help="review 行政复议 / litigation_direct 未经复议直接起诉 / litigation_after_review 复议后起诉")  # fmt: skip
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice([k.value for k in AppealKind]),
+    help="review 行政复议 / litigation_direct 未经复议直接起诉 / litigation_after_review 复议后起诉",
+)
 @click.option("--case", "case_id", default=None, help="关联的申请案件编号")
 @click.option("--id", "appeal_id", default=None, help="编号（默认自动编号）")
 @click.option("--agency", default=None, help="机关代码（默认为关联案件的机关或配置中的机关）")

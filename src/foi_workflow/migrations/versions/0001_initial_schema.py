@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 04:34:54.214627
 """
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
-
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -97,6 +96,8 @@ def upgrade() -> None:
     with op.batch_alter_table('foi_case', schema=None) as batch_op:
         batch_op.create_index('ix_case_agency_decided', ['agency', 'decided_on'], unique=False)
         batch_op.create_index('ix_case_agency_received', ['agency', 'received_on'], unique=False)
+        batch_op.create_index('ix_case_report', ['agency', 'received_on', 'decided_on', 'applicant_type', 'outcome'],
+                              unique=False)
         batch_op.create_index('ix_case_agency_state', ['agency', 'state'], unique=False)
         batch_op.create_index('ix_case_consultation_due', ['consultation_due'], unique=False)
         batch_op.create_index('ix_case_correction_due', ['correction_due'], unique=False)
@@ -184,6 +185,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_case_correction_due')
         batch_op.drop_index('ix_case_consultation_due')
         batch_op.drop_index('ix_case_agency_state')
+        batch_op.drop_index('ix_case_report')
         batch_op.drop_index('ix_case_agency_received')
         batch_op.drop_index('ix_case_agency_decided')
 
