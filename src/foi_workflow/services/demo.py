@@ -44,6 +44,7 @@ phone = "0571-88880000"
 postcode = "310000"
 mailbox = "gongkai@{MAIL_DOMAIN}"
 number_pattern = "{{short}}〔{{year}}〕第{{seq}}号"
+folder = "."
 
 {workers}
 [scheduler]
@@ -57,6 +58,38 @@ tls = "none"
 mail_from = "foi-scheduler@{MAIL_DOMAIN}"
 mail_to = "gongkai@{MAIL_DOMAIN}"
 backoff_seconds = 1
+"""
+
+
+def demo_report_inputs() -> str:
+    """The demo agency's report inputs: table 2 and the narrative sections 一、五、六."""
+    return """# The non-derived parts of the demo agency's annual report, written by `foi demo`.
+preface = \"\"\"
+本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和《中华人民共和国政府信息公开工作年度报告格式》编制。本报告所列数据的统计期限自 {year} 年 1 月 1 日起至 {year} 年 12 月 31 日止。
+\"\"\"
+overview = \"\"\"
+{year} 年，{agency}认真贯彻落实《条例》，持续推进政府信息公开工作。
+
+（一）主动公开情况。全年在政府门户网站主动公开政府信息 326 条，其中政策文件 12 条、政策解读 9 条。
+
+（二）依申请公开办理情况。{year} 年收到政府信息公开申请 {received} 件，上年结转 {carried_in} 件，办结 {handled} 件，结转下年度继续办理 {carried_out} 件。
+\"\"\"
+problems = \"\"\"
+一是部分申请办理用时偏长；二是答复文书的说理还需加强。
+
+{next_year} 年，本机关将完善依申请公开办理流程，加强对经办人员的培训。
+\"\"\"
+other_matters = \"\"\"
+本机关 {year} 年依照《政府信息公开信息处理费管理办法》对超出合理范围的申请收取了信息处理费。
+\"\"\"
+
+[table2]
+regulations = { issued = 0, repealed = 0, in_force = 0 }
+normative_documents = { issued = 3, repealed = 1, in_force = 17 }
+licensing = 412
+penalties = 38
+coercive_measures = 2
+fees = 0
 """
 
 
@@ -136,13 +169,15 @@ def run_demo(
     if (folder / "foi.db").exists() or (folder / "foi.toml").exists():
         for name in ("foi.db", "foi.db-wal", "foi.db-shm", "foi.toml"):
             (folder / name).unlink(missing_ok=True)
-        for sub in ("mail", "notices", "report"):
+        for sub in ("mail", "notices", "report", "reports"):
             shutil.rmtree(folder / sub, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     result = DemoResult(folder=folder, year=year)
     with _Mailbox(folder / "mail") as mailbox:
         config_path = folder / "foi.toml"
         config_path.write_text(demo_config_text(mailbox.port), encoding="utf-8")
+        (folder / "reports").mkdir(exist_ok=True)
+        (folder / "reports" / f"{year}.toml").write_text(demo_report_inputs(), encoding="utf-8")
         config = load_config(config_path, db_url=f"sqlite:///{folder / 'foi.db'}", env={})
         engine = open_engine(config.db_url)
         migrate(engine)
