@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -171,3 +172,20 @@ def test_the_outbox_keeps_utc_timestamps_whatever_zone_now_is_given_in(setup: Se
     queue(setup.app, "tz")
     [row] = list_outbox(setup.app)
     assert row.next_attempt_at == datetime.combine(date(2024, 3, 22), time(1, 0), UTC)
+
+
+def test_a_batch_of_mail_goes_out_over_one_smtp_connection(setup: Setup) -> None:
+    peers: list[object] = []
+    inbox = setup.server.inbox
+    original = inbox.handle_DATA
+
+    async def handle_data(server: object, session: Any, envelope: object) -> str:
+        peers.append(session.peer)
+        return await original(server, session, envelope)
+
+    inbox.handle_DATA = handle_data  # type: ignore[method-assign]
+    setup.server.start()
+    queue(setup.app, "a", "b", "c")
+    assert deliver_outbox(setup.app, NOW).sent == 3
+    assert len(peers) == 3 and len(set(peers)) == 1
+    assert sorted(m.message["X-FOI-Key"] for m in inbox.messages) == ["a", "b", "c"]

@@ -43,6 +43,18 @@ def test_the_machine_is_shared_and_built_without_a_model_or_auto_transitions() -
     assert load_workflows() is wf  # loaded once per process
 
 
+def test_the_machine_fires_exactly_the_transitions_and_guards_the_workflow_routes_use() -> None:
+    wf = load_workflows()
+    for mdef in (wf.disclosure, wf.appeal):
+        table = {
+            (source, trigger): (candidates[0].dest, tuple(c.func for c in candidates[0].conditions))
+            for trigger, event in mdef.machine.events.items()
+            for source, candidates in event.transitions.items()
+        }
+        assert table == mdef.routes
+        assert mdef.machine is mdef.machine  # built once, then shared
+
+
 def broken(tmp_path: Path, edit: Callable[[str], str], name: str = "disclosure.yaml") -> Path:
     folder = tmp_path / "workflows"
     shutil.copytree(WORKFLOWS_DIR, folder)
@@ -136,3 +148,48 @@ def test_unreadable_yaml_is_a_config_error(tmp_path: Path) -> None:
 def test_a_malformed_definition_is_a_config_error_not_a_crash(tmp_path: Path, edit: Callable[[str], str]) -> None:
     with pytest.raises(ConfigError, match="流程定义"):
         load_workflows(broken(tmp_path, edit))
+
+
+def test_a_replay_that_defers_the_deadlines_ends_with_the_same_case_as_one_event_at_a_time() -> None:
+    import json
+    from datetime import date
+
+    from foi_workflow.domain.calendar import WorkCalendar
+    from foi_workflow.domain.clock import ClockSettings
+    from foi_workflow.domain.workflow import (
+        ApplyContext,
+        CaseSnapshot,
+        apply_case_event,
+        finish_snapshot,
+        receive_case,
+    )
+    from tests.conftest import EXAMPLES
+
+    wf = load_workflows()
+    lines = (EXAMPLES / "events-small.jsonl").read_text(encoding="utf-8")
+    histories: dict[str, list[dict[str, object]]] = {}
+    for line in lines.splitlines():
+        obj = json.loads(line)
+        if "case" in obj and "appeal" not in obj:
+            histories.setdefault(obj["case"], []).append(obj)
+    assert len(histories) >= 50
+    for explain in (False, True):
+        ctx = ApplyContext(WorkCalendar.load(None), ClockSettings(), date.max, explain=explain)
+        for case_id, events in histories.items():
+            eager: CaseSnapshot | None = None
+            lazy: CaseSnapshot | None = None
+            for obj in events:
+                data = {k: v for k, v in obj.items() if k not in ("case", "event", "on", "by")}
+                on = date.fromisoformat(str(obj["on"]))
+                if eager is None or lazy is None:
+                    eager, _ = receive_case(wf, case_id, on, data, ctx)
+                    lazy, _ = receive_case(wf, case_id, on, data, ctx, deadlines=False)
+                else:
+                    eager, _, _ = apply_case_event(wf, eager, str(obj["event"]), on, data, ctx)
+                    lazy, _, _ = apply_case_event(wf, lazy, str(obj["event"]), on, data, ctx, deadlines=False)
+                    assert lazy.deadlines is None
+                    assert (lazy.reply_due, lazy.extended_days, lazy.on_time) == (
+                        eager.reply_due, eager.extended_days, eager.on_time,
+                    )  # fmt: skip
+            assert eager is not None and lazy is not None
+            assert finish_snapshot(lazy, ctx) == eager

@@ -65,6 +65,11 @@ def _alembic_config(engine: Engine) -> Any:
     return cfg
 
 
+def _one_line(reason: object) -> str:
+    # psycopg adds a hint on a second line; the CLI prints one line per error.
+    return " ".join(str(reason).split())
+
+
 def migrate(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration."""
     from alembic import command
@@ -72,7 +77,7 @@ def migrate(engine: Engine) -> None:
     try:
         command.upgrade(_alembic_config(engine), "head")
     except OperationalError as exc:
-        raise DatabaseError(f"无法打开或升级数据库：{exc.orig}") from None
+        raise DatabaseError(f"无法打开或升级数据库：{_one_line(exc.orig)}") from None
 
 
 def require_schema(engine: Engine) -> None:
@@ -80,7 +85,7 @@ def require_schema(engine: Engine) -> None:
     try:
         present = inspect(engine).has_table("foi_case")
     except OperationalError as exc:
-        raise DatabaseError(f"无法打开数据库：{exc.orig}") from None
+        raise DatabaseError(f"无法打开数据库：{_one_line(exc.orig)}") from None
     if not present:
         raise DatabaseError("数据库尚未初始化，请先运行 foi init")
 

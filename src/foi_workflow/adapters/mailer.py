@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
 import aiosmtplib
 
@@ -233,6 +234,72 @@ def local_hostname(configured: str) -> str:
     """The name we greet the server with (EHLO). aiosmtplib would look it up with
     `socket.getfqdn()` on every connection, which can take a quarter of a second: once is enough."""
     return configured or socket.getfqdn() or "localhost"
+
+
+class SmtpSession:
+    """One SMTP connection reused for a batch of messages, as a real mail client does: opened
+    on the first `send`, closed by `close` (or `async with`). After any failure the connection
+    is dropped and the next `send` opens a fresh one, so each message meets a server in the
+    same state as with a connection of its own."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def __aenter__(self) -> SmtpSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        tls = s.tls.lower()
+        client = aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            username=s.user or None,
+            password=s.password or None,
+            use_tls=tls == "ssl",
+            start_tls=tls == "starttls",
+            timeout=s.timeout_seconds,
+            local_hostname=local_hostname(s.local_hostname),
+        )
+        await client.connect()
+        return client
+
+    async def send(self, message: EmailMessage) -> SendReport:
+        """Send one message; never raises for an SMTP or network failure, it reports it."""
+        try:
+            if self._client is None:
+                self._client = await self._connect()
+            errors, _response = await self._client.send_message(message)
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            await self._drop()
+            return classify(exc)
+        return _sent(errors)
+
+    async def _drop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    async def close(self) -> None:
+        """Say QUIT; the mail already accepted stays sent whatever happens now."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            await client.quit()
+        except (TimeoutError, aiosmtplib.SMTPException, OSError):
+            client.close()
+
+
+def _sent(errors: dict[str, Any]) -> SendReport:
+    refused = tuple(sorted(errors))
+    if refused:
+        return SendReport("sent", "部分收件人被拒收：" + "；".join(f"{a} {errors[a]}" for a in refused), refused)
+    return SendReport("sent")
 
 
 async def send(settings: SmtpSettings, message: EmailMessage) -> SendReport:

@@ -46,6 +46,10 @@ _FINAL_WORDS = {
 }
 
 
+# A log entry: a formatter and its arguments (see the `_line_*` functions below).
+_Entry = tuple[Callable[..., str], tuple[Any, ...]]
+
+
 @dataclass(frozen=True)
 class ClockSettings:
     correction_period_days: int = 15
@@ -102,7 +106,9 @@ class ClockState:
     frozen_due: date | None = None
     decided_on: date | None = None
     on_time: bool | None = None
-    log: tuple[str, ...] = ()
+    # What happened, as (formatter, arguments) pairs: the Chinese lines are only written out
+    # when an explanation is asked for (`foi show`), not on every event of a bulk import.
+    log: tuple[_Entry, ...] = ()
 
     @classmethod
     def initial(
@@ -131,6 +137,16 @@ class ClockState:
         return self.due if self.running else None
 
     @property
+    def correction_due_now(self) -> date | None:
+        """The correction period's end while a correction is awaited, else None (as `Deadlines`)."""
+        return self.correction_due if self.phase == CORRECTION_REQUESTED else None
+
+    @property
+    def fee_due_now(self) -> date | None:
+        """The fee period's end while a fee notice is open, else None (as `Deadlines`)."""
+        return self.fee_due if self.phase == FEE_NOTICE else None
+
+    @property
     def extension_left(self) -> int:
         """Working days still available for extensions over the case's life (cap 20)."""
         return max(0, EXTENSION_CAP - self.extended_days)
@@ -153,13 +169,19 @@ class ClockState:
 
     def _evolve(self, **changes: Any) -> ClockState:
         # dataclasses.replace re-runs __init__ over ~30 fields and dominated replay time.
+        values = self.__dict__.copy()
+        values.update(changes)
         new = object.__new__(ClockState)
-        new.__dict__.update(self.__dict__)
-        new.__dict__.update(changes)
+        object.__setattr__(new, "__dict__", values)
         return new
 
-    def _note(self, line: str, **changes: Any) -> ClockState:
-        return self._evolve(log=(*self.log, line), **changes)
+    def _note(self, entry: _Entry, **changes: Any) -> ClockState:
+        values = self.__dict__.copy()
+        values.update(changes)
+        values["log"] = (*self.log, entry)
+        new = object.__new__(ClockState)
+        object.__setattr__(new, "__dict__", values)
+        return new
 
     def _pause(self, on: date, cal: WorkCalendar, **changes: Any) -> ClockState:
         """Stop counting on `on`: record the run and what is left of the budget."""
@@ -182,26 +204,17 @@ class ClockState:
     def _resume(self, on: date, cal: WorkCalendar, what: str) -> ClockState:
         """Continue counting from `on` with what was left at the pause."""
         if self.paused_on is None or self.due is None:
-            return self._note(f"{on.isoformat()} {what}。", phase=RECEIVED, fee_pauses=False)
-        span = f"{self.paused_on.isoformat()}后至{on.isoformat()}"
+            return self._note((_line_plain, (on, what)), phase=RECEIVED, fee_pauses=False)
+        line: _Entry
         if self.paused_overdue:
             due = self.due
-            line = (
-                f"{on.isoformat()} {what}，答复期限恢复计算；暂停前已超过答复期限"
-                f"{due.isoformat()}，期限不变，已逾期。"
-            )
+            line = (_line_resume_overdue, (on, what, due))
         elif self.remaining > 0:
             due = cal.add_working_days(on, self.remaining)
-            line = (
-                f"{on.isoformat()} {what}，答复期限恢复计算：暂停期间（{span}）不计入，"
-                f"剩余{self.remaining}个工作日，答复期限顺延至{due.isoformat()}。"
-            )
+            line = (_line_resume, (on, what, self.paused_on, self.remaining, due))
         else:
             due = _on_or_next_working_day(cal, on)
-            line = (
-                f"{on.isoformat()} {what}，答复期限恢复计算：暂停时已无剩余工作日，"
-                f"应于{due.isoformat()}答复。"
-            )
+            line = (_line_resume_none_left, (on, what, due))
         return self._note(
             line,
             phase=RECEIVED,
@@ -249,7 +262,7 @@ class ClockState:
 
         lines: tuple[str, ...] = ()
         if explain:
-            lines = (*self.log, *self._status_lines(cal))
+            lines = (*(fmt(*args) for fmt, args in self.log), *self._status_lines(cal))
             for label, group in periods:
                 lines += tuple(_calendar_lines(cal, label, group))
             lines += tuple(_provisional_lines(cal, spans) if provisional else ())
@@ -296,8 +309,7 @@ def _receive(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSe
     due = cal.add_working_days(r, REPLY_BUDGET)
     notice = cal.add_working_days(r, CORRECTION_NOTICE_DAYS)
     return s._note(
-        f"{r.isoformat()} 收到申请，答复期限{REPLY_BUDGET}个工作日，自次日起算，至{due.isoformat()}；"
-        f"如需补正，应于{notice.isoformat()}前一次性告知（{CORRECTION_NOTICE_DAYS}个工作日）。",
+        (_line_receive, (r, due, notice)),
         phase=RECEIVED,
         received_on=r,
         clock_start=r,
@@ -316,13 +328,10 @@ def _request_correction(
     p = ev.on
     period = _int(ev.data.get("period"), settings.correction_period_days)
     correction_due = cal.add_working_days(p, period)
-    late = ""
-    if s.correction_notice_due is not None and p > s.correction_notice_due:
-        late = f"（晚于{s.correction_notice_due.isoformat()}的补正告知期限）"
+    late = s.correction_notice_due if s.correction_notice_due is not None and p > s.correction_notice_due else None
     stopped = s._pause(p, cal)
     return stopped._note(
-        f"{p.isoformat()} 告知补正{late}，答复期限中止（此前已用{stopped.used}个工作日）；"
-        f"补正期限{period}个工作日，至{correction_due.isoformat()}。",
+        (_line_request_correction, (p, late, stopped.used, period, correction_due)),
         phase=CORRECTION_REQUESTED,
         correction_ever=True,
         correction_due=correction_due,
@@ -335,10 +344,8 @@ def _receive_correction(
 ) -> ClockState:
     c = ev.on
     due = cal.add_working_days(c, REPLY_BUDGET)
-    carried = f"；此前延期的{s.extended_days}个工作日不再计入，但计入延期上限" if s.extended_days else ""
     return s._note(
-        f"{c.isoformat()} 收到补正，答复期限自收到补正之日起重新计算{REPLY_BUDGET}个工作日，"
-        f"至{due.isoformat()}{carried}。",
+        (_line_receive_correction, (c, due, s.extended_days)),
         phase=RECEIVED,
         clock_start=c,
         run_start=c,
@@ -360,10 +367,8 @@ def _consult(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSe
     consultation_due = cal.add_working_days(p, CONSULTATION_DAYS)
     paused = s._pause(p, cal)
     party = str(ev.data.get("party") or "").strip()
-    whom = f"向{party}" if party else ""
     return paused._note(
-        f"{p.isoformat()} {whom}征求意见，答复期限暂停（{_left(paused)}）；"
-        f"征求意见期限{CONSULTATION_DAYS}个工作日，至{consultation_due.isoformat()}（不计入答复期限）。",
+        (_line_consult, (p, party, _left_args(paused), consultation_due)),
         phase=CONSULTATION,
         consultation_due=consultation_due,
         period_start=p,
@@ -386,15 +391,13 @@ def _fee_notice(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: Cloc
     if settings.pause_clock_during_fee and s.running:
         paused = s._pause(p, cal, fee_pauses=True)
         return paused._note(
-            f"{p.isoformat()} 发出收费通知，答复期限暂停（{_left(paused)}）；"
-            f"缴费期限{FEE_DAYS}个工作日，至{fee_due.isoformat()}。",
+            (_line_fee_notice_paused, (p, _left_args(paused), fee_due)),
             phase=FEE_NOTICE,
             fee_due=fee_due,
             period_start=p,
         )
     return s._note(
-        f"{p.isoformat()} 发出收费通知，答复期限继续计算；"
-        f"缴费期限{FEE_DAYS}个工作日，至{fee_due.isoformat()}。",
+        (_line_fee_notice_running, (p, fee_due)),
         phase=FEE_NOTICE,
         fee_pauses=False,
         fee_due=fee_due,
@@ -407,7 +410,7 @@ def _fee_paid(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockS
         return s
     if s.fee_pauses:
         return s._resume(ev.on, cal, "申请人缴费")
-    return s._note(f"{ev.on.isoformat()} 申请人缴费。", phase=RECEIVED, fee_due=None, period_start=None)
+    return s._note((_line_plain, (ev.on, "申请人缴费")), phase=RECEIVED, fee_due=None, period_start=None)
 
 
 def _extend(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings) -> ClockState:
@@ -416,17 +419,15 @@ def _extend(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSet
         return s
     total = s.extended_days + n
     approved = str(ev.data.get("approved_by") or "").strip()
-    by = f"，经{approved}同意" if approved else ""
     changes: dict[str, Any] = {"budget": s.budget + n, "extended_days": total}
+    due: date | None = None
     if s.running:
         due = cal.add_working_days(s.due, n)
         changes["due"] = due
-        text = f"答复期限延长{n}个工作日{by}，至{due.isoformat()}"
     else:
         # Not while paused in a legal history; keep the arithmetic consistent anyway.
         changes["remaining"] = s.remaining + n
-        text = f"答复期限延长{n}个工作日{by}"
-    return s._note(f"{ev.on.isoformat()} {text}（累计延长{total}个工作日）。", **changes)
+    return s._note((_line_extend, (ev.on, n, approved, due, total)), **changes)
 
 
 def _set_reasonable_period(
@@ -436,8 +437,7 @@ def _set_reasonable_period(
     if due is None or s.phase in (NEW, DECIDED):
         return s
     reason = str(ev.data.get("reason") or "").strip()
-    why = f"（理由：{reason}）" if reason else ""
-    line = f"{ev.on.isoformat()} 依第三十五条确定延迟答复的合理期限，答复期限定为{due.isoformat()}{why}。"
+    line: _Entry = (_line_reasonable_period, (ev.on, due, reason))
     if s.running:
         return s._note(line, due=due, manual_due=True)
     if s.paused_on is not None:
@@ -453,21 +453,19 @@ def _final(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSett
     d = ev.on
     words = _FINAL_WORDS[str(ev.event)]
     if s.due is None:
-        return s._note(f"{d.isoformat()} {words}。", phase=DECIDED, decided_on=d)
+        return s._note((_line_plain, (d, words)), phase=DECIDED, decided_on=d)
+    entry: _Entry
     if s.running:
         on_time = d <= s.due
-        detail = f"答复期限为{s.due.isoformat()}"
         frozen = s.due
+        entry = (_line_final_running, (d, words, frozen))
     else:
         # Paused or stopped: on time unless the pause or stop itself came after the due date.
         on_time = not s.paused_overdue
         frozen = s.frozen_due if s.frozen_due is not None else s.due
-        detail = (
-            f"答复期限在{s.paused_on.isoformat() if s.paused_on else ''}暂停或中止时"
-            f"{'已超过' if s.paused_overdue else '尚未届满，期限为'}{frozen.isoformat()}"
-        )
+        entry = (_line_final_paused, (d, words, s.paused_on, s.paused_overdue, frozen))
     return s._note(
-        f"{d.isoformat()} {words}，{detail}。",
+        entry,
         phase=DECIDED,
         decided_on=d,
         on_time=on_time,
@@ -520,10 +518,105 @@ def compute_deadlines(
 # ---------------------------------------------------------------------- helpers
 
 
-def _left(s: ClockState) -> str:
+def _left_args(s: ClockState) -> tuple[Any, ...]:
+    """What `_left` needs, captured at the pause."""
     if s.paused_overdue and s.frozen_due is not None:
-        return f"已超过答复期限{s.frozen_due.isoformat()}，已逾期"
-    return f"已用{s.used}个工作日，剩余{s.remaining}个"
+        return (s.frozen_due,)
+    return (s.used, s.remaining)
+
+
+def _left(args: tuple[Any, ...]) -> str:
+    if len(args) == 1:
+        return f"已超过答复期限{args[0].isoformat()}，已逾期"
+    return f"已用{args[0]}个工作日，剩余{args[1]}个"
+
+
+# ---------------------------------------------------------------------- explanation lines
+# One formatter per kind of log entry; called only by `deadlines(explain=True)`.
+
+
+def _line_plain(on: date, what: str) -> str:
+    return f"{on.isoformat()} {what}。"
+
+
+def _line_receive(r: date, due: date, notice: date) -> str:
+    return (
+        f"{r.isoformat()} 收到申请，答复期限{REPLY_BUDGET}个工作日，自次日起算，至{due.isoformat()}；"
+        f"如需补正，应于{notice.isoformat()}前一次性告知（{CORRECTION_NOTICE_DAYS}个工作日）。"
+    )
+
+
+def _line_request_correction(p: date, late_after: date | None, used: int, period: int, due: date) -> str:
+    late = f"（晚于{late_after.isoformat()}的补正告知期限）" if late_after is not None else ""
+    return (
+        f"{p.isoformat()} 告知补正{late}，答复期限中止（此前已用{used}个工作日）；"
+        f"补正期限{period}个工作日，至{due.isoformat()}。"
+    )
+
+
+def _line_receive_correction(c: date, due: date, extended_days: int) -> str:
+    carried = f"；此前延期的{extended_days}个工作日不再计入，但计入延期上限" if extended_days else ""
+    return (
+        f"{c.isoformat()} 收到补正，答复期限自收到补正之日起重新计算{REPLY_BUDGET}个工作日，"
+        f"至{due.isoformat()}{carried}。"
+    )
+
+
+def _line_consult(p: date, party: str, left: tuple[Any, ...], due: date) -> str:
+    whom = f"向{party}" if party else ""
+    return (
+        f"{p.isoformat()} {whom}征求意见，答复期限暂停（{_left(left)}）；"
+        f"征求意见期限{CONSULTATION_DAYS}个工作日，至{due.isoformat()}（不计入答复期限）。"
+    )
+
+
+def _line_fee_notice_paused(p: date, left: tuple[Any, ...], due: date) -> str:
+    return (
+        f"{p.isoformat()} 发出收费通知，答复期限暂停（{_left(left)}）；"
+        f"缴费期限{FEE_DAYS}个工作日，至{due.isoformat()}。"
+    )
+
+
+def _line_fee_notice_running(p: date, due: date) -> str:
+    return f"{p.isoformat()} 发出收费通知，答复期限继续计算；缴费期限{FEE_DAYS}个工作日，至{due.isoformat()}。"
+
+
+def _line_resume_overdue(on: date, what: str, due: date) -> str:
+    return f"{on.isoformat()} {what}，答复期限恢复计算；暂停前已超过答复期限{due.isoformat()}，期限不变，已逾期。"
+
+
+def _line_resume(on: date, what: str, paused_on: date, remaining: int, due: date) -> str:
+    span = f"{paused_on.isoformat()}后至{on.isoformat()}"
+    return (
+        f"{on.isoformat()} {what}，答复期限恢复计算：暂停期间（{span}）不计入，"
+        f"剩余{remaining}个工作日，答复期限顺延至{due.isoformat()}。"
+    )
+
+
+def _line_resume_none_left(on: date, what: str, due: date) -> str:
+    return f"{on.isoformat()} {what}，答复期限恢复计算：暂停时已无剩余工作日，应于{due.isoformat()}答复。"
+
+
+def _line_extend(on: date, n: int, approved: str, due: date | None, total: int) -> str:
+    by = f"，经{approved}同意" if approved else ""
+    text = f"答复期限延长{n}个工作日{by}" + (f"，至{due.isoformat()}" if due is not None else "")
+    return f"{on.isoformat()} {text}（累计延长{total}个工作日）。"
+
+
+def _line_reasonable_period(on: date, due: date, reason: str) -> str:
+    why = f"（理由：{reason}）" if reason else ""
+    return f"{on.isoformat()} 依第三十五条确定延迟答复的合理期限，答复期限定为{due.isoformat()}{why}。"
+
+
+def _line_final_running(d: date, words: str, due: date) -> str:
+    return f"{d.isoformat()} {words}，答复期限为{due.isoformat()}。"
+
+
+def _line_final_paused(d: date, words: str, paused_on: date | None, overdue: bool, frozen: date) -> str:
+    return (
+        f"{d.isoformat()} {words}，答复期限在{paused_on.isoformat() if paused_on else ''}暂停或中止时"
+        f"{'已超过' if overdue else '尚未届满，期限为'}{frozen.isoformat()}。"
+    )
 
 
 def _on_or_next_working_day(cal: WorkCalendar, d: date) -> date:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
-from transitions import Machine
 
 from foi_workflow.domain import vocabulary as vocab
 from foi_workflow.domain.calendar import WorkCalendar
@@ -32,6 +32,9 @@ from foi_workflow.errors import (
     RuleViolation,
     TransitionNotAllowed,
 )
+
+if TYPE_CHECKING:
+    from transitions import Machine
 
 MAX_EXTENSION_DAYS = 20  # Art. 33: extensions total at most 20 working days
 CORRECTION_NOTICE_DAYS = 7  # Art. 30: the correction notice is due within 7 working days of receipt
@@ -85,6 +88,11 @@ class EventSpec:
     required: Mapping[str, str] = field(default_factory=dict)
     optional: Mapping[str, str] = field(default_factory=dict)
     guards: tuple[str, ...] = ()
+    fields: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Checked for every imported event: the names this event accepts, as one set.
+        object.__setattr__(self, "fields", frozenset(self.required) | frozenset(self.optional))
 
 
 @dataclass(frozen=True)
@@ -97,24 +105,42 @@ class StateSpec:
 
 @dataclass
 class MachineDef:
-    """One workflow: its states, events and the shared machine that fires them."""
+    """One workflow: its states, events and the shared machine that fires them.
+
+    `fire` reads `routes`, the transition table the machine is built from: (source, trigger)
+    -> (dest, conditions). The `transitions` Machine itself is built from the same table on
+    first use of `machine` (tests check the two agree), so a short command such as `foi show`
+    does not import `transitions` and build both machines on every process start."""
 
     name: str
     initial: str
     states: dict[str, StateSpec]
     events: dict[str, EventSpec]
-    machine: Machine
+    transitions: list[dict[str, Any]]
     outcome_rows: dict[str, str] = field(default_factory=dict)
 
     routes: dict[tuple[str, str], tuple[str | None, tuple[Callable[[Any], bool], ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # The machine's transition table, read once: (source, trigger) -> (dest, conditions).
-        for trigger, ev in self.machine.events.items():
-            for source, candidates in ev.transitions.items():
-                first = candidates[0]
-                conditions = tuple(cast(Callable[[Any], bool], c.func) for c in first.conditions)
-                self.routes[(source, trigger)] = (first.dest, conditions)
+        for t in self.transitions:
+            conditions = tuple(cast(Callable[[Any], bool], c) for c in t["conditions"])
+            for source in t["source"]:
+                # As the machine does: the first transition declared for (source, trigger) wins.
+                self.routes.setdefault((source, t["trigger"]), (t["dest"], conditions))
+
+    @cached_property
+    def machine(self) -> Machine:
+        """The shared `transitions` machine (`model=None`, no auto transitions), built once."""
+        from transitions import Machine
+
+        return Machine(
+            model=None,
+            states=list(self.states),
+            transitions=self.transitions,
+            initial=self.initial,
+            auto_transitions=False,
+            send_event=True,
+        )
 
     def allowed_events(self, state: str) -> list[str]:
         return [name for name, spec in self.events.items() if not spec.creates and state in spec.sources]
@@ -187,15 +213,7 @@ def _build_def(raw: Any, guards: Mapping[str, Guard]) -> MachineDef:
         transitions.append(
             {"trigger": spec.name, "source": list(spec.sources), "dest": spec.dest, "conditions": conditions}
         )
-    machine = Machine(
-        model=None,
-        states=list(states),
-        transitions=transitions,
-        initial=raw["initial"],
-        auto_transitions=False,
-        send_event=True,
-    )
-    return MachineDef(raw["name"], raw["initial"], states, events, machine, dict(raw.get("outcomes") or {}))
+    return MachineDef(raw["name"], raw["initial"], states, events, transitions, dict(raw.get("outcomes") or {}))
 
 
 def definition_check(
@@ -311,15 +329,28 @@ def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
         return int(amount) if amount == amount.to_integral_value() else float(amount)
     enum_cls = ENUMS[ftype[5:]]
     try:
+        # A member's value by dict lookup (a StrEnum member hashes as its value): an Enum call
+        # per imported field was a visible part of the import.
+        known = _ENUM_VALUES[enum_cls].get(value)
+    except TypeError:  # unhashable: not a member either
+        known = None
+    if known is not None:
+        return known
+    try:
         return enum_cls(value).value
     except ValueError:
         choices = "、".join(m.value for m in enum_cls)
         raise InvalidInput(f"{event}：{label}（{name}）无效：{value!r}，可选：{choices}") from None
 
 
+_ENUM_VALUES: dict[type[StrEnum], dict[str, str]] = {
+    cls: {m.value: m.value for m in cls} for cls in ENUMS.values()
+}
+
+
 def normalize_data(spec: EventSpec, data: Mapping[str, Any]) -> dict[str, Any]:
     """The event's data, checked and converted to canonical JSON values; unknown fields refused."""
-    unknown = set(data) - set(spec.required) - set(spec.optional)
+    unknown = data.keys() - spec.fields
     if unknown:
         raise InvalidInput(f"{spec.name} 事件不接受字段：{'、'.join(sorted(unknown))}")
     out: dict[str, Any] = {}
@@ -358,19 +389,21 @@ class CaseSnapshot:
     corrections_requested: int = 0
     carried_over_to: int | None = None
     clock: ClockState | None = None
+    # The deadlines in force, from `clock`; None while a replay defers them (`deadlines=False`)
+    # until `finish_snapshot`. The properties below read the clock, so they hold either way.
     deadlines: Deadlines | None = None
 
     @property
     def reply_due(self) -> date | None:
-        return self.deadlines.reply_due if self.deadlines else None
+        return self.clock.reply_due if self.clock else None
 
     @property
     def extended_days(self) -> int:
-        return self.deadlines.extended_days if self.deadlines else 0
+        return self.clock.extended_days if self.clock else 0
 
     @property
     def on_time(self) -> bool | None:
-        return self.deadlines.on_time if self.deadlines else None
+        return self.clock.on_time if self.clock and self.clock.phase == State.DECIDED.value else None
 
 
 @dataclass(frozen=True)
@@ -419,7 +452,7 @@ def _correction_period_positive(g: GuardInput) -> None:
 
 
 def _correction_period_ended(g: GuardInput) -> None:
-    due = g.snap.deadlines.correction_due if g.snap.deadlines else None
+    due = g.snap.clock.correction_due_now if g.snap.clock else None
     if due is None or g.on <= due:
         raise RuleViolation(
             f"案件 {g.snap.id} 的补正期限至 {_fmt(due) if due else '（无）'} 届满，届满后才能视为放弃申请"
@@ -427,7 +460,7 @@ def _correction_period_ended(g: GuardInput) -> None:
 
 
 def _fee_period_ended(g: GuardInput) -> None:
-    due = g.snap.deadlines.fee_due if g.snap.deadlines else None
+    due = g.snap.clock.fee_due_now if g.snap.clock else None
     if due is None or g.on <= due:
         raise RuleViolation(
             f"案件 {g.snap.id} 的缴费期限至 {_fmt(due) if due else '（无）'} 届满，届满后才能按未缴费处理"
@@ -523,11 +556,26 @@ class _Args:
         self.kwargs = kwargs
 
 
-def _advance_clock(snap: CaseSnapshot, event: str, on: date, data: Mapping[str, Any], ctx: ApplyContext) -> None:
+def _advance_clock(
+    snap: CaseSnapshot, event: str, on: date, data: Mapping[str, Any], ctx: ApplyContext, deadlines: bool
+) -> None:
     ev = ClockEvent(event, on, data)
     clock = snap.clock if snap.clock is not None else ClockState()
     snap.clock = clock.apply(ev, ctx.calendar, ctx.settings)
-    snap.deadlines = snap.clock.deadlines(ctx.calendar, ctx.settings, explain=ctx.explain)
+    if deadlines:
+        snap.deadlines = snap.clock.deadlines(ctx.calendar, ctx.settings, explain=ctx.explain)
+    else:
+        snap.deadlines = None
+
+
+def finish_snapshot(snap: CaseSnapshot, ctx: ApplyContext) -> CaseSnapshot:
+    """Compute the deadlines of a snapshot built with `deadlines=False` (in place; returned).
+
+    A replay or an import applies many events and only needs the deadlines at the end: the
+    guards read the clock directly."""
+    if snap.clock is not None and snap.deadlines is None:
+        snap.deadlines = snap.clock.deadlines(ctx.calendar, ctx.settings, explain=ctx.explain)
+    return snap
 
 
 def _shallow_copy(snap: CaseSnapshot) -> CaseSnapshot:
@@ -538,9 +586,17 @@ def _shallow_copy(snap: CaseSnapshot) -> CaseSnapshot:
 
 
 def receive_case(
-    wf: Workflow, case_id: str, on: date, data: Mapping[str, Any], ctx: ApplyContext, *, by: str = ""
+    wf: Workflow,
+    case_id: str,
+    on: date,
+    data: Mapping[str, Any],
+    ctx: ApplyContext,
+    *,
+    by: str = "",
+    deadlines: bool = True,
 ) -> tuple[CaseSnapshot, dict[str, Any]]:
-    """A new case from its `receive` event; returns the snapshot and the canonical event data."""
+    """A new case from its `receive` event; returns the snapshot and the canonical event data.
+    With `deadlines=False` the snapshot's `deadlines` stay None until `finish_snapshot`."""
     spec = wf.disclosure.events["receive"]
     clean = normalize_data(spec, data)
     check_dates(f"案件 {case_id}", None, on, ctx.today)
@@ -559,7 +615,7 @@ def receive_case(
         id_number=clean.get("id_number", ""),
         caseworker=clean.get("caseworker", by),
     )
-    _advance_clock(snap, "receive", on, clean, ctx)
+    _advance_clock(snap, "receive", on, clean, ctx, deadlines)
     return snap, clean
 
 
@@ -570,9 +626,14 @@ def apply_case_event(
     on: date,
     data: Mapping[str, Any],
     ctx: ApplyContext,
+    *,
+    deadlines: bool = True,
 ) -> tuple[CaseSnapshot, dict[str, Any], list[str]]:
     """Apply one event to a case. Returns the new snapshot (the old one is untouched), the
-    canonical event data, and warnings (allowed but worth saying, e.g. a late correction notice)."""
+    canonical event data, and warnings (allowed but worth saying, e.g. a late correction notice).
+
+    With `deadlines=False` (a replay of many events) the new snapshot's `deadlines` are left
+    None for `finish_snapshot` to compute once at the end; the guards read the clock."""
     mdef = wf.disclosure
     spec = mdef.events.get(event)
     if spec is None or spec.creates:
@@ -604,7 +665,7 @@ def apply_case_event(
     if new.state == State.DECIDED.value and snap.state != State.DECIDED.value:
         new.outcome = (spec.outcome or Outcome(clean["outcome"])).value
         new.decided_on = on
-    _advance_clock(new, event, on, clean, ctx)
+    _advance_clock(new, event, on, clean, ctx, deadlines)
     return new, clean, warnings
 
 

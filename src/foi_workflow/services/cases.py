@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
@@ -25,6 +25,7 @@ from foi_workflow.domain.workflow import (
     ApplyContext,
     CaseSnapshot,
     apply_case_event,
+    finish_snapshot,
     receive_case,
 )
 from foi_workflow.errors import AlreadyExists, ClosedYear, ConcurrentChange, InvalidInput, NotFound
@@ -72,7 +73,8 @@ def _session(app: App, session: Session | None) -> Iterator[Session]:
     except StaleDataError:
         raise ConcurrentChange("该案件刚被其他人修改，本次操作未保存，请重新查看后再试") from None
     except OperationalError as exc:
-        if "locked" in str(exc.orig).lower() or "could not serialize" in str(exc.orig).lower():
+        reason = str(exc.orig).lower()
+        if "locked" in reason or "could not serialize" in reason or "deadlock detected" in reason:
             raise ConcurrentChange("数据库正被其他操作占用或案件已被修改，本次操作未保存，请重试") from None
         raise
 
@@ -130,20 +132,24 @@ def replay(app: App, case_id: str, events: Iterable[Event], *, explain: bool = F
         if snap is None:
             if ev.event != "receive":
                 raise InvalidInput(f"案件 {case_id} 的事件日志不以 receive 开头")
-            snap, _ = receive_case(app.workflow, case_id, ev.on, ev.data, ctx, by=ev.by)
+            snap, _ = receive_case(app.workflow, case_id, ev.on, ev.data, ctx, by=ev.by, deadlines=False)
         else:
-            snap, _, _ = apply_case_event(app.workflow, snap, ev.event, ev.on, ev.data, ctx)
+            snap, _, _ = apply_case_event(app.workflow, snap, ev.event, ev.on, ev.data, ctx, deadlines=False)
     if snap is None:
         raise NotFound(f"案件 {case_id} 没有事件记录")
-    return snap
+    return finish_snapshot(snap, ctx)
 
 
 def case_events(session: Session, case_id: str) -> list[Event]:
     return list(session.scalars(select(Event).where(col(Event.case_id) == case_id).order_by(col(Event.seq))))
 
 
-def get_case(session: Session, case_id: str) -> Case:
-    row = session.get(Case, case_id)
+def get_case(session: Session, case_id: str, *, lock: bool = False) -> Case:
+    row = (
+        session.get(Case, case_id, with_for_update=True, populate_existing=True)
+        if lock
+        else session.get(Case, case_id)
+    )
     if row is None:
         raise NotFound(f"没有编号为 {case_id} 的案件")
     return row
@@ -161,22 +167,41 @@ def check_open_year(session: Session, agency: str, on: date, amend_reason: str |
         )
 
 
+def _insert_if_absent(session: Session, table: Any, values: Mapping[str, Any]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: two writers creating the same row at once both succeed."""
+    statement: Any
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement = pg_insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    session.execute(statement)
+
+
 def ensure_agency(session: Session, app: App, code: str) -> None:
     if session.get(Agency, code) is None:
         agency = app.config.agency(code)
-        session.add(Agency(code=code, name=agency.name))
-        session.flush()
+        values = {"code": code, "name": agency.name, "created_at": utcnow()}
+        _insert_if_absent(session, Agency.__table__, values)  # type: ignore[attr-defined]
 
 
 def next_sequence(session: Session, agency: str, name: str) -> int:
-    """Advance a per-agency counter inside the current transaction."""
-    row = session.get(Counter, (agency, name), with_for_update=True)
-    if row is None:
-        row = Counter(agency=agency, name=name, value=0)
-        session.add(row)
-    row.value += 1
-    session.flush()
-    return row.value
+    """Advance a per-agency counter inside the current transaction.
+
+    One atomic `UPDATE … SET value = value + 1 RETURNING value`: the row stays locked until
+    the transaction ends, so concurrent writers (PostgreSQL) queue up and never share a value."""
+    table = Counter.__table__  # type: ignore[attr-defined]
+    _insert_if_absent(session, table, {"agency": agency, "name": name, "value": 0})
+    value = session.execute(
+        update(table)
+        .where(table.c.agency == agency, table.c.name == name)
+        .values(value=table.c.value + 1)
+        .returning(table.c.value)
+    ).scalar_one()
+    return int(value)
 
 
 def new_case_id(session: Session, agency: str, received_on: date) -> str:
@@ -246,7 +271,10 @@ def advance(
     """Record one workflow event on an existing case (SPEC §3), in one transaction."""
     ctx = apply_context(app, today)
     with _session(app, session) as s:
-        row = get_case(s, case_id)
+        # Lock the row (PostgreSQL; SQLite ignores FOR UPDATE and serialises writers itself): a
+        # concurrent writer of the same case waits here, then re-reads and re-validates against
+        # the committed result. The version column still refuses any write from a stale read.
+        row = get_case(s, case_id, lock=True)
         if expected_version is not None and row.version != expected_version:
             raise ConcurrentChange(f"案件 {case_id} 已被其他人修改（版本 {row.version}），本次操作未保存")
         snap = replay(app, case_id, case_events(s, case_id))

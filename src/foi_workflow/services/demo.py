@@ -65,14 +65,17 @@ def demo_report_inputs() -> str:
     """The demo agency's report inputs: table 2 and the narrative sections 一、五、六."""
     return """# The non-derived parts of the demo agency's annual report, written by `foi demo`.
 preface = \"\"\"
-本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和《中华人民共和国政府信息公开工作年度报告格式》编制。本报告所列数据的统计期限自 {year} 年 1 月 1 日起至 {year} 年 12 月 31 日止。
+本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和\\
+《中华人民共和国政府信息公开工作年度报告格式》编制。\\
+本报告所列数据的统计期限自 {year} 年 1 月 1 日起至 {year} 年 12 月 31 日止。
 \"\"\"
 overview = \"\"\"
 {year} 年，{agency}认真贯彻落实《条例》，持续推进政府信息公开工作。
 
 （一）主动公开情况。全年在政府门户网站主动公开政府信息 326 条，其中政策文件 12 条、政策解读 9 条。
 
-（二）依申请公开办理情况。{year} 年收到政府信息公开申请 {received} 件，上年结转 {carried_in} 件，办结 {handled} 件，结转下年度继续办理 {carried_out} 件。
+（二）依申请公开办理情况。{year} 年收到政府信息公开申请 {received} 件，上年结转 {carried_in} 件，\\
+办结 {handled} 件，结转下年度继续办理 {carried_out} 件。
 \"\"\"
 problems = \"\"\"
 一是部分申请办理用时偏长；二是答复文书的说理还需加强。

@@ -25,6 +25,8 @@ from foi_workflow.adapters.tables import Outbox
 from foi_workflow.errors import ConfigError
 
 if TYPE_CHECKING:
+    from foi_workflow.adapters.mailer import SmtpSession
+    from foi_workflow.config import SmtpSettings
     from foi_workflow.services.app import App
 
 log = logging.getLogger(__name__)
@@ -200,6 +202,19 @@ async def deliver_outbox_async(app: App, now: datetime) -> DeliveryResult:
         raise ConfigError(f"FOI_SMTP_TLS / smtp.tls 应为 starttls、ssl 或 none，而不是 {settings.tls!r}")
     result = DeliveryResult(configured=True)
     worker = worker_id()
+    # One SMTP connection for the whole run (reopened after a failure), not one per mail.
+    async with mailer.SmtpSession(settings) as smtp:
+        await _deliver_batches(app, settings, stamp, worker, smtp, result)
+    result.waiting = count_waiting(app)
+    return result
+
+
+async def _deliver_batches(
+    app: App, settings: SmtpSettings, stamp: datetime, worker: str, smtp: SmtpSession, result: DeliveryResult
+) -> None:
+    """Claim, send and record batch after batch until none is due or the server is down."""
+    from foi_workflow.adapters import mailer
+
     server_down = False
     while not server_down:
         batch = claim(app, stamp, worker)
@@ -214,7 +229,7 @@ async def deliver_outbox_async(app: App, now: datetime) -> DeliveryResult:
                 key=row.key,
                 now=datetime.now(UTC),  # the Date header is the real sending time, even with --now
             )
-            report = await mailer.send(settings, message)
+            report = await smtp.send(message)
             attempts = row.attempts + 1
             with app.engine.begin() as conn:
                 if report.status == "sent":
@@ -251,8 +266,6 @@ async def deliver_outbox_async(app: App, now: datetime) -> DeliveryResult:
                     server_down = True
             if server_down:
                 break
-    result.waiting = count_waiting(app)
-    return result
 
 
 def deliver_outbox(app: App, now: datetime) -> DeliveryResult:
