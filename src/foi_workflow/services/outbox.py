@@ -166,13 +166,22 @@ def claim(app: App, now: datetime, worker: str, limit: int = CLAIM_BATCH) -> lis
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    stmt = (
-        update(OUTBOX)
-        .where(OUTBOX.c.id.in_(ids), _claimable(stamp))
-        .values(status="sending", claimed_by=worker, claimed_at=stamp)
-        .returning(OUTBOX.c.id, OUTBOX.c.key, OUTBOX.c.to_addr, OUTBOX.c.subject, OUTBOX.c.body, OUTBOX.c.attempts)
-    )
     with app.engine.begin() as conn:
+        target: Any = OUTBOX.c.id.in_(ids)  # SQLite: one statement, atomic under its write lock
+        if conn.dialect.name == "postgresql":
+            # The ids first, in a statement of their own: inside `UPDATE … WHERE id IN (subquery)`
+            # PostgreSQL may plan a nested-loop semi join that re-runs the LIMITed subquery per
+            # row and claims every due row at once (seen on a freshly filled outbox).
+            picked = list(conn.execute(ids).scalars())
+            if not picked:
+                return []
+            target = OUTBOX.c.id.in_(picked)
+        stmt = (
+            update(OUTBOX)
+            .where(target, _claimable(stamp))
+            .values(status="sending", claimed_by=worker, claimed_at=stamp)
+            .returning(OUTBOX.c.id, OUTBOX.c.key, OUTBOX.c.to_addr, OUTBOX.c.subject, OUTBOX.c.body, OUTBOX.c.attempts)
+        )
         return sorted(conn.execute(stmt).all(), key=lambda r: r.id)
 
 
