@@ -59,6 +59,16 @@ def fmt(value: float | None) -> str:
     return f"{value:.3g}"
 
 
+def merge_sections(old: str, new: list[str], names: list[str]) -> list[str]:
+    """Keep the sections of modules not run this time; replace the ones that were."""
+    kept = {}
+    for chunk in old.split("\n### ")[1:]:
+        kept[chunk.split(" ", 1)[0].strip()] = "### " + chunk.rstrip("\n") + "\n"
+    fresh = {name: section for name, section in zip(names, new, strict=True)}
+    merged = {**kept, **fresh}
+    return [merged[name] for name in sorted(merged)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="CI-sized runs")
@@ -98,12 +108,18 @@ def main(argv: list[str] | None = None) -> int:
             + "\n"
             + ("\n" + "\n".join(notes) + "\n" if notes else "")
         )
+    out = Path(args.out)
+    if args.only and out.exists():
+        sections = merge_sections(out.read_text(encoding="utf-8"), sections, names)
+    mode = "quick" if args.quick else "full"
     text = "\n".join(
         [
             "# Benchmark results",
             "",
-            "Written by `benchmarks/run.py" + (" --quick" if args.quick else "") + "`.",
+            "Written by `benchmarks/run.py`. Each section names the run it came from; every ratio",
+            "compares the product with a baseline measured in that same run.",
             "",
+            f"Last run ({mode}" + (f", only {', '.join(args.only)}" if args.only else "") + "):",
             *machine(),
             "",
             *sections,
