@@ -304,6 +304,11 @@ def test_kill_9_between_sending_and_recording_duplicates_at_most_one_mail_and_lo
         assert {status for _, status in rows} == {"sent"}
         assert set(received) == {key for key, _ in rows}  # none lost
         assert sorted(received.values()) == [1] * (cases - 1) + [2]  # exactly the one in flight twice
+        # The duplicate carries the same Message-ID as the first delivery, so mail clients drop it.
+        twice = next(key for key, n in received.items() if n == 2)
+        ids = {str(m.message["Message-ID"]) for m in server.inbox.messages if str(m.message["X-FOI-Key"]) == twice}
+        assert len(ids) == 1
+        assert len({str(m.message["Message-ID"]) for m in server.inbox.messages}) == cases
     finally:
         server.stop()
 

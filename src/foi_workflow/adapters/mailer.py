@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from typing import Any
 
 import aiosmtplib
@@ -185,8 +186,10 @@ def build_message(
     msg["To"] = to_addr
     msg["Subject"] = subject
     msg["Date"] = format_datetime(now)
-    domain = settings.mail_from.rpartition("@")[2] or None
-    msg["Message-ID"] = make_msgid(domain=domain)
+    # Derived from the outbox key, so the rare second delivery after a crash between sending
+    # and recording (at-least-once) carries the same Message-ID and mail clients drop it.
+    domain = settings.mail_from.rpartition("@")[2] or "foi.invalid"
+    msg["Message-ID"] = f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
     msg["X-FOI-Key"] = key
     msg.set_content(body, charset="utf-8")
     return msg
