@@ -299,6 +299,9 @@ _LOADED: dict[tuple[str, tuple[int, ...]], Workflow] = {}
 
 
 def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
+    if ftype == "text":
+        if value.__class__ is str and value and not value[0].isspace() and not value[-1].isspace():
+            return value  # already canonical: the common case of an import
     label = FIELD_LABELS.get(name, name)
     if ftype == "text":
         if not isinstance(value, str) or not value.strip():
@@ -355,12 +358,17 @@ def normalize_data(spec: EventSpec, data: Mapping[str, Any]) -> dict[str, Any]:
         raise InvalidInput(f"{spec.name} 事件不接受字段：{'、'.join(sorted(unknown))}")
     out: dict[str, Any] = {}
     for name, ftype in spec.required.items():
-        if data.get(name) in (None, ""):
+        value = data.get(name)
+        if value is None or value == "":
             raise InvalidInput(f"{spec.name} 事件缺少必填字段：{FIELD_LABELS.get(name, name)}（{name}）")
-        out[name] = _coerce(spec.name, name, ftype, data[name])
-    for name, ftype in spec.optional.items():
-        if data.get(name) not in (None, ""):
-            out[name] = _coerce(spec.name, name, ftype, data[name])
+        out[name] = _coerce(spec.name, name, ftype, value)
+    # Every required field is in `data` now and every key of it is known: when it has no more
+    # keys than the required ones there is no optional field to look for.
+    if len(data) > len(spec.required):
+        for name, ftype in spec.optional.items():
+            value = data.get(name)
+            if value is not None and value != "":
+                out[name] = _coerce(spec.name, name, ftype, value)
     return out
 
 
@@ -585,6 +593,9 @@ def _shallow_copy(snap: CaseSnapshot) -> CaseSnapshot:
     return new
 
 
+_DECIDED = State.DECIDED.value  # read once: an enum member's `.value` is a descriptor call
+
+
 def receive_case(
     wf: Workflow,
     case_id: str,
@@ -662,7 +673,7 @@ def apply_case_event(
         new.caseworker = clean["caseworker"]
     elif event == "carry_over":
         new.carried_over_to = int(clean["year"])
-    if new.state == State.DECIDED.value and snap.state != State.DECIDED.value:
+    if new.state == _DECIDED and snap.state != _DECIDED:
         new.outcome = (spec.outcome or Outcome(clean["outcome"])).value
         new.decided_on = on
     _advance_clock(new, event, on, clean, ctx, deadlines)

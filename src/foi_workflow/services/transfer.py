@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import IO, Any
 
-from sqlalchemy import Date, Table, insert, select
+from sqlalchemy import JSON, Date, DateTime, Table, insert, select
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import require_schema, unit_of_work
@@ -52,9 +53,16 @@ class ImportResult:
     appeals: int
 
 
+# `json.loads` of a str is this decoder's `decode` after a BOM check (kept below).
+_decode = json.JSONDecoder().decode
+
+
 def _parse_line(lineno: int, line: str) -> dict[str, Any]:
     try:
-        obj = json.loads(line)
+        if line.startswith("\ufeff"):
+            obj = json.loads(line)  # its own "Unexpected UTF-8 BOM" refusal
+        else:
+            obj = _decode(line)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"不是有效的 JSON：{exc.msg}") from None
     if not isinstance(obj, dict):
@@ -79,6 +87,8 @@ class _Importer:
         self.app = app
         self.s = session
         self.by = by
+        # One transaction: every row of the import is recorded at the same instant.
+        self.now = utcnow()
         self.ctx = apply_context(app)
         self.cases: dict[str, CaseSnapshot] = {}
         self.existing_cases: set[str] = set()
@@ -154,8 +164,8 @@ class _Importer:
         self.appeals[appeal_id] = snap
         self.events.append(self._event_row(event, on, by, clean, obj, appeal_id=appeal_id))
 
-    @staticmethod
     def _event_row(
+        self,
         event: str,
         on: date,
         by: str,
@@ -171,7 +181,7 @@ class _Importer:
             "event": event,
             "on": on,
             "by": by,
-            "recorded_at": utcnow(),
+            "recorded_at": self.now,
             "data": data,
             "amend_reason": obj.get("amend_reason"),
         }
@@ -184,7 +194,7 @@ class _Importer:
             ensure_agency(self.s, self.app, agency)
         # As if each event had been recorded by its command: one version per event.
         new_cases = [
-            {**projection_values(snap), "version": self.event_counts[cid]}
+            {**projection_values(snap), "updated_at": self.now, "version": self.event_counts[cid]}
             for cid, snap in self.cases.items()
             if cid not in self.existing_cases
         ]
@@ -241,11 +251,36 @@ def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
         elif isinstance(column.type, Date) and process(_PROBE_DATE) == _PROBE_DATE.isoformat():
             # SQLite's DATE storage format is ISO 8601: the same text, without a call per value.
             values = [None if v is None else v.isoformat() for v in values]
+        elif isinstance(column.type, JSON):
+            values = list(map(_json_processor(dialect, column.type) or process, values))
+        elif isinstance(column.type, DateTime):
+            # Usually one instant for the whole import: convert each distinct value once.
+            done = {v: process(v) for v in set(values)}
+            values = [done[v] for v in values]
         else:
             values = list(map(process, values))
         converted.append(values)
     params = list(zip(*converted, strict=True))
     conn.exec_driver_sql(sql, params)
+
+
+def _json_processor(dialect: Any, json_type: Any) -> Callable[[Any], str] | None:
+    """`json.dumps` with its default settings as one reusable C encoder, when that is exactly
+    what the column's bind processor calls (no custom serializer, no string processing);
+    else None (use the processor)."""
+    if getattr(dialect, "_json_serializer", True) is not None:
+        return None
+    if json_type._str_impl.bind_processor(dialect) is not None or c_make_encoder is None:
+        return None
+    default = json.encoder.JSONEncoder()  # the settings of json.dumps(obj)
+    encoder = c_make_encoder(
+        {}, default.default, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+
+    def dumps(value: Any) -> str:
+        return "".join(encoder(value, 0))
+
+    return dumps
 
 
 def import_lines(app: App, lines: Iterable[str], *, by: str) -> ImportResult:
