@@ -299,9 +299,20 @@ _LOADED: dict[tuple[str, tuple[int, ...]], Workflow] = {}
 
 
 def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
-    if ftype == "text":
-        if value.__class__ is str and value and not value[0].isspace() and not value[-1].isspace():
-            return value  # already canonical: the common case of an import
+    # Values that are already canonical (the common case of an import) come back as they are.
+    cls = value.__class__
+    if cls is str:
+        if ftype == "text":
+            if value and not value[0].isspace() and not value[-1].isspace():
+                return value
+        else:
+            members = _ENUM_FIELD_VALUES.get(ftype)
+            if members is not None:
+                known = members.get(value)
+                if known is not None:
+                    return known
+    elif cls is int and ftype == "int":
+        return value
     label = FIELD_LABELS.get(name, name)
     if ftype == "text":
         if not isinstance(value, str) or not value.strip():
@@ -349,12 +360,14 @@ def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
 _ENUM_VALUES: dict[type[StrEnum], dict[str, str]] = {
     cls: {m.value: m.value for m in cls} for cls in ENUMS.values()
 }
+# The same, by field type ("enum:Outcome").
+_ENUM_FIELD_VALUES: dict[str, dict[str, str]] = {f"enum:{n}": _ENUM_VALUES[c] for n, c in ENUMS.items()}
 
 
 def normalize_data(spec: EventSpec, data: Mapping[str, Any]) -> dict[str, Any]:
     """The event's data, checked and converted to canonical JSON values; unknown fields refused."""
-    unknown = data.keys() - spec.fields
-    if unknown:
+    if not spec.fields.issuperset(data):
+        unknown = data.keys() - spec.fields
         raise InvalidInput(f"{spec.name} 事件不接受字段：{'、'.join(sorted(unknown))}")
     out: dict[str, Any] = {}
     for name, ftype in spec.required.items():
@@ -567,7 +580,9 @@ class _Args:
 def _advance_clock(
     snap: CaseSnapshot, event: str, on: date, data: Mapping[str, Any], ctx: ApplyContext, deadlines: bool
 ) -> None:
-    ev = ClockEvent(event, on, data)
+    # ClockEvent(event, on, data) without the frozen dataclass's per-field object.__setattr__.
+    ev = object.__new__(ClockEvent)
+    ev.__dict__.update(event=event, on=on, data=data)
     clock = snap.clock if snap.clock is not None else ClockState()
     snap.clock = clock.apply(ev, ctx.calendar, ctx.settings)
     if deadlines:
