@@ -8,7 +8,7 @@ checked) and anything else the caller adds in the same session commit together o
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -77,6 +77,11 @@ def _session(app: App, session: Session | None) -> Iterator[Session]:
         if "locked" in reason or "could not serialize" in reason or "deadlock detected" in reason:
             raise ConcurrentChange("数据库正被其他操作占用或案件已被修改，本次操作未保存，请重试") from None
         raise
+
+
+def transaction(app: App) -> AbstractContextManager[Session]:
+    """A unit of work of its own whose concurrency failures become a clear E-CONFLICT."""
+    return _session(app, None)
 
 
 # --------------------------------------------------------------------------- projection

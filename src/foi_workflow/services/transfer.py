@@ -18,7 +18,7 @@ from typing import IO, Any
 from sqlalchemy import JSON, Date, DateTime, Table, insert, select
 from sqlmodel import Session, col
 
-from foi_workflow.adapters.db import require_schema, unit_of_work
+from foi_workflow.adapters.db import require_schema
 from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, utcnow
 from foi_workflow.domain.workflow import (
     AppealSnapshot,
@@ -38,6 +38,7 @@ from foi_workflow.services.cases import (
     ensure_agency,
     projection_values,
     replay,
+    transaction,
     write_projection,
 )
 
@@ -319,8 +320,9 @@ def import_lines(app: App, lines: Iterable[str], *, by: str) -> ImportResult:
 
 
 def _import_lines(app: App, lines: Iterable[str], *, by: str) -> ImportResult:
-    require_schema(app.engine)
-    with unit_of_work(app.engine) as s:
+    # A case the file continues may be changed by someone else meanwhile: the version check
+    # then refuses the whole import with E-CONFLICT, like any other change.
+    with transaction(app) as s:
         importer = _Importer(app, s, by)
         for lineno, line in enumerate(lines, start=1):
             if not line.strip():
