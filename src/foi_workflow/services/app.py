@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from foi_workflow.domain.calendar import WorkCalendar
     from foi_workflow.domain.clock import ClockSettings
-    from foi_workflow.domain.workflow import Workflow
+    from foi_workflow.domain.definition import Workflow
 
 
 class App:

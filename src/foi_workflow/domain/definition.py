@@ -1,0 +1,356 @@
+"""The workflow definitions as data: `workflows/*.yaml` parsed into state and event specs,
+checked at load time (reachable states, final states without exits, every outcome mapped to
+a report row, known guards and field types), and each event's data checked and converted to
+canonical JSON values. The rules that act on a case live in `domain.workflow`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import yaml
+
+from foi_workflow.domain import vocabulary as vocab
+from foi_workflow.domain.vocabulary import Outcome
+from foi_workflow.errors import ConfigError, InvalidInput
+
+if TYPE_CHECKING:
+    from transitions import Machine
+
+Guard = Callable[[Any], None]  # a named legal rule: raises a refusal, returns None when it holds
+
+
+def _condition(guard: Guard) -> Callable[[Any], bool]:
+    """A guard as a `transitions` condition (the machine passes the guard input as `inp`)."""
+
+    def check(event_data: Any) -> bool:
+        guard(event_data.kwargs["inp"])  # raises a RuleViolation with the reason
+        return True
+
+    return check
+
+
+ENUMS: dict[str, type[StrEnum]] = {
+    "ApplicantType": vocab.ApplicantType,
+    "Channel": vocab.Channel,
+    "ConsultationKind": vocab.ConsultationKind,
+    "Opinion": vocab.Opinion,
+    "FeeBasis": vocab.FeeBasis,
+    "Outcome": vocab.Outcome,
+    "AppealKind": vocab.AppealKind,
+    "AppealResult": vocab.AppealResult,
+}
+
+FIELD_LABELS: dict[str, str] = {
+    "applicant": "申请人",
+    "applicant_type": "申请人类型",
+    "channel": "提交渠道",
+    "request": "申请内容",
+    "items": "补正事项",
+    "period": "补正期限",
+    "party": "征求意见对象",
+    "opinion": "意见",
+    "days": "延长天数",
+    "approved_by": "批准人",
+    "amount": "金额",
+    "basis": "计费方式",
+    "quantity": "数量",
+    "outcome": "办理结果",
+    "caseworker": "经办人",
+    "year": "年度",
+    "due": "答复期限",
+    "reason": "理由",
+    "kind": "类型",
+    "result": "结果",
+}
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    sources: tuple[str, ...]  # empty for a creating event
+    dest: str | None  # None: internal transition (state unchanged)
+    creates: bool = False
+    outcome: Outcome | None = None
+    automatic: bool = False
+    required: Mapping[str, str] = field(default_factory=dict)
+    optional: Mapping[str, str] = field(default_factory=dict)
+    guards: tuple[str, ...] = ()
+    fields: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Checked for every imported event: the names this event accepts, as one set.
+        object.__setattr__(self, "fields", frozenset(self.required) | frozenset(self.optional))
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    name: str
+    label: str
+    final: bool = False
+    clock: str = ""
+
+
+@dataclass
+class MachineDef:
+    """One workflow: its states, events and the shared machine that fires them.
+
+    `fire` reads `routes`, the transition table the machine is built from: (source, trigger)
+    -> (dest, conditions). The `transitions` Machine itself is built from the same table on
+    first use of `machine` (tests check the two agree), so a short command such as `foi show`
+    does not import `transitions` and build both machines on every process start."""
+
+    name: str
+    initial: str
+    states: dict[str, StateSpec]
+    events: dict[str, EventSpec]
+    transitions: list[dict[str, Any]]
+    outcome_rows: dict[str, str] = field(default_factory=dict)
+
+    routes: dict[tuple[str, str], tuple[str | None, tuple[Callable[[Any], bool], ...]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for t in self.transitions:
+            conditions = tuple(cast(Callable[[Any], bool], c) for c in t["conditions"])
+            for source in t["source"]:
+                # As the machine does: the first transition declared for (source, trigger) wins.
+                self.routes.setdefault((source, t["trigger"]), (t["dest"], conditions))
+
+    @cached_property
+    def machine(self) -> Machine:
+        """The shared `transitions` machine (`model=None`, no auto transitions), built once."""
+        from transitions import Machine
+
+        return Machine(
+            model=None,
+            states=list(self.states),
+            transitions=self.transitions,
+            initial=self.initial,
+            auto_transitions=False,
+            send_event=True,
+        )
+
+    def allowed_events(self, state: str) -> list[str]:
+        return [name for name, spec in self.events.items() if not spec.creates and state in spec.sources]
+
+    def state_label(self, state: str) -> str:
+        spec = self.states.get(state)
+        return spec.label if spec else state
+
+
+@dataclass
+class Workflow:
+    """Both machines, loaded once per process."""
+
+    disclosure: MachineDef
+    appeal: MachineDef
+
+
+# libyaml's loader when present: the pure-Python one costs ~100 ms per process start.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load_def(path: Path, guards: Mapping[str, Guard]) -> MachineDef:
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"无法读取流程定义 {path}：{exc}") from exc
+    try:
+        return _build_def(raw, guards)
+    except ConfigError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # A missing key, a wrong shape or an unknown outcome code: refuse it as a definition error.
+        raise ConfigError(f"流程定义 {path.name} 格式有误：{type(exc).__name__}: {exc}") from None
+
+
+def _build_def(raw: Any, guards: Mapping[str, Guard]) -> MachineDef:
+    states = {
+        s["name"]: StateSpec(s["name"], s.get("label", s["name"]), bool(s.get("final")), s.get("clock", ""))
+        for s in raw["states"]
+    }
+    open_states = tuple(n for n, s in states.items() if not s.final)
+    events: dict[str, EventSpec] = {}
+    for name, e in raw["events"].items():
+        src = e.get("source", [])
+        sources: tuple[str, ...]
+        if src == "open":
+            sources = open_states
+        elif src == "any":
+            sources = tuple(states)
+        else:
+            sources = tuple(src)
+        internal = bool(e.get("internal"))
+        events[name] = EventSpec(
+            name=name,
+            sources=sources,
+            dest=None if internal else e["dest"],
+            creates=bool(e.get("creates")),
+            outcome=Outcome(e["outcome"]) if "outcome" in e else None,
+            automatic=bool(e.get("automatic")),
+            required=dict(e.get("required", {})),
+            optional=dict(e.get("optional", {})),
+            guards=tuple(e.get("guards", [])),
+        )
+    definition_check(raw["name"], raw["initial"], states, events, raw.get("outcomes"), guards)
+    transitions: list[dict[str, Any]] = []
+    for spec in events.values():
+        if spec.creates:
+            continue
+        conditions = [_condition(guards[g]) for g in spec.guards]
+        transitions.append(
+            {"trigger": spec.name, "source": list(spec.sources), "dest": spec.dest, "conditions": conditions}
+        )
+    return MachineDef(raw["name"], raw["initial"], states, events, transitions, dict(raw.get("outcomes") or {}))
+
+
+def definition_check(
+    name: str,
+    initial: str,
+    states: Mapping[str, StateSpec],
+    events: Mapping[str, EventSpec],
+    outcomes: Mapping[str, str] | None,
+    guards: Mapping[str, Guard],
+) -> None:
+    """Refuse a workflow definition that could strand a case or miscount the report."""
+    problems: list[str] = []
+    if initial not in states:
+        problems.append(f"initial state {initial!r} is not declared")
+    for spec in events.values():
+        for s in (*spec.sources, *([spec.dest] if spec.dest else [])):
+            if s not in states:
+                problems.append(f"event {spec.name} names unknown state {s!r}")
+        for s in spec.sources:
+            if s in states and states[s].final and spec.dest is not None:
+                problems.append(f"final state {s} has an exit through {spec.name}")
+        for g in spec.guards:
+            if g not in guards:
+                problems.append(f"event {spec.name} names unknown guard {g!r}")
+        for ftype in (*spec.required.values(), *spec.optional.values()):
+            if ftype not in ("text", "int", "date", "money") and not (ftype.startswith("enum:") and ftype[5:] in ENUMS):
+                problems.append(f"event {spec.name} has unknown field type {ftype!r}")
+    # Every state reachable from the initial one.
+    reached = {initial}
+    frontier = [initial]
+    while frontier:
+        here = frontier.pop()
+        for spec in events.values():
+            if here in spec.sources and spec.dest and spec.dest not in reached:
+                reached.add(spec.dest)
+                frontier.append(spec.dest)
+    for s in states:
+        if s not in reached:
+            problems.append(f"state {s} is unreachable")
+    # Every non-final state can reach a final state.
+    for s, spec_s in states.items():
+        if not spec_s.final and not any(s in e.sources and e.dest for e in events.values()):
+            problems.append(f"open state {s} has no way out")
+    if outcomes is not None:
+        declared = set(outcomes)
+        known = {o.value for o in Outcome}
+        for missing in sorted(known - declared):
+            problems.append(f"outcome {missing} is not mapped to a report row")
+        for extra in sorted(declared - known):
+            problems.append(f"unknown outcome {extra}")
+        for code, row in outcomes.items():
+            if code in known and Outcome(code).info.row != row:
+                problems.append(f"outcome {code} maps to {row}, the report format says {Outcome(code).info.row}")
+    if problems:
+        raise ConfigError(f"流程定义 {name} 有误：" + "；".join(problems))
+
+
+# --------------------------------------------------------------------------- event data
+
+
+def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
+    # Values that are already canonical (the common case of an import) come back as they are.
+    cls = value.__class__
+    if cls is str:
+        if ftype == "text":
+            if value and not value[0].isspace() and not value[-1].isspace():
+                return value
+        else:
+            members = _ENUM_FIELD_VALUES.get(ftype)
+            if members is not None:
+                known = members.get(value)
+                if known is not None:
+                    return known
+    elif cls is int and ftype == "int":
+        return value
+    label = FIELD_LABELS.get(name, name)
+    if ftype == "text":
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput(f"{event}：{label}（{name}）不能为空")
+        return value.strip()
+    if ftype == "int":
+        if isinstance(value, bool):
+            raise InvalidInput(f"{event}：{label}（{name}）应为整数")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise InvalidInput(f"{event}：{label}（{name}）应为整数，而不是 {value!r}") from None
+        if isinstance(value, float) and value != number:
+            raise InvalidInput(f"{event}：{label}（{name}）应为整数，而不是 {value!r}")
+        return number
+    if ftype == "date":
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise InvalidInput(f"{event}：{label}（{name}）应为 YYYY-MM-DD 日期，而不是 {value!r}") from None
+    if ftype == "money":
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            raise InvalidInput(f"{event}：{label}（{name}）应为金额（元），而不是 {value!r}") from None
+        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            raise InvalidInput(f"{event}：{label}（{name}）应为不小于 0、最多两位小数的金额")
+        return int(amount) if amount == amount.to_integral_value() else float(amount)
+    enum_cls = ENUMS[ftype[5:]]
+    try:
+        # A member's value by dict lookup (a StrEnum member hashes as its value): an Enum call
+        # per imported field was a visible part of the import.
+        known = _ENUM_VALUES[enum_cls].get(value)
+    except TypeError:  # unhashable: not a member either
+        known = None
+    if known is not None:
+        return known
+    try:
+        return enum_cls(value).value
+    except ValueError:
+        choices = "、".join(m.value for m in enum_cls)
+        raise InvalidInput(f"{event}：{label}（{name}）无效：{value!r}，可选：{choices}") from None
+
+
+_ENUM_VALUES: dict[type[StrEnum], dict[str, str]] = {cls: {m.value: m.value for m in cls} for cls in ENUMS.values()}
+# The same, by field type ("enum:Outcome").
+_ENUM_FIELD_VALUES: dict[str, dict[str, str]] = {f"enum:{n}": _ENUM_VALUES[c] for n, c in ENUMS.items()}
+
+
+def normalize_data(spec: EventSpec, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The event's data, checked and converted to canonical JSON values; unknown fields refused."""
+    if not spec.fields.issuperset(data):
+        unknown = data.keys() - spec.fields
+        raise InvalidInput(f"{spec.name} 事件不接受字段：{'、'.join(sorted(unknown))}")
+    out: dict[str, Any] = {}
+    for name, ftype in spec.required.items():
+        value = data.get(name)
+        if value is None or value == "":
+            raise InvalidInput(f"{spec.name} 事件缺少必填字段：{FIELD_LABELS.get(name, name)}（{name}）")
+        out[name] = _coerce(spec.name, name, ftype, value)
+    # Every required field is in `data` now and every key of it is known: when it has no more
+    # keys than the required ones there is no optional field to look for.
+    if len(data) > len(spec.required):
+        for name, ftype in spec.optional.items():
+            value = data.get(name)
+            if value is not None and value != "":
+                out[name] = _coerce(spec.name, name, ftype, value)
+    return out
