@@ -61,7 +61,7 @@ class Change:
 
 
 @contextmanager
-def _session(app: App, session: Session | None) -> Iterator[Session]:
+def session_scope(app: App, session: Session | None) -> Iterator[Session]:
     """Join the caller's transaction, or run a unit of work of our own."""
     if session is not None:
         yield session
@@ -81,7 +81,7 @@ def _session(app: App, session: Session | None) -> Iterator[Session]:
 
 def transaction(app: App) -> AbstractContextManager[Session]:
     """A unit of work of its own whose concurrency failures become a clear E-CONFLICT."""
-    return _session(app, None)
+    return session_scope(app, None)
 
 
 # --------------------------------------------------------------------------- projection
@@ -234,7 +234,7 @@ def intake(
 ) -> Change:
     """Register an application: the `receive` event creates the case."""
     ctx = apply_context(app, today)
-    with _session(app, session) as s:
+    with session_scope(app, session) as s:
         agency = str(data.get("agency") or app.config.default_agency)
         app.config.agency(agency)  # refuses an agency the config does not know
         if case_id is not None:
@@ -275,7 +275,7 @@ def advance(
 ) -> Change:
     """Record one workflow event on an existing case (SPEC §3), in one transaction."""
     ctx = apply_context(app, today)
-    with _session(app, session) as s:
+    with session_scope(app, session) as s:
         # Lock the row (PostgreSQL; SQLite ignores FOR UPDATE and serialises writers itself): a
         # concurrent writer of the same case waits here, then re-reads and re-validates against
         # the committed result. The version column still refuses any write from a stale read.

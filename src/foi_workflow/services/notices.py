@@ -9,15 +9,12 @@ reprint years later says what the first print said (it is stored, not re-rendere
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Literal
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from foi_workflow.adapters.db import require_schema, unit_of_work
 from foi_workflow.adapters.tables import Case, Event, Notice
 from foi_workflow.config import Agency
 from foi_workflow.domain.vocabulary import NOTICE_KIND_LABELS, NoticeKind
@@ -60,16 +57,6 @@ def document_number(agency: Agency, kind: NoticeKind, year: int, seq: int) -> st
         raise ConfigError(
             f"机关 {agency.code} 的文号格式 {agency.number_pattern!r} 有误（可用字段 short、year、seq、kind）：{exc}"
         ) from None
-
-
-@contextmanager
-def _session(app: App, session: Session | None) -> Iterator[Session]:
-    if session is not None:
-        yield session
-        return
-    require_schema(app.engine)
-    with unit_of_work(app.engine) as own:
-        yield own
 
 
 def _already_this_month(session: Session, case: Case, fee_ev: Event) -> int:
@@ -133,10 +120,10 @@ def issue_notice(
     `on` is the letter's date; by default the date of the event it answers. Refused when the
     case's history has no such event (e.g. a decision for an open case)."""
     from foi_workflow.adapters.notices import renderer_for
-    from foi_workflow.services.cases import next_sequence
+    from foi_workflow.services.cases import next_sequence, session_scope
 
     chosen = parse_kind(kind)
-    with _session(app, session) as s:
+    with session_scope(app, session) as s:
         src = sources_for(app, s, case_id)
         answered = answered_event(chosen, src.events, case_id)
         dated = on or answered.on
