@@ -8,12 +8,18 @@ from typing import Any
 
 from sqlmodel import Session
 
-from foi_workflow.adapters.db import require_schema, unit_of_work
 from foi_workflow.adapters.tables import Appeal, Event
 from foi_workflow.domain.workflow import AppealSnapshot, apply_appeal_event, file_appeal
 from foi_workflow.errors import AlreadyExists, InvalidInput, NotFound
 from foi_workflow.services.app import App
-from foi_workflow.services.cases import apply_context, check_open_year, ensure_agency, get_case, next_sequence
+from foi_workflow.services.cases import (
+    apply_context,
+    check_open_year,
+    ensure_agency,
+    get_case,
+    next_sequence,
+    transaction,
+)
 
 
 def appeal_values(snap: AppealSnapshot) -> dict[str, Any]:
@@ -68,9 +74,8 @@ def file(
     today: date | None = None,
 ) -> Appeal:
     """Record a new review or lawsuit; linked to a case when `data["case"]` is given."""
-    require_schema(app.engine)
     ctx = apply_context(app, today)
-    with unit_of_work(app.engine) as s:
+    with transaction(app) as s:
         data = dict(data)
         if data.get("case"):
             data.setdefault("agency", get_case(s, str(data["case"])).agency)
@@ -107,9 +112,8 @@ def conclude(
     today: date | None = None,
 ) -> Appeal:
     """Record the result of a review or lawsuit."""
-    require_schema(app.engine)
     ctx = apply_context(app, today)
-    with unit_of_work(app.engine) as s:
+    with transaction(app) as s:
         snap, clean = apply_appeal_event(app.workflow, appeal_snapshot(app, s, appeal_id), "conclude", on, data, ctx)
         check_open_year(s, snap.agency, on, amend_reason, f"复议诉讼 {appeal_id}")
         row = write_appeal(s, snap)
