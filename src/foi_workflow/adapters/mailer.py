@@ -256,18 +256,7 @@ class SmtpSession:
         await self.close()
 
     async def _connect(self) -> aiosmtplib.SMTP:
-        s = self.settings
-        tls = s.tls.lower()
-        client = aiosmtplib.SMTP(
-            hostname=s.host,
-            port=s.port,
-            username=s.user or None,
-            password=s.password or None,
-            use_tls=tls == "ssl",
-            start_tls=tls == "starttls",
-            timeout=s.timeout_seconds,
-            local_hostname=local_hostname(s.local_hostname),
-        )
+        client = aiosmtplib.SMTP(**connection_options(self.settings))
         await client.connect()
         return client
 
@@ -305,21 +294,25 @@ def _sent(errors: dict[str, Any]) -> SendReport:
     return SendReport("sent")
 
 
+def connection_options(settings: SmtpSettings) -> dict[str, Any]:
+    """How to reach the SMTP server, for one message or a session of many."""
+    tls = settings.tls.lower()
+    return {
+        "hostname": settings.host,
+        "port": settings.port,
+        "username": settings.user or None,
+        "password": settings.password or None,
+        "use_tls": tls == "ssl",
+        "start_tls": tls == "starttls",
+        "timeout": settings.timeout_seconds,
+        "local_hostname": local_hostname(settings.local_hostname),
+    }
+
+
 async def send(settings: SmtpSettings, message: EmailMessage) -> SendReport:
     """Send one message; never raises for an SMTP or network failure, it reports it."""
-    tls = settings.tls.lower()
     try:
-        errors, _response = await aiosmtplib.send(
-            message,
-            hostname=settings.host,
-            port=settings.port,
-            username=settings.user or None,
-            password=settings.password or None,
-            use_tls=tls == "ssl",
-            start_tls=tls == "starttls",
-            timeout=settings.timeout_seconds,
-            local_hostname=local_hostname(settings.local_hostname),
-        )
+        errors, _response = await aiosmtplib.send(message, **connection_options(settings))
     except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
         return classify(exc)
     refused = tuple(sorted(errors))
