@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import shlex
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,24 +22,42 @@ BACKEND = os.environ.get("FOI_TEST_BACKEND", "sqlite")
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> Iterator[str]:
-    """A new, empty database on the backend under test."""
-    if BACKEND == "sqlite":
-        yield f"sqlite:///{tmp_path / 'foi.db'}"
-        return
-    admin = os.environ.get("FOI_TEST_PG_ADMIN")
-    if not admin:
-        pytest.fail("FOI_TEST_BACKEND=postgresql needs FOI_TEST_PG_ADMIN (started by .ci/run)")
-    from sqlalchemy import create_engine, text
+def make_db_url(tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Makes new, empty databases on the backend under test (dropped after the test)."""
+    created: list[str] = []
+    engine = None
 
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield admin.rsplit("/", 1)[0] + f"/{name}"
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    def make() -> str:
+        nonlocal engine
+        if BACKEND == "sqlite":
+            created.append(f"foi-{len(created) + 1}.db" if created else "foi.db")
+            return f"sqlite:///{tmp_path / created[-1]}"
+        admin = os.environ.get("FOI_TEST_PG_ADMIN")
+        if not admin:
+            pytest.fail("FOI_TEST_BACKEND=postgresql needs FOI_TEST_PG_ADMIN (started by .ci/run)")
+        from sqlalchemy import create_engine, text
+
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        engine = engine or create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return admin.rsplit("/", 1)[0] + f"/{name}"
+
+    yield make
+    if engine is not None:  # PostgreSQL: `created` holds database names
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            for name in created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture
+def db_url(make_db_url: Callable[[], str]) -> str:
+    """A new, empty database on the backend under test."""
+    return make_db_url()
 
 
 @dataclass

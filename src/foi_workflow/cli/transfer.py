@@ -14,19 +14,21 @@ from foi_workflow.errors import InvalidInput
 @click.command("import")
 @click.argument("file", metavar="FILE")
 @click.option("--by", default=None, help="记录人（行内没有 by 字段时使用，默认当前登录名）")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="并行重放的进程数（默认：大文件按CPU数，最多4个；1 = 不并行）")  # fmt: skip
 @pass_app
-def import_cmd(app_ctx: AppContext, file: str, by: str | None) -> None:
+def import_cmd(app_ctx: AppContext, file: str, by: str | None, workers: int | None) -> None:
     """导入事件文件（JSON Lines；逐行按流程规则校验，全部成功才保存）/ Import events, all or nothing."""
     from foi_workflow.services.transfer import import_lines
 
     if file == "-":
-        result = import_lines(app_ctx.app, sys.stdin, by=by or app_ctx.config.user)
+        result = import_lines(app_ctx.app, sys.stdin, by=by or app_ctx.config.user, workers=workers)
     else:
         path = Path(file)
         if not path.is_file():
             raise InvalidInput(f"找不到文件 {file}")
         with path.open(encoding="utf-8") as handle:
-            result = import_lines(app_ctx.app, handle, by=by or app_ctx.config.user)
+            result = import_lines(app_ctx.app, handle, by=by or app_ctx.config.user, workers=workers)
     click.echo(
         f"已导入 {result.events} 条事件：新案件 {result.new_cases} 件，更新已有案件 {result.updated_cases} 件，"
         f"复议诉讼 {result.appeals} 件"

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockEvent, ClockSettings, ClockState, Deadlines
@@ -109,8 +109,10 @@ class ApplyContext:
     explain: bool = False  # build the deadline explanation (for `foi show`; costly in bulk)
 
 
-@dataclass(frozen=True)
-class GuardInput:
+class GuardInput(NamedTuple):
+    """What a guard sees: the case before the event, the event's date and data, the context.
+    (A named tuple: one is built for every event a bulk import replays.)"""
+
     snap: CaseSnapshot
     on: date
     data: Mapping[str, Any]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from sqlalchemy import JSON, Date, DateTime, Table, insert, select
+from sqlalchemy import JSON, Column, Date, DateTime, Table, insert, select
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import require_schema
@@ -60,7 +61,7 @@ class ImportResult:
 _decode = json.JSONDecoder().decode
 
 
-def _parse_line(lineno: int, line: str) -> dict[str, Any]:
+def parse_line(lineno: int, line: str) -> dict[str, Any]:
     try:
         # json.loads keeps its own "Unexpected UTF-8 BOM" refusal.
         obj = json.loads(line) if line.startswith("\ufeff") else _decode(line)
@@ -81,7 +82,7 @@ def _on(obj: dict[str, Any]) -> date:
         raise InvalidInput(f"生效日期 on 格式错误：{obj['on']!r}，应为 YYYY-MM-DD") from None
 
 
-class _Importer:
+class Importer:
     """Replays a file in memory against the database's current state."""
 
     def __init__(self, app: App, session: Session, by: str) -> None:
@@ -95,7 +96,10 @@ class _Importer:
         self.existing_cases: set[str] = set()
         self.appeals: dict[str, AppealSnapshot] = {}
         self.existing_appeals: set[str] = set()
-        self.events: list[dict[str, Any]] = []
+        # Event rows in file order, ready for the bulk insert: tuples already in SQLite's storage
+        # form, or dicts for a Core insert (see `_event_row_builder`).
+        self.event_row = _event_row_builder(session, self.now)
+        self.events: list[Any] = []
         self.event_counts: dict[str, int] = {}  # per case: a new case's version is its number of events
         # The ids already stored, read once: asking the database line by line is the slow part.
         self.stored_case_ids: set[str] = set(session.scalars(select(col(Case.id))))
@@ -103,6 +107,22 @@ class _Importer:
         self.closed: set[tuple[str, int]] = {
             (a, y) for a, y in session.execute(select(col(YearClose.agency), col(YearClose.year)))
         }
+        # Stored histories read ahead of the replay (`prefetch`), for replays that cannot use
+        # this transaction (the parallel replay's worker processes).
+        self.stored_events: dict[str, list[Event]] = {}
+        # With the parallel replay, the cases live in the workers: for appeals, each case of the
+        # file by the index of its first line, with its agency (see `import_parallel`).
+        self.file_cases: dict[str, tuple[int, str]] | None = None
+        self.line_index = 0  # of the line being replayed (0-based)
+
+    def prefetch(self, case_ids: Iterable[str]) -> None:
+        """Read the stored histories of `case_ids` now, in this transaction."""
+        wanted = sorted(set(case_ids) & self.stored_case_ids)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            query = select(Event).where(col(Event.case_id).in_(chunk)).order_by(col(Event.seq))
+            for ev in self.s.scalars(query):
+                self.stored_events.setdefault(str(ev.case_id), []).append(ev)
 
     def _check_year(self, agency: str, on: date, obj: dict[str, Any]) -> None:
         if (agency, on.year) in self.closed and not obj.get("amend_reason"):
@@ -113,7 +133,8 @@ class _Importer:
         if snap is None:
             if case_id not in self.stored_case_ids:
                 raise NotFound(f"案件 {case_id} 不存在（其 receive 事件应在前面）")
-            snap = replay(self.app, case_id, case_events(self.s, case_id))
+            stored = self.stored_events.get(case_id)
+            snap = replay(self.app, case_id, stored if stored is not None else case_events(self.s, case_id))
             self.existing_cases.add(case_id)
         return snap
 
@@ -139,19 +160,7 @@ class _Importer:
         self.cases[case_id] = snap
         counts = self.event_counts
         counts[case_id] = counts.get(case_id, 0) + 1
-        # As `_event_row`, inline: once per imported event.
-        self.events.append(
-            {
-                "case_id": case_id,
-                "appeal_id": None,
-                "event": event,
-                "on": on,
-                "by": by,
-                "recorded_at": self.now,
-                "data": clean,
-                "amend_reason": obj.get("amend_reason"),
-            }
-        )
+        self.events.append(self.event_row(case_id, None, event, on, by, clean, obj.get("amend_reason")))
 
     def appeal_line(self, obj: dict[str, Any]) -> None:
         appeal_id = obj["appeal"]
@@ -164,10 +173,10 @@ class _Importer:
             if appeal_id in self.appeals or appeal_id in self.stored_appeal_ids:
                 raise AlreadyExists(f"复议诉讼 {appeal_id} 已存在")
             linked = data.get("case")
-            if linked and linked not in self.cases and linked not in self.stored_case_ids:
-                raise NotFound(f"复议诉讼关联的案件 {linked} 不存在")
-            if linked and "agency" not in data:
-                data["agency"] = self._case(linked).agency
+            if linked:
+                agency = self._linked_agency(str(linked))
+                if "agency" not in data:
+                    data["agency"] = agency
             snap, clean = file_appeal(self.app.workflow, appeal_id, on, data, self.ctx)
         else:
             current = self.appeals.get(appeal_id)
@@ -177,56 +186,58 @@ class _Importer:
             snap, clean = apply_appeal_event(self.app.workflow, current, event, on, data, self.ctx)
         self._check_year(snap.agency, on, obj)
         self.appeals[appeal_id] = snap
-        self.events.append(self._event_row(event, on, by, clean, obj, appeal_id=appeal_id))
+        self.events.append(self.event_row(None, appeal_id, event, on, by, clean, obj.get("amend_reason")))
 
-    def _event_row(
-        self,
-        event: str,
-        on: date,
-        by: str,
-        data: dict[str, Any],
-        obj: dict[str, Any],
-        *,
-        case_id: str | None = None,
-        appeal_id: str | None = None,
-    ) -> dict[str, Any]:
-        return {
-            "case_id": case_id,
-            "appeal_id": appeal_id,
-            "event": event,
-            "on": on,
-            "by": by,
-            "recorded_at": self.now,
-            "data": data,
-            "amend_reason": obj.get("amend_reason"),
-        }
+    def _linked_agency(self, case_id: str) -> str:
+        """The agency of the case an appeal names: a case of the file (on an earlier line) or a
+        stored one."""
+        if self.file_cases is None:
+            snap = self.cases.get(case_id)
+            if snap is not None:
+                return snap.agency
+        else:
+            first = self.file_cases.get(case_id)
+            if first is not None and first[0] < self.line_index:
+                return first[1]
+        if case_id in self.stored_case_ids:
+            return str(self.s.scalar(select(col(Case.agency)).where(col(Case.id) == case_id)))
+        raise NotFound(f"复议诉讼关联的案件 {case_id} 不存在")
 
-    def write(self) -> ImportResult:
-        for snap in self.cases.values():
-            finish_snapshot(snap, self.ctx)
-        agencies = {snap.agency for snap in self.cases.values()} | {a.agency for a in self.appeals.values()}
-        for agency in sorted(agencies):
-            ensure_agency(self.s, self.app, agency)
+    def new_case_rows(self) -> list[dict[str, Any]]:
+        """The rows of the cases the file creates, in the order of their first lines."""
+        ctx, now, counts = self.ctx, self.now, self.event_counts
         # As if each event had been recorded by its command: one version per event.
-        new_cases = [
-            {**projection_values(snap), "updated_at": self.now, "version": self.event_counts[cid]}
+        return [
+            {**projection_values(finish_snapshot(snap, ctx)), "updated_at": now, "version": counts[cid]}
             for cid, snap in self.cases.items()
             if cid not in self.existing_cases
         ]
-        if new_cases:
-            # Core insert: the ORM bulk path would reset the version column to 1.
-            _bulk_insert(self.s, Case.metadata.tables["foi_case"], new_cases)
+
+    def write(self, new_cases: list[dict[str, Any]] | None = None) -> ImportResult:
+        """Store what the replay left (`new_cases`: the new case rows, when already built)."""
+        if new_cases is None:
+            new_cases = self.new_case_rows()
+        for cid in self.existing_cases:
+            finish_snapshot(self.cases[cid], self.ctx)
+        agencies = {row["agency"] for row in new_cases} | {self.cases[cid].agency for cid in self.existing_cases}
+        for agency in sorted(agencies | {a.agency for a in self.appeals.values()}):
+            ensure_agency(self.s, self.app, agency)
+        new_appeals = [appeal_values(a) for aid, a in self.appeals.items() if aid not in self.existing_appeals]
+        case_table, event_table = Case.metadata.tables["foi_case"], Event.metadata.tables["event"]
+        with _bulk_load(self.s, {case_table: len(new_cases), event_table: len(self.events)}):
+            if new_cases:
+                # Core insert: the ORM bulk path would reset the version column to 1.
+                _insert_rows(self.s, case_table, new_cases)
+            if new_appeals:
+                self.s.execute(insert(Appeal), new_appeals)
+            if self.events:  # after the cases and appeals they refer to
+                _insert_rows(self.s, event_table, self.events, EVENT_COLUMNS)
         for cid in self.existing_cases:
             row = self.s.get(Case, cid)
             assert row is not None
             write_projection(row, self.cases[cid])
-        new_appeals = [appeal_values(a) for aid, a in self.appeals.items() if aid not in self.existing_appeals]
-        if new_appeals:
-            self.s.execute(insert(Appeal), new_appeals)
         for aid in self.existing_appeals:
             write_appeal(self.s, self.appeals[aid])
-        if self.events:
-            _bulk_insert(self.s, Event.metadata.tables["event"], self.events)
         self.s.flush()
         return ImportResult(
             events=len(self.events),
@@ -236,53 +247,147 @@ class _Importer:
         )
 
 
-def _bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows of one shape (every row has the same keys) in one executemany.
+EVENT_COLUMNS = ("case_id", "appeal_id", "event", "on", "by", "recorded_at", "data", "amend_reason")
+# (case_id, appeal_id, event, on, by, data, amend_reason) -> a row for `_insert_rows`
+EventRowBuilder = Callable[[str | None, str | None, str, date, str, dict[str, Any], str | None], Any]
 
-    On SQLite the values go through each column type's own bind processor (so they are stored
-    exactly as a Core insert would store them) and then straight to the driver's executemany:
-    the Core insert's per-row parameter bookkeeping cost more than the insert itself. Other
-    databases use the Core insert (psycopg batches it)."""
+
+def _value_converter(dialect: Any, column: Column[Any]) -> Callable[[Any], Any] | None:
+    """What a Core insert does to one value of `column` on `dialect` (None: nothing), with the
+    per-call overhead taken out where the result is known to be the same."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return None
+    if isinstance(column.type, Date) and process(_PROBE_DATE) == _PROBE_DATE.isoformat():
+        # SQLite's DATE storage format is ISO 8601: the same text from the C method.
+        return lambda v: None if v is None else v.isoformat()
+    if isinstance(column.type, JSON):
+        return _json_processor(dialect, column.type) or process
+    return cast(Callable[[Any], Any], process)
+
+
+def _event_row_builder(session: Session, now: datetime) -> EventRowBuilder:
+    """Event rows as the bulk insert takes them: on SQLite a tuple of stored values in
+    `EVENT_COLUMNS` order, built once per event (no per-column pass later); else a dict for
+    the Core insert."""
+    dialect = session.connection().dialect
+    columns = Event.metadata.tables["event"].c
+    if dialect.name == "sqlite":
+        convert = {name: _value_converter(dialect, columns[name]) for name in EVENT_COLUMNS}
+        on_value, data_value, stamp_value = convert.pop("on"), convert.pop("data"), convert.pop("recorded_at")
+        if on_value is not None and data_value is not None and stamp_value is not None and not any(convert.values()):
+            stamp = stamp_value(now)  # one transaction: every row is recorded at the same instant
+
+            def as_tuple(
+                case_id: str | None,
+                appeal_id: str | None,
+                event: str,
+                on: date,
+                by: str,
+                data: dict[str, Any],
+                amend: str | None,
+            ) -> tuple[Any, ...]:
+                return (case_id, appeal_id, event, on_value(on), by, stamp, data_value(data), amend)
+
+            return as_tuple
+
+    def as_dict(
+        case_id: str | None,
+        appeal_id: str | None,
+        event: str,
+        on: date,
+        by: str,
+        data: dict[str, Any],
+        amend: str | None,
+    ) -> dict[str, Any]:
+        return {
+            "case_id": case_id,
+            "appeal_id": appeal_id,
+            "event": event,
+            "on": on,
+            "by": by,
+            "recorded_at": now,
+            "data": data,
+            "amend_reason": amend,
+        }
+
+    return as_dict
+
+
+def _insert_rows(session: Session, table: Table, rows: Sequence[Any], names: Sequence[str] = ()) -> None:
+    """Insert many rows of one shape in one executemany: dicts (any database, through each
+    column type's bind processing), or on SQLite tuples of stored values in `names` order.
+
+    On SQLite the values go straight to the driver's executemany: the Core insert's per-row
+    parameter bookkeeping cost more than the insert itself. Other databases use the Core
+    insert (psycopg batches it)."""
     conn = session.connection()
     dialect = conn.dialect
     if dialect.name != "sqlite":
         # Core, not the ORM bulk path: that would reset the version column to 1.
-        session.execute(insert(table), rows)
+        session.execute(insert(table), list(rows))
         return
-    names = list(rows[0])
-    columns = [table.c[name] for name in names]
+    if rows and isinstance(rows[0], dict):
+        names = list(rows[0])
+        # Column by column: one tight loop per column instead of a processor call per cell.
+        converted: list[list[Any]] = []
+        for name in names:
+            values = [row[name] for row in rows]
+            process = _value_converter(dialect, table.c[name])
+            if process is None:
+                pass
+            elif isinstance(table.c[name].type, DateTime):
+                # Usually one instant for the whole import: convert each distinct value once.
+                done = {v: process(v) for v in set(values)}
+                values = [done[v] for v in values]
+            else:
+                values = list(map(process, values))
+            converted.append(values)
+        rows = list(zip(*converted, strict=True))
     quote = dialect.identifier_preparer.quote
     sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(table.c[n].name) for n in names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})"
     )
-    # Column by column: one tight loop per column instead of a processor call per cell.
-    converted: list[list[Any]] = []
-    for name, column in zip(names, columns, strict=True):
-        values = [row[name] for row in rows]
-        process = column.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is None:
-            pass
-        elif isinstance(column.type, Date) and process(_PROBE_DATE) == _PROBE_DATE.isoformat():
-            # SQLite's DATE storage format is ISO 8601: the same text, without a call per value.
-            values = [None if v is None else v.isoformat() for v in values]
-        elif isinstance(column.type, JSON):
-            values = list(map(_json_processor(dialect, column.type) or process, values))
-        elif isinstance(column.type, DateTime):
-            # Usually one instant for the whole import: convert each distinct value once.
-            done = {v: process(v) for v in set(values)}
-            values = [done[v] for v in values]
-        else:
-            values = list(map(process, values))
-        converted.append(values)
-    params = list(zip(*converted, strict=True))
-    # A bulk load inserts into every index of the table in key order of its own: a page cache
-    # bigger than SQLite's default 2 MB keeps those B-trees in memory (connection setting only,
-    # put back afterwards; the stored data is the same).
+    conn.exec_driver_sql(sql, rows)
+
+
+@contextmanager
+def _bulk_load(session: Session, incoming: Mapping[Table, int]) -> Iterator[None]:
+    """On SQLite, prepare a connection for a bulk load into `incoming` (table -> rows to come).
+
+    A bulk load inserts into every index of a table in key order of its own: a page cache
+    bigger than SQLite's default 2 MB keeps those B-trees in memory (a connection setting, put
+    back afterwards). And when a load brings at least as many rows as a table holds (a first
+    migration into a new database), its secondary indexes are dropped for the load and built
+    again from sorted keys afterwards, which is cheaper than keeping them up to date row by
+    row. Both inside the import's one transaction (SQLite's DDL is transactional): a failed
+    import rolls the indexes back with everything else, and readers keep seeing the old state."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        # pysqlite opens its transaction only before DML: DDL would commit on its own.
+        conn.exec_driver_sql("BEGIN")
     previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size={_BULK_CACHE_KIB}")
+    rebuild: list[str] = []
+    for table, count in incoming.items():
+        held = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table.name}").scalar() or 0
+        if count and count >= held:
+            indexes = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                (table.name,),
+            ).all()
+            for name, create in indexes:
+                conn.exec_driver_sql(f'DROP INDEX "{name}"')
+                rebuild.append(create)
     try:
-        conn.exec_driver_sql(sql, params)
+        yield
+        for create in rebuild:
+            conn.exec_driver_sql(create)
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(previous) if previous is not None else -2000}")
 
@@ -305,39 +410,62 @@ def _json_processor(dialect: Any, json_type: Any) -> Callable[[Any], str] | None
     return dumps
 
 
-def import_lines(app: App, lines: Iterable[str], *, by: str) -> ImportResult:
-    """Import events; all or nothing."""
+def import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None = None) -> ImportResult:
+    """Import events; all or nothing.
+
+    `workers`: processes that replay a large file in parallel (None: one per CPU, at most
+    `import_parallel.MAX_WORKERS`, for files of `import_parallel.MIN_LINES` lines or more; 1: no
+    parallel replay). Whatever the number, the result and any refusal are those of the serial
+    replay (see `import_parallel`)."""
     # The replay builds hundreds of thousands of small objects that all live until the write and
     # form no reference cycles: the cyclic collector would rescan the whole growing heap again
     # and again (a third of a 100,000-case import). Reference counting frees everything as usual.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _import_lines(app, lines, by=by)
+        return _import_lines(app, lines, by=by, workers=workers)
     finally:
         if collecting:
             gc.enable()
 
 
-def _import_lines(app: App, lines: Iterable[str], *, by: str) -> ImportResult:
+def _import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None) -> ImportResult:
     # A case the file continues may be changed by someone else meanwhile: the version check
     # then refuses the whole import with E-CONFLICT, like any other change.
     with transaction(app) as s:
-        importer = _Importer(app, s, by)
-        for lineno, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = _parse_line(lineno, line)
-                if "appeal" in obj:
-                    importer.appeal_line(obj)
-                elif "case" in obj:
-                    importer.case_line(obj)
-                else:
-                    raise InvalidInput("每行应有 case（案件事件）或 appeal（复议诉讼事件）字段")
-            except FoiError as exc:
-                raise ImportFailed(f"第 {lineno} 行：{exc.message}（{exc.code}）；整个文件未导入") from None
+        if workers != 1:
+            from foi_workflow.services import import_parallel
+
+            lines = list(lines)
+            count = import_parallel.worker_count(len(lines), workers)
+            if count > 1:
+                importer = Importer(app, s, by)
+                new_cases = import_parallel.replay(importer, lines, count)
+                if new_cases is not None:
+                    return importer.write(new_cases)
+                # Something in the file is refused (or could not be placed): the serial replay
+                # finds the first bad line and says why, exactly as without workers.
+        importer = Importer(app, s, by)
+        replay_lines(importer, enumerate(lines))
         return importer.write()
+
+
+def replay_lines(importer: Importer, numbered: Iterable[tuple[int, str]]) -> None:
+    """Replay (index, line) pairs in order; the first bad line stops it with its line number."""
+    for index, line in numbered:
+        if not line.strip():
+            continue
+        importer.line_index = index
+        try:
+            obj = parse_line(index + 1, line)
+            if "appeal" in obj:
+                importer.appeal_line(obj)
+            elif "case" in obj:
+                importer.case_line(obj)
+            else:
+                raise InvalidInput("每行应有 case（案件事件）或 appeal（复议诉讼事件）字段")
+        except FoiError as exc:
+            raise ImportFailed(f"第 {index + 1} 行：{exc.message}（{exc.code}）；整个文件未导入") from None
 
 
 def export_lines(app: App) -> Iterator[str]:
