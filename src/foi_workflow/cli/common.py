@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import click
 
 from foi_workflow.errors import InvalidInput
+from foi_workflow.services.app import SHANGHAI, today_local
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -18,13 +18,9 @@ if TYPE_CHECKING:
     from foi_workflow.config import Config
     from foi_workflow.services.app import App
 
+__all__ = ["SHANGHAI", "AppContext", "event_options", "parse_date", "pass_app", "resolve_on", "today_local"]
+
 F = TypeVar("F", bound=Callable[..., Any])
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def today_local() -> date:
-    """Today in Asia/Shanghai: the default date an event takes effect."""
-    return datetime.now(SHANGHAI).date()
 
 
 def parse_date(value: str, what: str = "日期") -> date:
@@ -37,12 +33,11 @@ def parse_date(value: str, what: str = "日期") -> date:
 
 @dataclass
 class AppContext:
-    """Global options, with the config and engine opened on first use."""
+    """Global options, with the config, the App and its engine opened on first use."""
 
     db_url: str | None = None
     config_path: str | None = None
     _config: Config | None = field(default=None, repr=False)
-    _engine: Engine | None = field(default=None, repr=False)
     _app: App | None = field(default=None, repr=False)
 
     @property
@@ -55,20 +50,17 @@ class AppContext:
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            from foi_workflow.adapters.db import open_engine
-
-            self._engine = open_engine(self.config.db_url)
-        return self._engine
-
+        """The App's engine: one per process, opened (and SQLAlchemy imported) on first use."""
+        return self.app.engine
 
     @property
     def app(self) -> App:
-        """The service-layer application object (config, engine, calendar, workflow)."""
+        """The service-layer application object (config, calendar, workflow; the engine only
+        when a command first needs it: `foi show` and `foi list` read without one)."""
         if self._app is None:
             from foi_workflow.services.app import App
 
-            self._app = App(self.config, self.engine)
+            self._app = App(self.config)
         return self._app
 
 

@@ -3,21 +3,48 @@ and handed to every service function."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from foi_workflow.config import Config
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from foi_workflow.adapters.reader import Reader
     from foi_workflow.domain.calendar import WorkCalendar
     from foi_workflow.domain.clock import ClockSettings
     from foi_workflow.domain.definition import Workflow
+    from foi_workflow.domain.workflow import ApplyContext
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def today_local() -> date:
+    """Today in Asia/Shanghai, the zone every date of legal effect is in."""
+    return datetime.now(SHANGHAI).date()
+
+
+def apply_context(app: App, today: date | None = None, *, explain: bool = False) -> ApplyContext:
+    """What applying or replaying an event needs from `app` (today: Shanghai's, by default)."""
+    from foi_workflow.domain.workflow import ApplyContext
+
+    return ApplyContext(
+        calendar=app.calendar,
+        settings=app.clock_settings,
+        today=today or today_local(),
+        default_agency=app.config.default_agency,
+        explain=explain,
+    )
 
 
 class App:
-    """What a use case needs from the world, opened lazily."""
+    """What a use case needs from the world, opened lazily: a read-only view never opens the
+    engine (and so never imports SQLAlchemy) unless the App was given one."""
 
     def __init__(self, config: Config, engine: Engine | None = None) -> None:
         self.config = config
@@ -30,6 +57,20 @@ class App:
         from foi_workflow.adapters.db import open_engine
 
         return open_engine(self.config.db_url)
+
+    @contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """A read-only connection for the views: the engine's when this App holds one (so
+        a caller's engine, and its database, are the ones read), else a plain DB-API
+        connection to `config.db_url` (`adapters.reader`), closed when the block ends."""
+        from foi_workflow.adapters.reader import connect_reader, engine_reader
+
+        has_engine = self._engine is not None or "engine" in self.__dict__
+        reader = engine_reader(self.engine) if has_engine else connect_reader(self.config.db_url)
+        try:
+            yield reader
+        finally:
+            reader.close()
 
     @cached_property
     def calendar(self) -> WorkCalendar:

@@ -11,9 +11,8 @@ from sqlmodel import Session
 from foi_workflow.adapters.tables import Appeal, Event
 from foi_workflow.domain.workflow import AppealSnapshot, apply_appeal_event, file_appeal
 from foi_workflow.errors import AlreadyExists, InvalidInput, NotFound
-from foi_workflow.services.app import App
+from foi_workflow.services.app import App, apply_context
 from foi_workflow.services.cases import (
-    apply_context,
     check_open_year,
     ensure_agency,
     get_case,

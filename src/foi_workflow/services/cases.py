@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -21,33 +20,14 @@ from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import require_schema, unit_of_work
 from foi_workflow.adapters.tables import Agency, Case, Counter, Event, YearClose, utcnow
+from foi_workflow.domain.replay import REPLAY_TODAY, StoredEvent, replay_case
 from foi_workflow.domain.workflow import (
-    ApplyContext,
     CaseSnapshot,
     apply_case_event,
-    finish_snapshot,
     receive_case,
 )
 from foi_workflow.errors import AlreadyExists, ClosedYear, ConcurrentChange, InvalidInput, NotFound
-from foi_workflow.services.app import App
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-REPLAY_TODAY = date.max  # replaying stored events: none of them is "in the future"
-
-
-def today_local() -> date:
-    """Today in Asia/Shanghai, the zone every date of legal effect is in."""
-    return datetime.now(SHANGHAI).date()
-
-
-def apply_context(app: App, today: date | None = None, *, explain: bool = False) -> ApplyContext:
-    return ApplyContext(
-        calendar=app.calendar,
-        settings=app.clock_settings,
-        today=today or today_local(),
-        default_agency=app.config.default_agency,
-        explain=explain,
-    )
+from foi_workflow.services.app import App, apply_context
 
 
 @dataclass
@@ -129,20 +109,9 @@ def projection_values(snap: CaseSnapshot) -> dict[str, Any]:
     return {"id": snap.id, **projection_dict(snap), "updated_at": utcnow(), "version": 1}
 
 
-def replay(app: App, case_id: str, events: Iterable[Event], *, explain: bool = False) -> CaseSnapshot:
-    """The case as its stored events leave it."""
-    ctx = apply_context(app, REPLAY_TODAY, explain=explain)
-    snap: CaseSnapshot | None = None
-    for ev in events:
-        if snap is None:
-            if ev.event != "receive":
-                raise InvalidInput(f"案件 {case_id} 的事件日志不以 receive 开头")
-            snap, _ = receive_case(app.workflow, case_id, ev.on, ev.data, ctx, by=ev.by, deadlines=False)
-        else:
-            snap, _, _ = apply_case_event(app.workflow, snap, ev.event, ev.on, ev.data, ctx, deadlines=False)
-    if snap is None:
-        raise NotFound(f"案件 {case_id} 没有事件记录")
-    return finish_snapshot(snap, ctx)
+def replay(app: App, case_id: str, events: Iterable[StoredEvent], *, explain: bool = False) -> CaseSnapshot:
+    """The case as its stored events leave it (`domain.replay.replay_case` with this app's rules)."""
+    return replay_case(app.workflow, case_id, events, apply_context(app, REPLAY_TODAY, explain=explain))
 
 
 def case_events(session: Session, case_id: str) -> list[Event]:
@@ -151,9 +120,7 @@ def case_events(session: Session, case_id: str) -> list[Event]:
 
 def get_case(session: Session, case_id: str, *, lock: bool = False) -> Case:
     row = (
-        session.get(Case, case_id, with_for_update=True, populate_existing=True)
-        if lock
-        else session.get(Case, case_id)
+        session.get(Case, case_id, with_for_update=True, populate_existing=True) if lock else session.get(Case, case_id)
     )
     if row is None:
         raise NotFound(f"没有编号为 {case_id} 的案件")

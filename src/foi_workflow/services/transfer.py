@@ -31,10 +31,9 @@ from foi_workflow.domain.workflow import (
     receive_case,
 )
 from foi_workflow.errors import AlreadyExists, ClosedYear, FoiError, ImportFailed, InvalidInput, NotFound
-from foi_workflow.services.app import App
+from foi_workflow.services.app import App, apply_context
 from foi_workflow.services.appeals import appeal_snapshot, appeal_values, write_appeal
 from foi_workflow.services.cases import (
-    apply_context,
     case_events,
     ensure_agency,
     projection_values,

@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Any, cast
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Row, select
-from sqlmodel import Session, col
-
-from foi_workflow.adapters.db import require_schema
-from foi_workflow.adapters.tables import Case, Event, Notice
+from foi_workflow.adapters.reader import Reader, as_bool, as_date, as_json, as_timestamp
+from foi_workflow.domain.replay import REPLAY_TODAY, replay_case
 from foi_workflow.domain.vocabulary import (
     APPLICANT_TYPE_LABELS,
     CHANNEL_LABELS,
@@ -21,8 +18,73 @@ from foi_workflow.domain.vocabulary import (
     State,
 )
 from foi_workflow.errors import NotFound
-from foi_workflow.services.app import App
-from foi_workflow.services.cases import replay, today_local
+from foi_workflow.services.app import App, apply_context, today_local
+
+# The views read through `App.reader()`: a plain DB-API connection, no SQLAlchemy, no ORM (its
+# import alone was most of the time `foi show` took). The rows are these small records, with
+# the values SQLAlchemy's column types would give (see `adapters.reader`).
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """The columns of `foi_case` the views print."""
+
+    id: str
+    agency: str
+    state: str
+    outcome: str | None
+    applicant: str
+    applicant_type: str
+    channel: str
+    contact: str
+    phone: str
+    id_number: str
+    request: str
+    caseworker: str
+    received_on: date
+    decided_on: date | None
+    reply_due: date | None
+    reply_due_provisional: bool
+    correction_notice_due: date | None
+    correction_due: date | None
+    consultation_due: date | None
+    fee_due: date | None
+    extended_days: int
+    on_time: bool | None
+    carried_over_to: int | None
+    version: int
+
+    @classmethod
+    def from_db(cls, r: tuple[Any, ...]) -> CaseRow:
+        values = dict(zip(CASE_FIELDS, r, strict=True))
+        for name in _CASE_DATES:
+            values[name] = as_date(values[name])
+        values["reply_due_provisional"] = bool(values["reply_due_provisional"])
+        values["on_time"] = as_bool(values["on_time"])
+        return cls(**values)
+
+
+CASE_FIELDS = tuple(f.name for f in fields(CaseRow))
+CASE_COLUMNS = ", ".join(CASE_FIELDS)
+_CASE_DATES = tuple(name for name in CASE_FIELDS if name.endswith(("_on", "_due")))
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """One line of a case's event log, as the views and the replay read it."""
+
+    event: str
+    on: date
+    by: str
+    recorded_at: datetime | None  # aware on PostgreSQL, naive UTC on SQLite (as SQLAlchemy gives it)
+    amend_reason: str | None
+    data: dict[str, Any]
+
+    @classmethod
+    def from_db(cls, r: tuple[Any, ...]) -> EventRow:
+        on = as_date(r[1])
+        assert on is not None
+        return cls(r[0], on, r[2], as_timestamp(r[3]), r[4], as_json(r[5]))
 
 
 def mask_phone(phone: str) -> str:
@@ -45,7 +107,7 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def case_summary(row: Case | Row[Any], today: date, *, masked: bool = True) -> dict[str, Any]:
+def case_summary(row: CaseRow, today: date, *, masked: bool = True) -> dict[str, Any]:
     """A case row as `foi list --format json` prints it (SPEC §8, without events)."""
     state = State(row.state)
     overdue = bool(row.reply_due and state is State.RECEIVED and today > row.reply_due)
@@ -100,7 +162,7 @@ class CaseDetail:
         }
 
 
-def event_dict(ev: Event | Row[Any]) -> dict[str, Any]:
+def event_dict(ev: EventRow) -> dict[str, Any]:
     return {
         "event": ev.event,
         "on": ev.on.isoformat(),
@@ -112,21 +174,29 @@ def event_dict(ev: Event | Row[Any]) -> dict[str, Any]:
 
 
 def show_case(app: App, case_id: str, today: date | None = None) -> CaseDetail:
-    require_schema(app.engine)
     today = today or today_local()
-    # Core selects on the tables (rows read like the ORM objects): a read-only view has no use
-    # for the ORM's identity map, and skipping it spares a short process the mapper
-    # configuration and ORM statement compilation (a visible part of `foi show`).
-    case_t, event_t, notice_t = (Case.__table__, Event.__table__, Notice.__table__)  # type: ignore[attr-defined]
-    with app.engine.connect() as conn:
-        row = conn.execute(select(case_t).where(case_t.c.id == case_id)).first()
-        if row is None:
-            raise NotFound(f"没有编号为 {case_id} 的案件")
-        events = list(conn.execute(select(event_t).where(event_t.c.case_id == case_id).order_by(event_t.c.seq)))
-        notices = list(
-            conn.execute(select(notice_t).where(notice_t.c.case_id == case_id).order_by(notice_t.c.id))
+    with app.reader() as db:
+        return case_detail(app, db, case_id, today)
+
+
+def case_detail(app: App, db: Reader, case_id: str, today: date) -> CaseDetail:
+    """What `foi show` prints, read through `db` (one read transaction)."""
+    found = db.rows(f"SELECT {CASE_COLUMNS} FROM foi_case WHERE id = ?", (case_id,))
+    if not found:
+        raise NotFound(f"没有编号为 {case_id} 的案件")
+    row = CaseRow.from_db(found[0])
+    events = [
+        EventRow.from_db(r)
+        for r in db.rows(
+            'SELECT event, "on", "by", recorded_at, amend_reason, data FROM event WHERE case_id = ? ORDER BY seq',
+            (case_id,),
         )
-    snap = replay(app, case_id, cast(list[Event], events), explain=True)
+    ]
+    notices = db.rows(
+        "SELECT id, kind, number, dated, template_name, template_hash FROM notice WHERE case_id = ? ORDER BY id",
+        (case_id,),
+    )
+    snap = replay_case(app.workflow, case_id, events, apply_context(app, REPLAY_TODAY, explain=True))
     return CaseDetail(
         summary=case_summary(row, today, masked=False),
         request=row.request,
@@ -135,14 +205,14 @@ def show_case(app: App, case_id: str, today: date | None = None) -> CaseDetail:
         explanation=list(snap.deadlines.explanation) if snap.deadlines else [],
         notices=[
             {
-                "id": n.id,
-                "kind": n.kind,
-                "number": n.number,
-                "dated": n.dated.isoformat(),
-                "template": n.template_name,
-                "template_hash": n.template_hash,
+                "id": notice_id,
+                "kind": kind,
+                "number": number,
+                "dated": _iso(as_date(dated)),
+                "template": template_name,
+                "template_hash": template_hash,
             }
-            for n in notices
+            for notice_id, kind, number, dated, template_name, template_hash in notices
         ],
     )
 
@@ -158,18 +228,21 @@ def list_cases(
     today: date | None = None,
 ) -> list[dict[str, Any]]:
     """Cases of one agency (default: the configured one), filtered, oldest first."""
-    require_schema(app.engine)
     today = today or today_local()
-    query = select(Case).where(col(Case.agency) == (agency or app.config.default_agency))
+    where = ["agency = ?"]
+    params: list[Any] = [agency or app.config.default_agency]
     if state:
-        query = query.where(col(Case.state) == State(state).value)
+        where.append("state = ?")
+        params.append(State(state).value)
     if overdue:
-        query = query.where(col(Case.state) == State.RECEIVED.value, col(Case.reply_due) < today)
+        where.append("state = ? AND reply_due < ?")
+        params += [State.RECEIVED.value, today]
     if due_within is not None:
-        limit = app.calendar.add_working_days(today, due_within)
-        query = query.where(col(Case.reply_due).is_not(None), col(Case.reply_due) <= limit)
+        where.append("reply_due IS NOT NULL AND reply_due <= ?")
+        params.append(app.calendar.add_working_days(today, due_within))
     if year is not None:
-        query = query.where(col(Case.received_on) >= date(year, 1, 1), col(Case.received_on) <= date(year, 12, 31))
-    query = query.order_by(col(Case.received_on), col(Case.id))
-    with Session(app.engine) as s:
-        return [case_summary(row, today) for row in s.scalars(query)]
+        where.append("received_on >= ? AND received_on <= ?")
+        params += [date(year, 1, 1), date(year, 12, 31)]
+    sql = f"SELECT {CASE_COLUMNS} FROM foi_case WHERE {' AND '.join(where)} ORDER BY received_on, id"
+    with app.reader() as db:
+        return [case_summary(CaseRow.from_db(r), today) for r in db.rows(sql, params)]
