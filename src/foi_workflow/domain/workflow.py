@@ -183,11 +183,14 @@ def _fee_values_valid(g: GuardInput) -> None:
         raise RuleViolation("收费数量应至少为 1")
 
 
+_LAPSE_OUTCOMES = frozenset(o.value for o in Outcome if o.is_lapse)
+
+
 def _outcome_not_lapse(g: GuardInput) -> None:
-    outcome = Outcome(g.data["outcome"])
-    if outcome.is_lapse:
+    outcome = g.data["outcome"]  # canonical: checked against `Outcome` by normalize_data
+    if outcome in _LAPSE_OUTCOMES:
         raise RuleViolation(
-            f"办理结果 {outcome.value} 只能由期限届满自动产生（lapse_correction / lapse_fee），不能手工选择"
+            f"办理结果 {outcome} 只能由期限届满自动产生（lapse_correction / lapse_fee），不能手工选择"
         )
 
 
@@ -248,12 +251,15 @@ def _advance_clock(
     # ClockEvent(event, on, data) without the frozen dataclass's per-field object.__setattr__.
     ev = object.__new__(ClockEvent)
     ev.__dict__.update(event=event, on=on, data=data)
-    clock = snap.clock if snap.clock is not None else ClockState()
+    clock = snap.clock if snap.clock is not None else _NO_CLOCK
     snap.clock = clock.apply(ev, ctx.calendar, ctx.settings)
     if deadlines:
         snap.deadlines = snap.clock.deadlines(ctx.calendar, ctx.settings, explain=ctx.explain)
     else:
         snap.deadlines = None
+
+
+_NO_CLOCK = ClockState()  # before the first event (immutable: one serves every case)
 
 
 def finish_snapshot(snap: CaseSnapshot, ctx: ApplyContext) -> CaseSnapshot:
@@ -354,7 +360,7 @@ def apply_case_event(
     elif event == "carry_over":
         new.carried_over_to = int(clean["year"])
     if new.state == _DECIDED and snap.state != _DECIDED:
-        new.outcome = (spec.outcome or Outcome(clean["outcome"])).value
+        new.outcome = spec.outcome.value if spec.outcome else clean["outcome"]  # canonical (normalize_data)
         new.decided_on = on
     _advance_clock(new, event, on, clean, ctx, deadlines)
     return new, clean, warnings

@@ -59,7 +59,7 @@ class _Share:
 
     indices: list[int]  # the lines replayed, in file order: one event row each
     events: list[Any]
-    new_cases: list[tuple[int, dict[str, Any]]]  # (index of the case's first line, its row)
+    new_cases: list[tuple[int, Any]]  # (index of the case's first line, its row for the bulk insert)
     existing: dict[str, CaseSnapshot]  # stored cases the file continues, as the file leaves them
     file_cases: dict[str, tuple[int, str]]  # every case of the share: (first line index, agency)
 
@@ -81,9 +81,10 @@ def _replay_share(importer: Importer, lines: list[str], keys: list[str | None], 
         importer.case_line(obj)
         if key not in first:
             first[key] = (index, importer.cases[key].agency)
-    rows = importer.new_case_rows()
+    rows = importer.new_case_rows()  # in the order of the cases' first lines
+    starts = [first[cid][0] for cid in importer.cases if cid not in importer.existing_cases]
     existing = {cid: importer.cases[cid] for cid in importer.existing_cases}
-    return _Share(indices, importer.events, [(first[row["id"]][0], row) for row in rows], existing, first)
+    return _Share(indices, importer.events, list(zip(starts, rows, strict=True)), existing, first)
 
 
 def _worker(send: Connection, importer: Importer, lines: list[str], keys: list[str | None], indices: list[int]) -> None:
@@ -121,7 +122,7 @@ def _share_out(lines: list[str], workers: int) -> tuple[list[str | None], list[l
     return keys, shares, appeals
 
 
-def replay(importer: Importer, lines: list[str], workers: int) -> list[dict[str, Any]] | None:
+def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | None:
     """Replay `lines` with `workers` processes (this one included) into `importer`; return the
     rows of the new cases, or None when the file is refused or cannot be shared out."""
     shared = _share_out(lines, workers)
@@ -162,13 +163,13 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[dict[str,
 
 def _merge(
     importer: Importer, lines: list[str], appeals: list[int], shares: list[_Share]
-) -> list[dict[str, Any]] | None:
+) -> list[Any] | None:
     """Put the shares together in file order and replay the appeal lines in between."""
     from foi_workflow.services.transfer import parse_line
 
     events: list[Any] = [None] * len(lines)
     file_cases: dict[str, tuple[int, str]] = {}
-    new_cases: list[tuple[int, dict[str, Any]]] = []
+    new_cases: list[tuple[int, Any]] = []
     for share in shares:
         for index, row in zip(share.indices, share.events, strict=True):
             events[index] = row

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import IO, Any, cast
 
+import orjson
 from sqlalchemy import JSON, Column, Date, DateTime, Table, insert, select
 from sqlmodel import Session, col
 
-from foi_workflow.adapters.db import require_schema
+from foi_workflow.adapters.db import json_text, require_schema
 from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, utcnow
 from foi_workflow.domain.workflow import (
     AppealSnapshot,
@@ -36,7 +36,7 @@ from foi_workflow.services.appeals import appeal_snapshot, appeal_values, write_
 from foi_workflow.services.cases import (
     case_events,
     ensure_agency,
-    projection_values,
+    projection_dict,
     replay,
     transaction,
     write_projection,
@@ -56,16 +56,16 @@ class ImportResult:
     appeals: int
 
 
-# `json.loads` of a str is this decoder's `decode` after a BOM check (kept below).
-_decode = json.JSONDecoder().decode
-
-
 def parse_line(lineno: int, line: str) -> dict[str, Any]:
     try:
-        # json.loads keeps its own "Unexpected UTF-8 BOM" refusal.
-        obj = json.loads(line) if line.startswith("\ufeff") else _decode(line)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"不是有效的 JSON：{exc.msg}") from None
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        # What orjson refuses, `json` may still read (NaN, integers beyond 64 bits) or refuses
+        # with its own familiar reason (a UTF-8 BOM, "Expecting value"): the stdlib decides.
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"不是有效的 JSON：{exc.msg}") from None
     if not isinstance(obj, dict):
         raise InvalidInput("每行应为一个 JSON 对象")
     for key in ("event", "on"):
@@ -98,6 +98,7 @@ class Importer:
         # Event rows in file order, ready for the bulk insert: tuples already in SQLite's storage
         # form, or dicts for a Core insert (see `_event_row_builder`).
         self.event_row = _event_row_builder(session, self.now)
+        self.case_row = _case_row_builder(session, self.now)
         self.events: list[Any] = []
         self.event_counts: dict[str, int] = {}  # per case: a new case's version is its number of events
         # The ids already stored, read once: asking the database line by line is the slow part.
@@ -202,31 +203,34 @@ class Importer:
             return str(self.s.scalar(select(col(Case.agency)).where(col(Case.id) == case_id)))
         raise NotFound(f"复议诉讼关联的案件 {case_id} 不存在")
 
-    def new_case_rows(self) -> list[dict[str, Any]]:
-        """The rows of the cases the file creates, in the order of their first lines."""
-        ctx, now, counts = self.ctx, self.now, self.event_counts
+    def new_case_rows(self) -> list[Any]:
+        """The rows of the cases the file creates, in the order of their first lines, in the
+        form the bulk insert takes (see `_case_row_builder`)."""
+        ctx, build, counts, existing = self.ctx, self.case_row, self.event_counts, self.existing_cases
         # As if each event had been recorded by its command: one version per event.
         return [
-            {**projection_values(finish_snapshot(snap, ctx)), "updated_at": now, "version": counts[cid]}
-            for cid, snap in self.cases.items()
-            if cid not in self.existing_cases
+            build(finish_snapshot(snap, ctx), counts[cid]) for cid, snap in self.cases.items() if cid not in existing
         ]
 
-    def write(self, new_cases: list[dict[str, Any]] | None = None) -> ImportResult:
+    def case_agencies(self) -> set[str]:
+        if self.file_cases is not None:
+            return {agency for _, agency in self.file_cases.values()}
+        return {snap.agency for snap in self.cases.values()}
+
+    def write(self, new_cases: list[Any] | None = None) -> ImportResult:
         """Store what the replay left (`new_cases`: the new case rows, when already built)."""
         if new_cases is None:
             new_cases = self.new_case_rows()
         for cid in self.existing_cases:
             finish_snapshot(self.cases[cid], self.ctx)
-        agencies = {row["agency"] for row in new_cases} | {self.cases[cid].agency for cid in self.existing_cases}
-        for agency in sorted(agencies | {a.agency for a in self.appeals.values()}):
+        for agency in sorted(self.case_agencies() | {a.agency for a in self.appeals.values()}):
             ensure_agency(self.s, self.app, agency)
         new_appeals = [appeal_values(a) for aid, a in self.appeals.items() if aid not in self.existing_appeals]
         case_table, event_table = Case.metadata.tables["foi_case"], Event.metadata.tables["event"]
         with _bulk_load(self.s, {case_table: len(new_cases), event_table: len(self.events)}):
             if new_cases:
                 # Core insert: the ORM bulk path would reset the version column to 1.
-                _insert_rows(self.s, case_table, new_cases)
+                _insert_rows(self.s, case_table, new_cases, CASE_COLUMNS)
             if new_appeals:
                 self.s.execute(insert(Appeal), new_appeals)
             if self.events:  # after the cases and appeals they refer to
@@ -251,6 +255,10 @@ EVENT_COLUMNS = ("case_id", "appeal_id", "event", "on", "by", "recorded_at", "da
 EventRowBuilder = Callable[[str | None, str | None, str, date, str, dict[str, Any], str | None], Any]
 
 
+def _iso_or_none(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 def _value_converter(dialect: Any, column: Column[Any]) -> Callable[[Any], Any] | None:
     """What a Core insert does to one value of `column` on `dialect` (None: nothing), with the
     per-call overhead taken out where the result is known to be the same."""
@@ -259,10 +267,34 @@ def _value_converter(dialect: Any, column: Column[Any]) -> Callable[[Any], Any] 
         return None
     if isinstance(column.type, Date) and process(_PROBE_DATE) == _PROBE_DATE.isoformat():
         # SQLite's DATE storage format is ISO 8601: the same text from the C method.
-        return lambda v: None if v is None else v.isoformat()
+        return _iso_or_none if column.nullable else date.isoformat
     if isinstance(column.type, JSON):
         return _json_processor(dialect, column.type) or process
     return cast(Callable[[Any], Any], process)
+
+
+# The columns of a new case row: the projection's (in `projection_dict` order) between the id
+# and the bookkeeping columns.
+_NO_CASE = CaseSnapshot("", "", "", "", "", "", "", date.min, date.min)
+CASE_COLUMNS = ("id", *projection_dict(_NO_CASE), "updated_at", "version")
+
+
+def _case_row_builder(session: Session, now: datetime) -> Callable[[CaseSnapshot, int], Any]:
+    """New case rows (snapshot, version) as the bulk insert takes them: on SQLite a tuple of
+    stored values in `CASE_COLUMNS` order, else a dict for the Core insert."""
+    dialect = session.connection().dialect
+    if dialect.name != "sqlite":
+        return lambda snap, version: {"id": snap.id, **projection_dict(snap), "updated_at": now, "version": version}
+    columns = Case.metadata.tables["foi_case"].c
+    processes = [_value_converter(dialect, columns[name]) for name in CASE_COLUMNS[1:-2]]
+    stamp_value = _value_converter(dialect, columns["updated_at"])
+    stamp = stamp_value(now) if stamp_value is not None else now
+
+    def as_tuple(snap: CaseSnapshot, version: int) -> tuple[Any, ...]:
+        values = zip(projection_dict(snap).values(), processes, strict=True)  # in CASE_COLUMNS order
+        return (snap.id, *[value if process is None else process(value) for value, process in values], stamp, version)
+
+    return as_tuple
 
 
 def _event_row_builder(session: Session, now: datetime) -> EventRowBuilder:
@@ -392,21 +424,12 @@ def _bulk_load(session: Session, incoming: Mapping[Table, int]) -> Iterator[None
 
 
 def _json_processor(dialect: Any, json_type: Any) -> Callable[[Any], str] | None:
-    """`json.dumps` with its default settings as one reusable C encoder, when that is exactly
-    what the column's bind processor calls (no custom serializer, no string processing);
-    else None (use the processor)."""
-    if getattr(dialect, "_json_serializer", True) is not None:
-        return None
+    """The engine's JSON serializer itself, when that is all the column's bind processor
+    adds (no string processing); else None (use the processor)."""
     str_impl = getattr(json_type, "_str_impl", None)
-    if str_impl is None or str_impl.bind_processor(dialect) is not None or c_make_encoder is None:
+    if getattr(dialect, "_json_serializer", None) is not json_text or str_impl is None:
         return None
-    default = json.encoder.JSONEncoder()  # the settings of json.dumps(obj)
-    encoder = c_make_encoder({}, default.default, encode_basestring_ascii, None, ": ", ", ", False, False, True)
-
-    def dumps(value: Any) -> str:
-        return "".join(encoder(value, 0))
-
-    return dumps
+    return json_text if str_impl.bind_processor(dialect) is None else None
 
 
 def import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None = None) -> ImportResult:
