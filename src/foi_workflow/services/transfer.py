@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from sys import intern
 from typing import IO, Any, cast
 
 import orjson
@@ -160,7 +161,9 @@ class Importer:
         self.cases[case_id] = snap
         counts = self.event_counts
         counts[case_id] = counts.get(case_id, 0) + 1
-        self.events.append(self.event_row(case_id, None, event, on, by, clean, obj.get("amend_reason")))
+        # The case's and the event's names as one object each (not one per line): hundreds of
+        # thousands fewer objects to keep, send between processes and free.
+        self.events.append(self.event_row(snap.id, None, intern(event), on, by, clean, obj.get("amend_reason")))
 
     def appeal_line(self, obj: dict[str, Any]) -> None:
         appeal_id = obj["appeal"]
