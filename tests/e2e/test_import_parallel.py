@@ -152,6 +152,8 @@ def test_a_case_id_the_sharing_cannot_read_falls_back_to_the_serial_replay(make_
 def test_the_parallel_replay_really_shares_the_work(foi: Foi, tmp_path: Path) -> None:
     """Not a silent fallback: the replay in workers returns the new cases itself, and the
     sharing puts every case in exactly one worker."""
+    assert import_parallel.worker_count(10, 3) == 3  # what `--workers 3` gets here (no thread in the way)
+    assert import_parallel.worker_count(import_parallel.MIN_LINES - 1, None) == 1
     lines = [json.dumps(e, ensure_ascii=False) for e in generated_events(50, seed=9)]
     shared = import_parallel._share_out(lines, 3)
     assert shared is not None

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import pickle
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -46,8 +47,8 @@ _CASE_KEY = re.compile(r'"case"\s*:\s*"([^"\\]*)"')
 
 def worker_count(lines: int, requested: int | None) -> int:
     """How many processes replay a file of `lines` lines (1: the serial replay)."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return 1  # no fork (Windows), or not safely: a forked copy of a threaded process may deadlock
     if requested is not None:
         return max(1, requested)
     if lines < MIN_LINES:
