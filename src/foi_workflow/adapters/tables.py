@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -36,6 +36,15 @@ class Agency(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+DEADLINE_COLUMNS = ("reply_due", "correction_notice_due", "correction_due", "consultation_due", "fee_due")
+
+
+def _not_null_index(name: str, column: str, *more: str) -> Index:
+    """An index of the rows where `column` is set (migration 0002): the rest never need it."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(name, column, *more, sqlite_where=where, postgresql_where=where)
+
+
 CASE_VERSION = Column("version", Integer, nullable=False, default=1)
 
 
@@ -49,11 +58,8 @@ class Case(SQLModel, table=True):
         Index("ix_case_agency_decided", "agency", "decided_on"),
         # Covers the report's GROUP BY (services.report.table3_counts): an index-only scan.
         Index("ix_case_report", "agency", "received_on", "decided_on", "applicant_type", "outcome"),
-        Index("ix_case_reply_due", "reply_due"),
-        Index("ix_case_correction_notice_due", "correction_notice_due"),
-        Index("ix_case_correction_due", "correction_due"),
-        Index("ix_case_consultation_due", "consultation_due"),
-        Index("ix_case_fee_due", "fee_due"),
+        # Partial: a decided case has no deadline running, and the sweep looks only for dates.
+        *(_not_null_index(f"ix_case_{c}", c) for c in DEADLINE_COLUMNS),
     )
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": CASE_VERSION}
 
@@ -92,7 +98,7 @@ class Event(SQLModel, table=True):
     __tablename__: ClassVar[str] = "event"
     __table_args__ = (
         Index("ix_event_case", "case_id", "seq"),
-        Index("ix_event_appeal", "appeal_id", "seq"),
+        _not_null_index("ix_event_appeal", "appeal_id", "seq"),  # case events have none
         Index("ix_event_on", "on"),
     )
 
