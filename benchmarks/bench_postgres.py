@@ -26,17 +26,11 @@ from benchmarks import bench_report, bench_sweep
 from benchmarks.common import Measurement, best_of
 from foi_workflow.adapters.db import migrate, open_engine
 from foi_workflow.config import Config, SchedulerSettings, load_config
-from foi_workflow.domain.vocabulary import ApplicantType, Outcome
 from foi_workflow.services.app import App
 from foi_workflow.services.report import build_report, report_figures
 from foi_workflow.services.sweep import sweep
 
-CASE_COLUMNS = (
-    "id, agency, state, outcome, applicant, applicant_type, channel, contact, phone, id_number, request,"
-    " caseworker, received_on, decided_on, reply_due, reply_due_provisional, correction_notice_due,"
-    " correction_due, consultation_due, fee_due, extended_days, on_time, carried_over_to, last_event_on,"
-    " updated_at, version"
-)
+CASE_COLUMNS = bench_report.CASE_COLUMNS
 
 
 @contextmanager
@@ -67,23 +61,8 @@ def copy_rows(engine: Engine, table: str, columns: str, rows: Iterable[tuple[Any
 
 
 def report_rows(n: int) -> Iterator[tuple[Any, ...]]:
-    """bench_report.populate's cases (same seed, same shape)."""
-    rng = random.Random(5)
-    types = [t.value for t in ApplicantType]
-    weights = [60, 15, 3, 2, 5, 15]
-    outcomes = [o.value for o in Outcome]
-    start = date(2020, 1, 1).toordinal()
-    stamp = datetime(2025, 1, 1, tzinfo=UTC)
-    for i in range(n):
-        received = date.fromordinal(start + rng.randrange(5 * 365))
-        if rng.random() < 0.02:
-            decided, outcome, state = None, None, "received"
-        else:
-            decided = received + timedelta(days=rng.randrange(1, 60))
-            outcome, state = rng.choice(outcomes), "decided"
-        yield (f"B-{i:07d}", "default", state, outcome, "申请人", rng.choices(types, weights)[0], "online",
-               "", "", "", "申请公开某项政府信息", "", received, decided, None, False, None, None, None, None, 0,
-               None if decided is None else rng.random() < 0.95, None, decided or received, stamp, 1)  # fmt: skip
+    """bench_report.populate's cases (same seed, same shape), as Python values for COPY."""
+    return bench_report.case_rows(n, random.Random(5), sqlite=False)
 
 
 def bench_report_pg(admin: str, quick: bool) -> list[Measurement]:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import random
 import sqlite3
 import tempfile
-from datetime import date, timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from benchmarks.common import Measurement, best_of
 from foi_workflow.adapters.db import migrate, open_engine
@@ -40,37 +42,47 @@ WHERE agency = 'default' AND decided_on BETWEEN :s AND :e GROUP BY applicant_typ
 """
 
 
-def populate(path: Path, n: int) -> None:
-    """n cases over 2020–2024 (most decided within two months, a few still open), and appeals."""
-    rng = random.Random(5)
+def case_rows(n: int, rng: random.Random, *, sqlite: bool) -> Iterator[tuple[Any, ...]]:
+    """n cases over 2020–2024 (most decided within two months, a few still open), as `foi_case`
+    rows in `CASE_COLUMNS` order: dates as SQLite stores them (`sqlite`), else Python values."""
     types = [t.value for t in ApplicantType]
     weights = [60, 15, 3, 2, 5, 15]
     outcomes = [o.value for o in Outcome]
     start = date(2020, 1, 1).toordinal()
+    day: Callable[[date], Any] = date.isoformat if sqlite else (lambda d: d)
+    stamp: Any = "2025-01-01 00:00:00" if sqlite else datetime(2025, 1, 1, tzinfo=UTC)
+    no: Any = 0 if sqlite else False
+    for i in range(n):
+        received = date.fromordinal(start + rng.randrange(5 * 365))
+        if rng.random() < 0.02:
+            decided, outcome, state = None, None, "received"
+        else:
+            decided = received + timedelta(days=rng.randrange(1, 60))
+            outcome, state = rng.choice(outcomes), "decided"
+        yield (f"B-{i:07d}", "default", state, outcome, "申请人", rng.choices(types, weights)[0], "online",
+               "", "", "", "申请公开某项政府信息", "", day(received), None if decided is None else day(decided),
+               None, no, None, None, None, None, 0, None if decided is None else rng.random() < 0.95, None,
+               day(decided or received), stamp, 1)  # fmt: skip
+
+
+CASE_COLUMNS = (
+    "id, agency, state, outcome, applicant, applicant_type, channel, contact, phone, id_number, request,"
+    " caseworker, received_on, decided_on, reply_due, reply_due_provisional, correction_notice_due,"
+    " correction_due, consultation_due, fee_due, extended_days, on_time, carried_over_to, last_event_on,"
+    " updated_at, version"
+)
+
+
+def populate(path: Path, n: int) -> None:
+    """`case_rows` into a SQLite file, and appeals."""
+    rng = random.Random(5)
+    start = date(2020, 1, 1).toordinal()
     con = sqlite3.connect(path)
     con.execute("INSERT OR IGNORE INTO agency (code, name, created_at) VALUES ('default', 'default', '2020-01-01')")
 
-    def rows() -> object:
-        for i in range(n):
-            received = date.fromordinal(start + rng.randrange(5 * 365))
-            if rng.random() < 0.02:
-                decided, outcome, state = None, None, "received"
-            else:
-                decided = received + timedelta(days=rng.randrange(1, 60))
-                outcome, state = rng.choice(outcomes), "decided"
-            yield (f"B-{i:07d}", "default", state, outcome, "申请人", rng.choices(types, weights)[0], "online",
-                   "", "", "", "申请公开某项政府信息", "", received.isoformat(),
-                   decided.isoformat() if decided else None, None, 0, None, None, None, None, 0,
-                   None if decided is None else rng.random() < 0.95, None,
-                   (decided or received).isoformat(), "2025-01-01 00:00:00", 1)
-
     con.executemany(
-        "INSERT INTO foi_case (id, agency, state, outcome, applicant, applicant_type, channel, contact, phone,"
-        " id_number, request, caseworker, received_on, decided_on, reply_due, reply_due_provisional,"
-        " correction_notice_due, correction_due, consultation_due, fee_due, extended_days, on_time,"
-        " carried_over_to, last_event_on, updated_at, version)"
-        " VALUES (" + ",".join("?" * 26) + ")",
-        rows(),
+        f"INSERT INTO foi_case ({CASE_COLUMNS}) VALUES (" + ",".join("?" * 26) + ")",
+        case_rows(n, rng, sqlite=True),
     )
     appeals = [
         (f"AP-{i}", "default", rng.choice(["review", "litigation_direct", "litigation_after_review"]), None,

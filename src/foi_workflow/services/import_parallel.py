@@ -102,7 +102,6 @@ def _replay_share(importer: Importer, lines: list[str], keys: list[str | None], 
     for indices in chunks:
         for index in indices:
             key = keys[index]
-            importer.line_index = index
             obj = parse_line(index + 1, lines[index])
             if key is None or obj.get("case") != key or "appeal" in obj:
                 raise _Unplaced

@@ -114,7 +114,7 @@ class Importer:
         # With the parallel replay, the cases live in the workers: for appeals, each case of the
         # file by the index of its first line, with its agency (see `import_parallel`).
         self.file_cases: dict[str, tuple[int, str]] | None = None
-        self.line_index = 0  # of the line being replayed (0-based)
+        self.line_index = 0  # of the appeal line being replayed after them (0-based)
 
     def prefetch(self, case_ids: Iterable[str]) -> None:
         """Read the stored histories of `case_ids` now, in this transaction."""
@@ -311,41 +311,13 @@ def _event_row_builder(session: Session, now: datetime) -> EventRowBuilder:
         on_value, data_value, stamp_value = convert.pop("on"), convert.pop("data"), convert.pop("recorded_at")
         if on_value is not None and data_value is not None and stamp_value is not None and not any(convert.values()):
             stamp = stamp_value(now)  # one transaction: every row is recorded at the same instant
+            return lambda case_id, appeal_id, event, on, by, data, amend: (
+                (case_id, appeal_id, event, on_value(on), by, stamp, data_value(data), amend)
+            )
 
-            def as_tuple(
-                case_id: str | None,
-                appeal_id: str | None,
-                event: str,
-                on: date,
-                by: str,
-                data: dict[str, Any],
-                amend: str | None,
-            ) -> tuple[Any, ...]:
-                return (case_id, appeal_id, event, on_value(on), by, stamp, data_value(data), amend)
-
-            return as_tuple
-
-    def as_dict(
-        case_id: str | None,
-        appeal_id: str | None,
-        event: str,
-        on: date,
-        by: str,
-        data: dict[str, Any],
-        amend: str | None,
-    ) -> dict[str, Any]:
-        return {
-            "case_id": case_id,
-            "appeal_id": appeal_id,
-            "event": event,
-            "on": on,
-            "by": by,
-            "recorded_at": now,
-            "data": data,
-            "amend_reason": amend,
-        }
-
-    return as_dict
+    return lambda case_id, appeal_id, event, on, by, data, amend: dict(
+        zip(EVENT_COLUMNS, (case_id, appeal_id, event, on, by, now, data, amend), strict=True)
+    )
 
 
 def _insert_rows(session: Session, table: Table, rows: Sequence[Any], names: Sequence[str] = ()) -> None:
@@ -480,7 +452,6 @@ def replay_lines(importer: Importer, numbered: Iterable[tuple[int, str]]) -> Non
     for index, line in numbered:
         if not line.strip():
             continue
-        importer.line_index = index
         try:
             obj = parse_line(index + 1, line)
             if "appeal" in obj:
