@@ -17,7 +17,7 @@ from benchmarks.common import Measurement
 
 ROOT = Path(__file__).resolve().parents[1]
 FOI = Path(sys.executable).parent / "foi"
-EXAMPLE = ROOT.parent / "shared" / "examples" / "events-small.jsonl"
+EXAMPLE = ROOT / "tests" / "fixtures" / "events-small.jsonl"
 # As installed: byte-compiled modules (a development shell may set PYTHONDONTWRITEBYTECODE).
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 HELP_TARGET = 0.150
@@ -44,14 +44,7 @@ def _sample_database(folder: Path) -> tuple[list[str], str]:
     """A database holding the example events; the command prefix and a case id in it."""
     base = [str(FOI), "--db", f"sqlite:///{folder / 'foi.db'}"]
     subprocess.run([*base, "init"], cwd=folder, check=True, capture_output=True)
-    if EXAMPLE.is_file():
-        subprocess.run([*base, "import", str(EXAMPLE)], cwd=folder, check=True, capture_output=True)
-    else:  # pragma: no cover - the shared examples ship beside the repository
-        subprocess.run(
-            [*base, "intake", "--applicant", "张三", "--applicant-type", "natural_person", "--channel", "online",
-             "--request", "某文件", "--on", "2024-03-01"],
-            cwd=folder, check=True, capture_output=True,
-        )  # fmt: skip
+    subprocess.run([*base, "import", str(EXAMPLE)], cwd=folder, check=True, capture_output=True)
     listed = subprocess.run([*base, "list", "--format", "json"], cwd=folder, check=True, capture_output=True)
     cases = json.loads(listed.stdout)
     # The case with the longest history: the most replay and explanation work.

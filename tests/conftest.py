@@ -16,8 +16,7 @@ from click.testing import CliRunner
 
 from foi_workflow.cli.main import main
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-EXAMPLES = SHARED / "examples"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # event files and their expected reports
 BACKEND = os.environ.get("FOI_TEST_BACKEND", "sqlite")
 
 
@@ -120,4 +119,5 @@ def foi(db_url: str, tmp_path: Path) -> Foi:
 
 @pytest.fixture
 def events_small() -> Path:
-    return EXAMPLES / "events-small.jsonl"
+    """60 cases of 2023–2024 as an event file (its reports: `events-small.report-YYYY.json`)."""
+    return FIXTURES / "events-small.jsonl"

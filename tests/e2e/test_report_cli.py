@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, Foi
+from tests.conftest import FIXTURES, Foi
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def small(foi: Foi, events_small: Path) -> Foi:
 @pytest.mark.parametrize("year", [2023, 2024])
 def test_report_of_the_small_example_equals_the_expected_json(small: Foi, year: int) -> None:
     got = json.loads(small.ok(f"report {year} --format json"))
-    expected = json.loads((EXAMPLES / f"events-small.report-{year}.json").read_text(encoding="utf-8"))
+    expected = json.loads((FIXTURES / f"events-small.report-{year}.json").read_text(encoding="utf-8"))
     assert got == expected
     assert list(got) == list(expected)
     assert list(got["table3"]["rows"]) == list(expected["table3"]["rows"])

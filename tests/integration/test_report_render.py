@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from foi_workflow.adapters.report_render.layout import SECTION_TITLES
-from tests.conftest import SHARED, Foi
+from tests.conftest import Foi
 from tests.integration.report_helpers import sections, table_cells
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "yueqing-media-centre-2023"
-REFERENCE = SHARED / "reference" / "yueqing-media-centre-2023-annual-report.md"
+REFERENCE = EXAMPLE / "published-report.md"  # the agency's published report, as text
 
 
 @pytest.fixture

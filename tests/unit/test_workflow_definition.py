@@ -163,10 +163,10 @@ def test_a_replay_that_defers_the_deadlines_ends_with_the_same_case_as_one_event
         finish_snapshot,
         receive_case,
     )
-    from tests.conftest import EXAMPLES
+    from tests.conftest import FIXTURES
 
     wf = load_workflows()
-    lines = (EXAMPLES / "events-small.jsonl").read_text(encoding="utf-8")
+    lines = (FIXTURES / "events-small.jsonl").read_text(encoding="utf-8")
     histories: dict[str, list[dict[str, object]]] = {}
     for line in lines.splitlines():
         obj = json.loads(line)
