@@ -1,5 +1,5 @@
 """The statutory working-day calendar: hand-checked examples from the State Council notices
-of 2023–2026 (reference/law-notes.md), provisional years, TOML overrides, and properties."""
+of 2023–2026 (listed in docs/deadlines.md), provisional years, TOML overrides, and properties."""
 
 from __future__ import annotations
 
