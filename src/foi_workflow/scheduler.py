@@ -3,8 +3,11 @@ Asia/Shanghai time with two in-memory jobs, the sweep (every `scheduler.sweep_mi
 mail delivery) and the daily digest (at `scheduler.digest_time`). Deadlines live in the
 database, never in jobs, so nothing is lost while the process is down: the next sweep catches up.
 
-Only one scheduler may run per database: on SQLite an OS lock on `<db file>.scheduler.lock`,
-on PostgreSQL a session advisory lock; a second one refuses to start with `SchedulerError`.
+Only one scheduler runs per database, `--once` included (`adapters.locks`); a second one
+refuses to start with `SchedulerError`. The lock is checked before every job and every
+`LOCK_CHECK_SECONDS`: lost with the database connection, it is taken again, or the process
+stops if another scheduler has it by now. SIGINT/SIGTERM let a running job finish, then the
+process exits 0. Every failure is one log line, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,26 +15,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
-from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
-from foi_workflow.errors import SchedulerError
-from foi_workflow.services.outbox import DeliveryResult, deliver_outbox, deliver_outbox_async
-from foi_workflow.services.sweep import SHANGHAI, SweepResult, digest_time, queue_digests, sweep
+from foi_workflow.adapters.locks import LockState, SchedulerLock, scheduler_lock_for
+from foi_workflow.errors import DatabaseError, SchedulerError
+from foi_workflow.services.delivery import DeliveryResult, deliver_outbox, deliver_outbox_async
+from foi_workflow.services.sweep import SHANGHAI, SweepResult, describe_failure, digest_time, queue_digests, sweep
 
 if TYPE_CHECKING:
     from foi_workflow.services.app import App
 
 log = logging.getLogger(__name__)
 
-PG_LOCK_KEY = 0x464F49_5343  # "FOI" "SC": the advisory lock id of the scheduler
+LOCK_CHECK_SECONDS = 5.0
+STOP_GRACE_SECONDS = 45.0  # a job still running at SIGTERM may finish (systemd waits 60 s)
+LOST_LOCK = "与数据库的连接中断期间，另一个调度进程已取得调度锁：本进程退出，由该进程继续调度"
 
 
 @dataclass(frozen=True)
@@ -44,134 +48,134 @@ class CycleResult:
 
 
 @contextlib.contextmanager
-def scheduler_lock(app: App) -> Iterator[None]:
+def scheduler_lock(app: App) -> Iterator[SchedulerLock]:
     """Hold the one-scheduler-per-database lock, or raise `SchedulerError`."""
-    url = app.engine.url
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        database = url.database or ""
-        if database in ("", ":memory:"):
-            yield
-            return
-        with _file_lock(Path(database).resolve().with_name(Path(database).name + ".scheduler.lock")):
-            yield
-        return
-    if backend == "postgresql":
-        with app.engine.connect() as conn:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_LOCK_KEY}).scalar_one()
-            conn.commit()
-            if not got:
-                raise SchedulerError("已有一个调度进程在此数据库上运行，本进程不再启动")
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
-                conn.commit()
-        return
-    yield
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    import fcntl
-
+    lock = scheduler_lock_for(app.engine)
+    lock.acquire()
     try:
-        handle: IO[str] = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the block)
-    except OSError as exc:
-        raise SchedulerError(f"无法创建调度锁文件 {path}：{exc.strerror}") from None
-    try:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise SchedulerError(
-                f"已有一个调度进程在此数据库上运行（锁文件 {path} 已被占用），本进程不再启动"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield
+        yield lock
     finally:
-        handle.close()  # closing releases the lock
+        lock.release()
 
 
 def run_once(app: App, now: datetime) -> CycleResult:
     """One sweep and one delivery at `now` (`--once`)."""
-    swept = sweep(app, now)
-    delivered = deliver_outbox(app, now)
+    try:
+        swept = sweep(app, now)
+        delivered = deliver_outbox(app, now)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"本次检查中止，下次运行时继续：{describe_failure(exc)}") from None
     return CycleResult(swept, delivered)
 
 
-def run_forever(app: App, now: datetime | None = None, *, echo: Callable[[str], None] = print) -> None:
-    """Run until SIGINT/SIGTERM. With `now`, the clock starts at that moment and runs on."""
-    asyncio.run(_main(app, now, echo))
+def run_forever(
+    app: App, lock: SchedulerLock, now: datetime | None = None, *, echo: Callable[[str], None] = print
+) -> None:
+    """Run until SIGINT/SIGTERM. With `now`, the clock starts at that moment and runs on.
+    Raises `SchedulerError` (after a clean stop) if another scheduler took the lock over."""
+    runner = _Runner(app, lock, now, echo)
+    asyncio.run(runner.main())
+    if runner.lost:
+        raise SchedulerError(LOST_LOCK)
 
 
-async def _main(app: App, pretend: datetime | None, echo: Callable[[str], None]) -> None:
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+class _Runner:
+    def __init__(self, app: App, lock: SchedulerLock, pretend: datetime | None, echo: Callable[[str], None]) -> None:
+        self.app = app
+        self.lock = lock
+        self.echo = echo
+        self.offset = (pretend - datetime.now(SHANGHAI)) if pretend is not None else None
+        self.lost = False
+        self.database_down = False
+        self.stop = asyncio.Event()
+        self.busy = asyncio.Lock()  # one job at a time; SIGTERM waits for it
 
-    offset = (pretend - datetime.now(SHANGHAI)) if pretend is not None else None
-
-    def clock() -> datetime:
+    def clock(self) -> datetime:
         real = datetime.now(SHANGHAI)
-        return real + offset if offset is not None else real
+        return real + self.offset if self.offset is not None else real
 
-    async def cycle() -> None:
-        now = clock()
+    async def still_ours(self) -> bool:
+        """Check the lock (see `adapters.locks`); log only the changes, one line each."""
+        state = await asyncio.to_thread(self.lock.check)
+        if state is LockState.UNAVAILABLE:
+            if not self.database_down:
+                log.error("数据库不可用，暂停调度，恢复后继续")
+            self.database_down = True
+            return False
+        if state is LockState.LOST:
+            log.error(LOST_LOCK)
+            self.lost = True
+            self.stop.set()
+            return False
+        if state is LockState.RETAKEN or self.database_down:
+            log.warning("数据库连接已恢复，已重新取得调度锁")
+        self.database_down = False
+        return True
+
+    async def job(self, name: str, work: Callable[[datetime], Awaitable[str]]) -> None:
+        async with self.busy:
+            if self.stop.is_set() or not await self.still_ours():
+                return
+            try:
+                line = await work(self.clock())
+            except Exception as exc:  # the process must outlive a bad job; the next one retries
+                log.error("%s失败：%s", name, describe_failure(exc))
+                return
+            self.echo(line)
+
+    async def cycle(self, now: datetime) -> str:
+        swept = await asyncio.to_thread(sweep, self.app, now)
+        delivered = await deliver_outbox_async(self.app, now)
+        return CycleResult(swept, delivered).summary()
+
+    async def digest(self, now: datetime) -> str:
+        queued = await asyncio.to_thread(queue_digests, self.app, now)
+        delivered = await deliver_outbox_async(self.app, now)
+        return f"每日汇总 {queued} 封；邮件：{delivered.summary()}"
+
+    async def watch(self) -> None:
+        """Between jobs, notice a lost lock within LOCK_CHECK_SECONDS."""
+        while not self.stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), LOCK_CHECK_SECONDS)
+            if not self.stop.is_set() and not self.busy.locked():
+                async with self.busy:
+                    await self.still_ours()
+
+    async def main(self) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        app = self.app
+        at = digest_time(app.config)
+        scheduler = AsyncIOScheduler(timezone=SHANGHAI)
+        common = {"coalesce": True, "max_instances": 1}
+        scheduler.add_job(
+            self.job, "interval", args=("调度周期", self.cycle), minutes=app.config.scheduler.sweep_minutes,
+            id="sweep", next_run_time=datetime.now(SHANGHAI), misfire_grace_time=None, **common,
+        )  # fmt: skip
+        scheduler.add_job(
+            self.job, "cron", args=("每日汇总", self.digest), hour=at.hour, minute=at.minute,
+            id="digest", misfire_grace_time=3600, **common,
+        )  # fmt: skip
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop.set)
+        scheduler.start()
+        if not app.config.smtp.configured:
+            self.echo("未配置 SMTP（FOI_SMTP_HOST、FOI_MAIL_FROM），提醒邮件将留在发件箱中")
+        self.echo(
+            f"调度进程已启动：每 {app.config.scheduler.sweep_minutes} 分钟检查一次期限，"
+            f"每日 {at.strftime('%H:%M')} 发送汇总（北京时间）"
+        )
+        watcher = asyncio.create_task(self.watch())
         try:
-            swept = await asyncio.to_thread(sweep, app, now)
-            delivered = await deliver_outbox_async(app, now)
-        except Exception:  # the process must outlive a bad cycle; the next one retries
-            log.exception("调度周期失败")
-            return
-        echo(CycleResult(swept, delivered).summary())
-
-    async def digest() -> None:
-        now = clock()
-        try:
-            queued = await asyncio.to_thread(queue_digests, app, now)
-            delivered = await deliver_outbox_async(app, now)
-        except Exception:
-            log.exception("每日汇总失败")
-            return
-        echo(f"每日汇总 {queued} 封；邮件：{delivered.summary()}")
-
-    at = digest_time(app.config)
-    scheduler = AsyncIOScheduler(timezone=SHANGHAI)
-    scheduler.add_job(
-        cycle,
-        "interval",
-        minutes=app.config.scheduler.sweep_minutes,
-        id="sweep",
-        next_run_time=datetime.now(SHANGHAI),
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
-    scheduler.add_job(
-        digest,
-        "cron",
-        hour=at.hour,
-        minute=at.minute,
-        id="digest",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=3600,
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    scheduler.start()
-    if not app.config.smtp.configured:
-        echo("未配置 SMTP（FOI_SMTP_HOST、FOI_MAIL_FROM），提醒邮件将留在发件箱中")
-    echo(
-        f"调度进程已启动：每 {app.config.scheduler.sweep_minutes} 分钟检查一次期限，"
-        f"每日 {at.strftime('%H:%M')} 发送汇总（北京时间）"
-    )
-    try:
-        await stop.wait()
-    finally:
-        scheduler.shutdown(wait=False)
-        echo("调度进程已停止")
+            await self.stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            self.stop.set()
+            # Let a running job finish its mail and records rather than cutting it off.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.busy.acquire(), STOP_GRACE_SECONDS)
+            await watcher
+            self.echo("调度进程已停止")

@@ -1,5 +1,6 @@
-"""Delivery through the outbox against a real SMTP server: retries with backoff while the
-server is down, exactly-once delivery when it returns, permanent failures kept visible."""
+"""Delivery through the outbox against a real SMTP server: mail waits while the server is
+down (no attempt spent), is delivered once when it returns, temporary refusals are retried
+with backoff, permanent failures kept visible."""
 
 from __future__ import annotations
 
@@ -17,14 +18,8 @@ from hypothesis import strategies as st
 from foi_workflow.adapters.db import open_engine, unit_of_work
 from foi_workflow.config import load_config
 from foi_workflow.services.app import App
-from foi_workflow.services.outbox import (
-    MAX_BACKOFF,
-    QueuedMail,
-    backoff,
-    deliver_outbox,
-    list_outbox,
-    queue_mails,
-)
+from foi_workflow.services.delivery import MAX_BACKOFF, backoff, deliver_outbox
+from foi_workflow.services.outbox import QueuedMail, list_outbox, queue_mails
 from foi_workflow.services.sweep import SHANGHAI, sweep
 from tests.conftest import Foi
 from tests.smtp_helpers import SmtpServer, free_port, write_config
@@ -72,9 +67,9 @@ def test_with_the_server_down_mail_stays_queued_and_is_delivered_once_when_it_re
     swept = sweep(setup.app, NOW)  # 2024-03-22: five working days before the reply is due
     assert swept.reminders == 1
     down = deliver_outbox(setup.app, NOW)
-    assert (down.sent, down.retrying, down.waiting) == (0, 1, 1)
+    assert (down.sent, down.retrying, down.waiting) == (0, 0, 1) and down.unreachable
     [row] = list_outbox(setup.app)
-    assert row.status == "queued" and row.attempts == 1 and row.last_error
+    assert row.status == "queued" and row.attempts == 0 and row.failure == "unreachable" and row.last_error
     assert row.next_attempt_at == NOW.astimezone(UTC) + timedelta(seconds=60)
 
     setup.server.start()
@@ -87,14 +82,15 @@ def test_with_the_server_down_mail_stays_queued_and_is_delivered_once_when_it_re
     assert len(setup.server.inbox.messages) == 1
     assert list_outbox(setup.app) == []
     [sent] = list_outbox(setup.app, include_sent=True)
-    assert sent.status == "sent" and sent.attempts == 2
+    assert sent.status == "sent" and sent.attempts == 1
 
 
-def test_while_the_server_is_down_the_rest_of_a_batch_is_not_tried(setup: Setup) -> None:
+def test_while_the_server_is_down_no_mail_is_tried(setup: Setup) -> None:
     queue(setup.app, "a", "b", "c")
     result = deliver_outbox(setup.app, NOW)
-    assert result.retrying == 1 and result.waiting == 3
-    assert sorted(r.attempts for r in list_outbox(setup.app)) == [0, 0, 1]
+    assert result.retrying == 0 and result.waiting == 3 and result.unreachable
+    assert "无法连接 SMTP 服务器" in result.summary()
+    assert [r.attempts for r in list_outbox(setup.app)] == [0, 0, 0]
     setup.server.start()
     assert deliver_outbox(setup.app, NOW + timedelta(minutes=2)).sent == 3
 

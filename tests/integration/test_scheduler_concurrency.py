@@ -24,7 +24,8 @@ from sqlalchemy import select
 from foi_workflow.adapters.db import migrate
 from foi_workflow.config import load_config
 from foi_workflow.services.app import App
-from foi_workflow.services.outbox import OUTBOX, deliver_outbox
+from foi_workflow.services.delivery import deliver_outbox
+from foi_workflow.services.outbox import OUTBOX
 from foi_workflow.services.sweep import SHANGHAI, sweep
 from foi_workflow.services.transfer import import_lines
 from tests.conftest import Foi

@@ -19,7 +19,8 @@ from foi_workflow.adapters.mailer import chinese_date
 from foi_workflow.adapters.tables import Case
 from foi_workflow.config import load_config
 from foi_workflow.services.app import App
-from foi_workflow.services.outbox import deliver_outbox, list_outbox
+from foi_workflow.services.delivery import deliver_outbox
+from foi_workflow.services.outbox import list_outbox
 from foi_workflow.services.sweep import SHANGHAI, sweep
 from tests.conftest import Foi
 from tests.smtp_helpers import SmtpServer, write_config

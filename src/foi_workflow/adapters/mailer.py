@@ -1,14 +1,17 @@
 """Mail: the Chinese texts of reminders and digests, the `EmailMessage` built from them, and
-sending through `aiosmtplib` with each failure classified as temporary (retry later) or
-permanent (give up, show in `foi outbox`)."""
+sending through `aiosmtplib` with each failure classified: the server unreachable (no mail was
+tried), temporary (retry this mail later), permanent (this mail was refused) or a mail that
+cannot be built at all."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import hashlib
+import ipaddress
 import socket
 import ssl
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +22,7 @@ from typing import Any
 import aiosmtplib
 
 from foi_workflow.config import SmtpSettings
+from foi_workflow.errors import ConfigError
 
 WEEKDAYS = "一二三四五六日"
 
@@ -150,22 +154,42 @@ class DigestLine:
     caseworker: str
 
 
-def digest_text(*, agency_name: str, today: date, lines: Sequence[DigestLine]) -> MailText:
-    """The daily digest of one agency: overdue cases first, then deadlines coming up."""
+DIGEST_FAILED_LINES = 100  # failed mails listed one by one in a digest; the rest are counted
+
+
+@dataclass(frozen=True)
+class FailedMail:
+    """A mail that could not be delivered, as the digest reports it."""
+
+    subject: str
+    to_addr: str
+    error: str
+
+
+def digest_text(
+    *, agency_name: str, today: date, lines: Sequence[DigestLine], failed: Sequence[FailedMail] = ()
+) -> MailText:
+    """The daily digest of one agency: overdue cases first, then deadlines coming up, then the
+    mail that could not be delivered since the last digest."""
     overdue = [x for x in lines if x.remaining < 0]
     upcoming = [x for x in lines if x.remaining >= 0]
     subject = (
         f"【依申请公开每日汇总】{agency_name} {chinese_date(today)}：逾期{len(overdue)}件，即将到期{len(upcoming)}件"
     )
+    if failed:
+        subject += f"，{len(failed)}封提醒未能送达"
     body = [f"{agency_name}：", "", f"截至 {chinese_date_weekday(today)}，依申请公开案件期限情况如下。", ""]
-    if overdue:
-        body.append(f"一、已逾期（{len(overdue)}件）")
-        body += [_digest_row(x) for x in overdue]
-        body.append("")
-    if upcoming:
-        body.append(f"{'二' if overdue else '一'}、5个工作日内到期（{len(upcoming)}件）")
-        body += [_digest_row(x) for x in upcoming]
-        body.append("")
+    sections = [
+        (f"已逾期（{len(overdue)}件）", [_digest_row(x) for x in overdue]),
+        (f"5个工作日内到期（{len(upcoming)}件）", [_digest_row(x) for x in upcoming]),
+        (
+            f"未能送达的提醒邮件（{len(failed)}封，请核对收件地址后用 foi outbox --retry 重新发送）",
+            [f"  · {x.subject}　收件人 {x.to_addr or '（无）'}：{x.error}" for x in failed[:DIGEST_FAILED_LINES]]
+            + [f"  · 另有 {n} 封，见 foi outbox --failed" for n in [len(failed) - DIGEST_FAILED_LINES] if n > 0],
+        ),
+    ]
+    for number, (title, rows) in zip("一二三", [s for s in sections if s[1]], strict=False):
+        body += [f"{number}、{title}", *rows, ""]
     body += ["逾期或即将到期的案件请及时处理；期限推算过程可用 foi show 案件编号 查看。", "", FOOTER]
     return MailText(subject, "\n".join(body))
 
@@ -177,39 +201,70 @@ def _digest_row(x: DigestLine) -> str:
     return f"  · {x.case_id}　{label} {chinese_date(x.due)}（{state}{who}）"
 
 
+# Characters that must never reach a header: controls (CR, LF, NUL, ...) and the separators
+# `email` treats as line breaks when it folds a header (U+0085, U+2028, U+2029).
+UNSAFE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+
+
+def header_safe(value: str) -> str:
+    """`value` fit for one header line: controls and line breaks become spaces, lone
+    surrogates (invalid text) become U+FFFD."""
+    out = []
+    for ch in value:
+        category = unicodedata.category(ch)
+        out.append(" " if category in UNSAFE_CATEGORIES else "\ufffd" if category == "Cs" else ch)
+    return "".join(out).strip()
+
+
+class UnsendableMail(ValueError):
+    """A stored mail that no server could ever accept as it is (a broken address)."""
+
+
 def build_message(
     settings: SmtpSettings, *, to_addr: str, subject: str, body: str, key: str, now: datetime
 ) -> EmailMessage:
-    """The mail as sent: UTF-8 body, the Chinese subject encoded by `email` (RFC 2047)."""
+    """The mail as sent: UTF-8 body, the Chinese subject encoded by `email` (RFC 2047).
+
+    Every header value is made safe first: a case id with a line break in it (stored before
+    ids were checked) must not add a header or break the message. An address that is not
+    safe as it is would go to somebody else if repaired: `UnsendableMail`."""
+    if not to_addr or header_safe(to_addr) != to_addr:
+        raise UnsendableMail(f"收件地址无效：{to_addr!r}")
     msg = EmailMessage()
     msg["From"] = settings.mail_from
     msg["To"] = to_addr
-    msg["Subject"] = subject
+    msg["Subject"] = header_safe(subject)
     msg["Date"] = format_datetime(now)
     # Derived from the outbox key, so the rare second delivery after a crash between sending
     # and recording (at-least-once) carries the same Message-ID and mail clients drop it.
     domain = settings.mail_from.rpartition("@")[2] or "foi.invalid"
-    msg["Message-ID"] = f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
-    msg["X-FOI-Key"] = key
-    msg.set_content(body, charset="utf-8")
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    msg["Message-ID"] = f"<{digest}@{domain}>"
+    msg["X-FOI-Key"] = header_safe(key)
+    msg.set_content(body.encode("utf-8", "replace").decode("utf-8"), charset="utf-8")
     return msg
 
 
 @dataclass(frozen=True)
 class SendReport:
-    """What became of one send: `sent`, `retry` (temporary failure) or `failed` (permanent)."""
+    """What became of one send: `sent`; `retry` (a temporary failure of this mail); `failed`
+    (the server refused this mail for good); `unreachable` (no connection could be made: the
+    mail was not tried); `invalid` (the message could not be written out at all)."""
 
     status: str
     error: str = ""
     refused: tuple[str, ...] = ()  # recipients the server refused while accepting the others
 
 
+def describe(exc: BaseException) -> str:
+    """One line naming the failure, short enough for the outbox and the log."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
+
+
 def classify(exc: BaseException) -> SendReport:
-    """Temporary: no connection, timeouts, a dropped connection, 4xx replies. Permanent: 5xx,
-    authentication, anything else we do not understand (retrying would not help)."""
-    text = f"{type(exc).__name__}: {exc}"[:500]
-    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return SendReport("failed", text)
+    """Temporary: timeouts, a dropped connection, 4xx replies. Permanent: 5xx, anything else
+    we do not understand (retrying would not help)."""
+    text = describe(exc)
     if isinstance(
         exc,
         aiosmtplib.SMTPConnectError
@@ -260,18 +315,38 @@ class SmtpSession:
         await client.connect()
         return client
 
+    async def open(self) -> SendReport | None:
+        """Connect (greeting, TLS, login) unless connected; a failure is reported as
+        `unreachable` whatever its cause (refused, timed out, wrong password, 421 greeting):
+        it concerns the server, not any mail."""
+        if self._client is not None:
+            return None
+        try:
+            self._client = await self._connect()
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            return SendReport("unreachable", describe(exc))
+        return None
+
     async def send(self, message: EmailMessage) -> SendReport:
         """Send one message; never raises for an SMTP or network failure, it reports it."""
+        failed = await self.open()
+        if failed is not None:
+            return failed
+        assert self._client is not None
         try:
-            if self._client is None:
-                self._client = await self._connect()
             errors, _response = await self._client.send_message(message)
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-            await self._drop()
+            await self.reset()
             return classify(exc)
+        except (ValueError, UnicodeError, LookupError) as exc:
+            # The message could not be written out (a header or address `email` refuses):
+            # nothing of it reached the server, but the session state is unknown.
+            await self.reset()
+            return SendReport("invalid", describe(exc))
         return _sent(errors)
 
-    async def _drop(self) -> None:
+    async def reset(self) -> None:
+        """Drop the connection without a word; the next `send` opens a fresh one."""
         client, self._client = self._client, None
         if client is not None:
             client.close()
@@ -294,6 +369,32 @@ def _sent(errors: dict[str, Any]) -> SendReport:
     return SendReport("sent")
 
 
+TLS_MODES = ("starttls", "ssl", "none")
+
+
+def check_settings(settings: SmtpSettings) -> None:
+    """Refuse settings that cannot work or would expose the password (`ConfigError`)."""
+    tls = settings.tls.lower()
+    if tls not in TLS_MODES:
+        raise ConfigError(f"FOI_SMTP_TLS / smtp.tls 应为 starttls、ssl 或 none，而不是 {settings.tls!r}")
+    if tls == "none" and settings.password and not is_loopback(settings.host):
+        raise ConfigError(
+            f"FOI_SMTP_TLS=none 时密码将以明文发往 {settings.host}：请改用 starttls 或 ssl，"
+            "不加密只适用于本机（127.0.0.1、localhost）上的转发服务"
+        )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine (no DNS lookup: a name is trusted only if it is localhost)."""
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 def connection_options(settings: SmtpSettings) -> dict[str, Any]:
     """How to reach the SMTP server, for one message or a session of many."""
     tls = settings.tls.lower()
@@ -307,15 +408,3 @@ def connection_options(settings: SmtpSettings) -> dict[str, Any]:
         "timeout": settings.timeout_seconds,
         "local_hostname": local_hostname(settings.local_hostname),
     }
-
-
-async def send(settings: SmtpSettings, message: EmailMessage) -> SendReport:
-    """Send one message; never raises for an SMTP or network failure, it reports it."""
-    try:
-        errors, _response = await aiosmtplib.send(message, **connection_options(settings))
-    except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-        return classify(exc)
-    refused = tuple(sorted(errors))
-    if refused:
-        return SendReport("sent", "部分收件人被拒收：" + "；".join(f"{a} {errors[a]}" for a in refused), refused)
-    return SendReport("sent")

@@ -181,6 +181,11 @@ class Outbox(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+    # What the last failure was: unreachable | temporary | permanent | refused_all | invalid |
+    # no_address ("" none). Only `temporary` and `permanent` counted as an attempt.
+    failure: str = Field(default="", max_length=16)
+    deferrals: int = 0  # deliveries in a row that found the server unreachable (its backoff)
+    reported_at: datetime | None = _ts(nullable=True)  # a failed mail listed in a digest
 
 
 class YearClose(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""`foi scheduler run [--once] [--now DATETIME]` and `foi outbox [--failed]`."""
+"""`foi scheduler run [--once] [--now DATETIME]` and `foi outbox [--failed | --all | --retry [--id ID]]`."""
 
 from __future__ import annotations
 
@@ -28,55 +28,90 @@ def scheduler_group() -> None:
 def run_cmd(ctx: AppContext, once: bool, now_text: str | None) -> None:
     """运行期限调度：到期自动办理、发送提醒与每日汇总 / run the scheduler."""
     from foi_workflow.adapters.db import require_schema
+    from foi_workflow.adapters.mailer import check_settings
     from foi_workflow.scheduler import run_forever, run_once, scheduler_lock
     from foi_workflow.services.sweep import parse_now
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     now = parse_now(now_text) if now_text else None
     app = ctx.app
+    if app.config.smtp.configured:
+        check_settings(app.config.smtp)  # before anything is swept: a refusal writes nothing
     require_schema(app.engine)
-    with scheduler_lock(app):
+    with scheduler_lock(app) as lock:
         if once:
             result = run_once(app, now or datetime.now(SHANGHAI))
             for failure in result.sweep.failures:
                 click.echo(f"跳过案件 {failure.case_id}（{failure.event}）：{failure.error}", err=True)
             click.echo(result.summary())
             return
-        run_forever(app, now, echo=click.echo)
+        run_forever(app, lock, now, echo=click.echo)
 
 
 @click.command("outbox")
 @click.option("--failed", "failed_only", is_flag=True, help="只列出发送失败的邮件 / failed mail only")
 @click.option("--all", "include_sent", is_flag=True, help="包括已发送的邮件 / include sent mail")
+@click.option("--retry", is_flag=True, help="将发送失败的邮件重新排队 / re-queue failed mail")
+@click.option(
+    "--id", "mail_id", type=int, default=None, help="与 --retry 同用：只重发此编号的邮件 / with --retry: one mail"
+)
 @pass_app
-def outbox_cmd(ctx: AppContext, failed_only: bool, include_sent: bool) -> None:
-    """待发与失败邮件 / the mail outbox (queued, sending, failed)."""
+def outbox_cmd(ctx: AppContext, failed_only: bool, include_sent: bool, retry: bool, mail_id: int | None) -> None:
+    """待发与失败邮件；--retry 重发失败邮件 / the mail outbox; --retry re-queues failed mail."""
+    from foi_workflow.adapters.db import require_schema
+
+    if mail_id is not None and not retry:
+        raise click.UsageError("--id 只能与 --retry 一起使用")
+    app = ctx.app
+    require_schema(app.engine)
+    if retry:
+        _retry(ctx, mail_id)
+        return
+    _list(ctx, failed_only, include_sent)
+
+
+def _retry(ctx: AppContext, mail_id: int | None) -> None:
+    from foi_workflow.services.outbox import retry_failed
+
+    done, stuck = retry_failed(ctx.app, datetime.now(SHANGHAI), mail_id)
+    text = f"已将 {done} 封发送失败的邮件重新排队，调度进程下次检查时发送"
+    if stuck:
+        text += f"；{stuck} 封没有收件地址，无法重发（请在配置中填写地址）"
+    click.echo(text)
+
+
+def _list(ctx: AppContext, failed_only: bool, include_sent: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from foi_workflow.adapters.db import require_schema
-    from foi_workflow.services.outbox import list_outbox
+    from foi_workflow.services.outbox import STATUS_LABELS, list_outbox
 
-    app = ctx.app
-    require_schema(app.engine)
-    entries = list_outbox(app, failed_only=failed_only, include_sent=include_sent)
+    entries = list_outbox(ctx.app, failed_only=failed_only, include_sent=include_sent)
     if not entries:
         click.echo("没有发送失败的邮件" if failed_only else "发件箱为空")
         return
-    labels = {"queued": "待发", "sending": "发送中", "sent": "已发送", "failed": "失败"}
+    kinds = {
+        "unreachable": "服务器无法连接",
+        "temporary": "暂时失败",
+        "permanent": "被拒收",
+        "refused_all": "服务器全部拒收",
+        "invalid": "邮件无效",
+        "no_address": "无收件地址",
+    }
     table = Table(show_lines=False)
     for title in ("编号", "状态", "尝试", "收件人", "主题", "下次尝试/发送时间", "错误"):
         table.add_column(title, overflow="fold")
     for e in entries:
         when = e.sent_at if e.status == "sent" else (e.next_attempt_at if e.status == "queued" else None)
+        error = f"{kinds[e.failure]}：{e.last_error}" if e.failure in kinds and e.last_error else e.last_error
         table.add_row(
             str(e.id),
-            labels.get(e.status, e.status),
+            STATUS_LABELS.get(e.status, e.status),
             str(e.attempts),
             e.to_addr or "（无）",
             e.subject,
             when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if when else "",
-            e.last_error,
+            error,
         )
     console = Console(width=200, color_system=None, highlight=False)
     with console.capture() as captured:

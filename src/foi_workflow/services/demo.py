@@ -196,7 +196,7 @@ def _simulate(app: App, config: Config, year: int, cases: int, seed: int, result
               tick: Progress) -> None:  # fmt: skip
     from foi_workflow.services.appeals import conclude, file
     from foi_workflow.services.cases import advance, intake
-    from foi_workflow.services.outbox import deliver_outbox
+    from foi_workflow.services.delivery import deliver_outbox
     from foi_workflow.services.sweep import sweep
 
     rng = random.Random(seed)

@@ -1,41 +1,27 @@
-"""The mail outbox: queue mail inside the transaction that caused it, deliver it after the
-commit, retry temporary failures with exponential backoff, and list what is pending or failed.
-
-Delivery claims rows first (`status = 'sending'`, committed) and sends afterwards, so several
-schedulers on one PostgreSQL database never send the same mail twice: the claim uses
-`SELECT … FOR UPDATE SKIP LOCKED`; on SQLite writers are serialised and the claim re-checks
-the status. A claim left behind by a crashed process is taken over after `STALE_CLAIM`.
-"""
+"""The mail outbox: queue mail inside the transaction that caused it, list what is pending or
+failed, and put failed mail back in the queue (`foi outbox --retry`). Delivery itself is
+`services.delivery`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
-import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from foi_workflow.adapters.tables import Outbox
-from foi_workflow.errors import ConfigError
+from foi_workflow.errors import NotFound, TransitionNotAllowed
 
 if TYPE_CHECKING:
-    from foi_workflow.adapters.mailer import SmtpSession
-    from foi_workflow.config import SmtpSettings
     from foi_workflow.services.app import App
 
 log = logging.getLogger(__name__)
 
 OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
-STALE_CLAIM = timedelta(minutes=15)
-MAX_BACKOFF = timedelta(hours=6)
-CLAIM_BATCH = 50
-TLS_MODES = ("starttls", "ssl", "none")
 NO_ADDRESS = "没有收件地址：请在配置中为经办人填写 email，或为机关填写 mailbox（或设置 FOI_MAIL_TO）"
 
 
@@ -70,6 +56,7 @@ def existing_keys(connection: Connection, keys: Iterable[str]) -> set[str]:
 COLUMNS = (
     "key", "agency", "case_id", "rule", "to_addr", "subject", "body", "status", "attempts",
     "next_attempt_at", "claimed_by", "claimed_at", "last_error", "created_at", "sent_at",
+    "failure", "deferrals",
 )  # fmt: skip
 SQLITE_INSERT = (
     f"INSERT INTO outbox ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) ON CONFLICT (key) DO NOTHING"
@@ -96,10 +83,10 @@ def queue_mails(connection: Connection, mails: Sequence[QueuedMail], now: dateti
         if m.key in already or m.key in seen:
             continue
         seen.add(m.key)
-        status, error = ("queued", "") if m.to_addr else ("failed", NO_ADDRESS)
+        status, error, failure = ("queued", "", "") if m.to_addr else ("failed", NO_ADDRESS, "no_address")
         rows.append(
             (m.key, m.agency, m.case_id, m.rule, m.to_addr, m.subject, m.body, status, 0,
-             stamp, None, None, error, stamp, None)
+             stamp, None, None, error, stamp, None, failure, 0)
         )  # fmt: skip
     if not rows:
         return 0
@@ -124,169 +111,6 @@ def _insert_ignoring_duplicates(connection: Connection) -> Any:
     return insert(OUTBOX)
 
 
-@dataclass
-class DeliveryResult:
-    configured: bool
-    sent: int = 0
-    retrying: int = 0  # temporary failure, queued again with backoff
-    failed: int = 0  # permanent failure or too many attempts
-    waiting: int = 0  # still queued afterwards (not due yet, or no SMTP settings)
-
-    def summary(self) -> str:
-        if not self.configured:
-            return f"未配置 SMTP（host 与 mail_from），{self.waiting} 封邮件留在发件箱中，配置后将自动发送"
-        text = f"已发送 {self.sent} 封"
-        if self.retrying:
-            text += f"，{self.retrying} 封暂时失败、稍后重试"
-        if self.failed:
-            text += f"，{self.failed} 封发送失败（见 foi outbox --failed）"
-        if self.waiting:
-            text += f"，{self.waiting} 封待发"
-        return text
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _claimable(now: datetime) -> Any:
-    return or_(
-        and_(OUTBOX.c.status == "queued", OUTBOX.c.next_attempt_at <= now),
-        and_(OUTBOX.c.status == "sending", OUTBOX.c.claimed_at < now - STALE_CLAIM),
-    )
-
-
-def claim(app: App, now: datetime, worker: str, limit: int = CLAIM_BATCH) -> list[Any]:
-    """Mark up to `limit` due rows as ours and commit; returns them (id, key, to_addr, subject, body, attempts)."""
-    stamp = utc(now)
-    ids = (
-        select(OUTBOX.c.id)
-        .where(_claimable(stamp))
-        .order_by(OUTBOX.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    with app.engine.begin() as conn:
-        target: Any = OUTBOX.c.id.in_(ids)  # SQLite: one statement, atomic under its write lock
-        if conn.dialect.name == "postgresql":
-            # The ids first, in a statement of their own: inside `UPDATE … WHERE id IN (subquery)`
-            # PostgreSQL may plan a nested-loop semi join that re-runs the LIMITed subquery per
-            # row and claims every due row at once (seen on a freshly filled outbox).
-            picked = list(conn.execute(ids).scalars())
-            if not picked:
-                return []
-            target = OUTBOX.c.id.in_(picked)
-        stmt = (
-            update(OUTBOX)
-            .where(target, _claimable(stamp))
-            .values(status="sending", claimed_by=worker, claimed_at=stamp)
-            .returning(OUTBOX.c.id, OUTBOX.c.key, OUTBOX.c.to_addr, OUTBOX.c.subject, OUTBOX.c.body, OUTBOX.c.attempts)
-        )
-        return sorted(conn.execute(stmt).all(), key=lambda r: r.id)
-
-
-def _record(conn: Connection, row_id: int, worker: str, values: dict[str, Any]) -> None:
-    conn.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.id == row_id, OUTBOX.c.status == "sending", OUTBOX.c.claimed_by == worker)
-        .values(claimed_by=None, claimed_at=None, **values)
-    )
-
-
-def backoff(base_seconds: float, attempts: int) -> timedelta:
-    """The wait after the `attempts`-th failed try: base, 2×base, 4×base, … capped at MAX_BACKOFF."""
-    seconds = base_seconds * (2 ** min(max(0, attempts - 1), 40))  # bounded: no overflow
-    return min(timedelta(seconds=min(seconds, MAX_BACKOFF.total_seconds())), MAX_BACKOFF)
-
-
-async def deliver_outbox_async(app: App, now: datetime) -> DeliveryResult:
-    """Send every due mail; see `deliver_outbox`."""
-    from foi_workflow.adapters import mailer
-
-    settings = app.config.smtp
-    stamp = utc(now)
-    if not settings.configured:
-        return DeliveryResult(configured=False, waiting=count_waiting(app))
-    if settings.tls.lower() not in TLS_MODES:
-        raise ConfigError(f"FOI_SMTP_TLS / smtp.tls 应为 starttls、ssl 或 none，而不是 {settings.tls!r}")
-    result = DeliveryResult(configured=True)
-    worker = worker_id()
-    # One SMTP connection for the whole run (reopened after a failure), not one per mail.
-    async with mailer.SmtpSession(settings) as smtp:
-        await _deliver_batches(app, settings, stamp, worker, smtp, result)
-    result.waiting = count_waiting(app)
-    return result
-
-
-async def _deliver_batches(
-    app: App, settings: SmtpSettings, stamp: datetime, worker: str, smtp: SmtpSession, result: DeliveryResult
-) -> None:
-    """Claim, send and record batch after batch until none is due or the server is down."""
-    from foi_workflow.adapters import mailer
-
-    server_down = False
-    while not server_down:
-        batch = claim(app, stamp, worker)
-        if not batch:
-            break
-        for index, row in enumerate(batch):
-            message = mailer.build_message(
-                settings,
-                to_addr=row.to_addr,
-                subject=row.subject,
-                body=row.body,
-                key=row.key,
-                now=datetime.now(UTC),  # the Date header is the real sending time, even with --now
-            )
-            report = await smtp.send(message)
-            attempts = row.attempts + 1
-            with app.engine.begin() as conn:
-                if report.status == "sent":
-                    result.sent += 1
-                    values: dict[str, Any] = {
-                        "status": "sent",
-                        "attempts": attempts,
-                        "sent_at": stamp,
-                        "last_error": report.error,
-                    }
-                elif report.status == "retry" and attempts < settings.max_attempts:
-                    result.retrying += 1
-                    retry_at = stamp + backoff(settings.backoff_seconds, attempts)
-                    values = {
-                        "status": "queued",
-                        "attempts": attempts,
-                        "next_attempt_at": retry_at,
-                        "last_error": report.error,
-                    }
-                else:
-                    result.failed += 1
-                    values = {"status": "failed", "attempts": attempts, "last_error": report.error}
-                _record(conn, row.id, worker, values)
-                if report.status == "retry":
-                    # The server is unreachable or busy: hand the rest back untried, same wait.
-                    log.warning("邮件暂时无法发送（%s），稍后重试", report.error)
-                    for rest in batch[index + 1 :]:
-                        _record(
-                            conn,
-                            rest.id,
-                            worker,
-                            {"status": "queued", "next_attempt_at": stamp + backoff(settings.backoff_seconds, 1)},
-                        )
-                    server_down = True
-            if server_down:
-                break
-
-
-def deliver_outbox(app: App, now: datetime) -> DeliveryResult:
-    """Claim the queued mail due at `now`, send it after the claim commits, record each outcome.
-
-    Temporary failures are queued again with exponential backoff from
-    `SmtpSettings.backoff_seconds`; after `max_attempts` tries, or on a permanent failure, the
-    row is `failed` and shown by `foi outbox --failed`. Without SMTP settings nothing is sent
-    and the result says so."""
-    return asyncio.run(deliver_outbox_async(app, now))
-
-
 def count_waiting(app: App) -> int:
     with app.engine.connect() as conn:
         return int(
@@ -305,6 +129,7 @@ class OutboxEntry:
     next_attempt_at: datetime | None
     sent_at: datetime | None
     last_error: str
+    failure: str = ""
 
 
 def list_outbox(app: App, failed_only: bool = False, include_sent: bool = False) -> list[OutboxEntry]:
@@ -327,6 +152,7 @@ def list_outbox(app: App, failed_only: bool = False, include_sent: bool = False)
             next_attempt_at=_aware(r.next_attempt_at),
             sent_at=_aware(r.sent_at),
             last_error=r.last_error,
+            failure=r.failure,
         )
         for r in rows
     ]
@@ -335,3 +161,37 @@ def list_outbox(app: App, failed_only: bool = False, include_sent: bool = False)
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite gives back the naive UTC value that was stored.
     return None if value is None else utc(value)
+
+
+def retry_failed(app: App, now: datetime, mail_id: int | None = None) -> tuple[int, int]:
+    """Put failed mail back in the queue, due at once, as if never tried (`foi outbox --retry`):
+    every failed mail, or the one numbered `mail_id`. Returns (re-queued, left failed because
+    they have no address to send to). One transaction."""
+    failed = (OUTBOX.c.status == "failed") & (OUTBOX.c.to_addr != "")
+    requeue = update(OUTBOX).values(
+        status="queued", attempts=0, deferrals=0, next_attempt_at=utc(now), failure="", reported_at=None
+    )
+    with app.engine.begin() as conn:
+        if mail_id is not None:
+            row = conn.execute(select(OUTBOX.c.status, OUTBOX.c.to_addr).where(OUTBOX.c.id == mail_id)).first()
+            if row is None:
+                raise NotFound(f"发件箱中没有编号为 {mail_id} 的邮件")
+            if row.status != "failed":
+                label = STATUS_LABELS.get(row.status, row.status)
+                raise TransitionNotAllowed(f"邮件 {mail_id} 不是发送失败的邮件（{label}），无需重发")
+            if not row.to_addr:
+                raise TransitionNotAllowed(f"邮件 {mail_id} 没有收件地址，无法重发：{NO_ADDRESS}")
+            failed = failed & (OUTBOX.c.id == mail_id)
+        done = conn.execute(requeue.where(failed)).rowcount
+        stuck = 0
+        if mail_id is None:
+            stuck = int(
+                conn.execute(
+                    select(func.count()).select_from(OUTBOX).where(OUTBOX.c.status == "failed", OUTBOX.c.to_addr == "")
+                ).scalar_one()
+            )
+    log.info("重新排队 %d 封失败邮件", done)
+    return int(done), stuck
+
+
+STATUS_LABELS = {"queued": "待发", "sending": "发送中", "sent": "已发送", "failed": "失败"}

@@ -17,7 +17,8 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, exists, func, literal, select
+from sqlalchemy import String, cast, exists, func, literal, select, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from foi_workflow.adapters.db import unit_of_work
 from foi_workflow.adapters.tables import Agency, Case
@@ -28,9 +29,10 @@ from foi_workflow.domain.reminders import (
     reminder_windows,
 )
 from foi_workflow.errors import ConfigError, FoiError, InvalidInput
-from foi_workflow.services.outbox import OUTBOX, QueuedMail, existing_keys, queue_mails
+from foi_workflow.services.outbox import OUTBOX, QueuedMail, existing_keys, queue_mails, utc
 
 if TYPE_CHECKING:
+    from foi_workflow.adapters.mailer import FailedMail
     from foi_workflow.services.app import App
 
 log = logging.getLogger(__name__)
@@ -161,18 +163,30 @@ def _fire_automatic(
                 )
                 queue_mails(session.connection(), [mail], now)
         except Exception as exc:  # one bad case must not stop the sweep: log it, go on
-            if isinstance(exc, FoiError):  # a refusal: its one line says it all
-                log.error("自动办理失败：案件 %s，事件 %s：%s", row.id, event, exc.line())
-            else:
-                log.exception("自动办理失败：案件 %s，事件 %s", row.id, event)
-            result.failures.append(SweepFailure(row.id, event, _describe(exc)))
+            if database_unavailable(exc):
+                raise  # not this case: every other one would fail the same way
+            log.error("自动办理失败：案件 %s，事件 %s：%s", row.id, event, describe_failure(exc))
+            result.failures.append(SweepFailure(row.id, event, describe_failure(exc)))
             continue
         result.transitions.append(AutoTransition(row.id, event, on))
 
 
-def _describe(exc: BaseException) -> str:
-    line = getattr(exc, "line", None)
-    return line() if callable(line) else f"{type(exc).__name__}: {exc}"
+def describe_failure(exc: BaseException) -> str:
+    """One line for the log: a refusal's own line, a database error without its SQL, or the
+    exception's name and text. Never a traceback: one failure, one line."""
+    if isinstance(exc, FoiError):
+        return exc.line()
+    if isinstance(exc, DBAPIError):
+        return "数据库错误：" + " ".join(str(exc.orig).split())[:300]
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be used now (server gone, connection cut, file
+    not writable), as opposed to a problem with one case."""
+    return isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 # --------------------------------------------------------------------------- reminders
@@ -242,8 +256,8 @@ def _queue_reminders(app: App, today: date, now: datetime, result: SweepResult) 
                     subject = template.subject.replace(CASE_MARK, r.id)
                     body = template.body.replace(CASE_MARK, r.id)
                 except Exception as exc:  # a malformed row: skip it, keep the others
-                    log.exception("提醒生成失败：案件 %s，规则 %s", r.id, rule.name)
-                    result.failures.append(SweepFailure(r.id, f"reminder:{rule.name}", _describe(exc)))
+                    log.error("提醒生成失败：案件 %s，规则 %s：%s", r.id, rule.name, describe_failure(exc))
+                    result.failures.append(SweepFailure(r.id, f"reminder:{rule.name}", describe_failure(exc)))
                     continue
                 key = f"{r.id}:{rule.name}:{r.due.isoformat()}"
                 mails.append(QueuedMail(key, r.agency, r.id, rule.name, to_addr, subject, body))
@@ -257,8 +271,9 @@ def _queue_reminders(app: App, today: date, now: datetime, result: SweepResult) 
 
 
 def queue_digests(app: App, now: datetime) -> int:
-    """Queue today's digest for every agency that has overdue or upcoming deadlines and has no
-    digest yet today (key `digest:AGENCY:DATE`). Returns how many were queued."""
+    """Queue today's digest for every agency that has overdue or upcoming deadlines, or mail
+    that could not be delivered since its last digest, and has no digest yet today (key
+    `digest:AGENCY:DATE`). Returns how many were queued."""
     from foi_workflow.adapters.mailer import DigestLine, digest_text
 
     today = local_now(now).date()
@@ -293,18 +308,39 @@ def queue_digests(app: App, now: datetime) -> int:
                         caseworker=worker.name if worker is not None else r.caseworker,
                     )
                 )
+        failed, reported = _failed_mail(conn, pending)
     mails: list[QueuedMail] = []
     for agency in pending:
-        if not lines[agency]:
+        if not lines[agency] and not failed[agency]:
             continue
         entries = sorted(lines[agency], key=lambda x: (x.due, x.case_id, x.deadline))
         to_addr, name = recipient(config, agency, "", "agency")
-        text = digest_text(agency_name=name, today=today, lines=entries)
+        text = digest_text(agency_name=name, today=today, lines=entries, failed=failed[agency])
         mails.append(QueuedMail(keys[agency], agency, None, "digest", to_addr, text.subject, text.body))
     if not mails:
         return 0
     with unit_of_work(app.engine) as session:
-        return queue_mails(session.connection(), mails, now)
+        queued = queue_mails(session.connection(), mails, now)
+        for i in range(0, len(reported), 500):
+            session.connection().execute(
+                update(OUTBOX).where(OUTBOX.c.id.in_(reported[i : i + 500])).values(reported_at=utc(now))
+            )
+        return queued
+
+
+def _failed_mail(conn: Any, agencies: list[str]) -> tuple[dict[str, list[FailedMail]], list[int]]:
+    """Per agency, the failed mail no digest has reported yet; and the ids of those mails."""
+    from foi_workflow.adapters.mailer import FailedMail
+
+    found: dict[str, list[FailedMail]] = {a: [] for a in agencies}
+    rows = conn.execute(
+        select(OUTBOX.c.id, OUTBOX.c.agency, OUTBOX.c.subject, OUTBOX.c.to_addr, OUTBOX.c.last_error)
+        .where(OUTBOX.c.status == "failed", OUTBOX.c.reported_at.is_(None), OUTBOX.c.agency.in_(agencies))
+        .order_by(OUTBOX.c.id)
+    ).all()
+    for r in rows:
+        found[r.agency].append(FailedMail(r.subject, r.to_addr, r.last_error))
+    return found, [r.id for r in rows]
 
 
 def parse_now(value: str) -> datetime:
