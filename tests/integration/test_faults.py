@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -36,10 +33,9 @@ from foi_workflow.services.outbox import OUTBOX
 from foi_workflow.services.sweep import SHANGHAI, sweep
 from foi_workflow.services.transfer import import_lines
 from tests.conftest import Foi
+from tests.pg_helpers import have_postgresql, pg_server, private_pg_server
 from tests.smtp_helpers import Inbox, SmtpServer, write_config
 
-ROOT = Path(__file__).resolve().parents[2]
-PG_SCRIPT = ROOT / "scripts" / "pg-test-server"
 FOI = [str(Path(sys.executable).with_name("foi"))]
 BACKEND = os.environ.get("FOI_TEST_BACKEND", "sqlite")
 TABLES = ("agency", "counter", "foi_case", "event", "appeal", "notice", "outbox", "year_close")
@@ -151,34 +147,11 @@ def test_kill_9_in_the_middle_of_an_import_leaves_the_database_as_it_was(db_url:
 # --------------------------------------------------------------------------- restart during a sweep
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def private_pg() -> Iterator[tuple[str, Path]]:
-    """A PostgreSQL server of this test's own (restarting the shared one would break the tests
-    running beside it): yields (URL of a fresh database, server folder)."""
-    folder = Path(tempfile.mkdtemp(prefix="foi-pg-restart-"))
-    started = subprocess.run(
-        [str(PG_SCRIPT), "start", str(folder), str(free_port())], capture_output=True, text=True, timeout=120
-    )
-    assert started.returncode == 0, started.stderr
-    admin = started.stdout.strip()
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with engine.connect() as conn:
-        conn.execute(text('CREATE DATABASE "restart"'))
-    try:
-        yield admin.rsplit("/", 1)[0] + "/restart", folder
-    finally:
-        subprocess.run([str(PG_SCRIPT), "stop", str(folder)], capture_output=True, timeout=60)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def have_postgresql() -> bool:
-    return any(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    """A PostgreSQL server of this test's own: yields (URL of a fresh database, server folder)."""
+    with private_pg_server() as server:
+        yield server
 
 
 @pytest.mark.skipif(not have_postgresql(), reason="needs the PostgreSQL server binaries (.ci/run installs them)")
@@ -217,8 +190,7 @@ def test_a_database_restart_during_a_sweep_is_survived(private_pg: tuple[str, Pa
     while lapsed() < 20:
         assert thread.is_alive() and time.monotonic() < deadline
         time.sleep(0.02)
-    restarted = subprocess.run([str(PG_SCRIPT), "restart", str(folder)], capture_output=True, text=True, timeout=60)
-    assert restarted.returncode == 0, restarted.stderr
+    pg_server("restart", folder)
     thread.join(timeout=120)
     assert not thread.is_alive()
     first = outcome[0]

@@ -157,7 +157,7 @@ def test_a_second_scheduler_refuses_to_start_with_a_clear_message(db_url: str, t
         assert len(second.stderr.strip().splitlines()) == 1
     finally:
         first.send_signal(signal.SIGTERM)
-        first.wait(timeout=30)
-    assert first.returncode == 0
+        _out, err = first.communicate(timeout=30)
+    assert first.returncode == 0 and "Traceback" not in err, err
     # Once the first one stops, a scheduler starts again.
     assert foi("scheduler", "run", "--once", "--now", NOW).exit_code == 0
