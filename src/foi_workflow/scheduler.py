@@ -172,10 +172,11 @@ class _Runner:
         try:
             await self.stop.wait()
         finally:
-            scheduler.shutdown(wait=False)
-            self.stop.set()
-            # Let a running job finish its mail and records rather than cutting it off.
+            self.stop.set()  # jobs that start from now on return at once
+            # Let a running job finish its mail and records rather than cutting it off: the
+            # scheduler's shutdown cancels the jobs still running, so it comes after.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.busy.acquire(), STOP_GRACE_SECONDS)
+            scheduler.shutdown(wait=False)
             await watcher
             self.echo("调度进程已停止")

@@ -254,6 +254,9 @@ def test_a_password_without_tls_is_refused_unless_the_server_is_this_machine(db_
     assert refused.stderr.startswith("错误[E-CONFIG]：FOI_SMTP_TLS=none") and len(refused.stderr.splitlines()) == 1
     assert "secret" not in refused.stderr
     assert foi.ok("outbox") == "发件箱为空\n"  # nothing was swept
+    foi.env["FOI_MAIL_FROM"] = "foi@example.gov.cn\r\nBcc: victim@example.com"
+    assert foi("scheduler", "run", "--once").stderr.startswith("错误[E-CONFIG]：FOI_MAIL_FROM")
+    del foi.env["FOI_MAIL_FROM"]
     foi.env["FOI_SMTP_HOST"] = "127.0.0.1"  # a local relay: allowed
     assert foi("scheduler", "run", "--once", "--now", "2024-03-22T09:00").exit_code == 0
 

@@ -98,6 +98,28 @@ def wait_until(condition: object, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
+def seed_lapsing(db_url: str, config: Path, cases: int) -> None:
+    """`cases` corrections that lapse on the first sweep of 2024-06-03."""
+    app = App(load_config(config, db_url=db_url, env={}))
+    lines = []
+    for n in range(cases):
+        case = f"R-{n:04d}"
+        lines.append(json.dumps({"case": case, "event": "receive", "on": "2024-03-01", "applicant": "某人",
+                                 "applicant_type": "natural_person", "channel": "online", "request": "某文件"},
+                                ensure_ascii=False))  # fmt: skip
+        lines.append(json.dumps({"case": case, "event": "request_correction", "on": "2024-03-04",
+                                 "items": "请补正", "period": 5}, ensure_ascii=False))  # fmt: skip
+    import_lines(app, lines, by="seed")
+    app.engine.dispose()
+
+
+def lapsed(probe: Engine) -> int:
+    with probe.connect() as conn:
+        return int(
+            conn.execute(select(func.count()).select_from(Event).where(Event.event == "lapse_correction")).scalar_one()
+        )
+
+
 def test_after_a_database_restart_the_scheduler_takes_its_lock_again_and_a_second_one_is_refused(
     deployment: Deployment,
 ) -> None:
@@ -141,29 +163,12 @@ def test_a_scheduler_whose_lock_was_taken_during_a_restart_stops_with_one_line(d
 def test_a_database_stopped_mid_sweep_costs_one_log_line_and_sigterm_still_stops_cleanly(
     deployment: Deployment,
 ) -> None:
-    app = App(load_config(deployment.config, db_url=deployment.db_url, env={}))
-    lines = []
-    for n in range(300):  # 300 corrections that lapse on the first sweep of 2024-06-03
-        case = f"R-{n:03d}"
-        lines.append(json.dumps({"case": case, "event": "receive", "on": "2024-03-01", "applicant": "某人",
-                                 "applicant_type": "natural_person", "channel": "online", "request": "某文件"},
-                                ensure_ascii=False))  # fmt: skip
-        lines.append(json.dumps({"case": case, "event": "request_correction", "on": "2024-03-04",
-                                 "items": "请补正", "period": 5}, ensure_ascii=False))  # fmt: skip
-    import_lines(app, lines, by="seed")
-    app.engine.dispose()
-
-    def lapsed() -> int:
-        with deployment.probe.connect() as conn:
-            return int(
-                conn.execute(select(func.count()).select_from(Event).where(Event.event == "lapse_correction"))
-                .scalar_one()
-            )  # fmt: skip
+    seed_lapsing(deployment.db_url, deployment.config, 300)
 
     first = deployment.scheduler("--now", "2024-06-03T09:00")
     try:
-        wait_until(lambda: lapsed() >= 20)
-        assert lapsed() < 300  # still sweeping
+        wait_until(lambda: lapsed(deployment.probe) >= 20)
+        assert lapsed(deployment.probe) < 300  # still sweeping
         pg_server("stop", deployment.folder)
         time.sleep(LOCK_CHECK_SECONDS * 2.5)  # the lock is checked (and found unavailable) twice
     finally:
@@ -174,3 +179,21 @@ def test_a_database_stopped_mid_sweep_costs_one_log_line_and_sigterm_still_stops
     assert sum("调度周期失败：数据库错误" in line for line in lines_logged) == 1, err
     assert sum("数据库不可用" in line for line in lines_logged) == 1, err
     assert len(lines_logged) <= 3, err
+
+
+def test_sigterm_during_a_sweep_lets_it_finish_and_exits_cleanly(db_url: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, None)
+    app = App(load_config(config, db_url=db_url, env={}))
+    migrate(app.engine)
+    app.engine.dispose()
+    seed_lapsing(db_url, config, 600)
+    probe = create_engine(db_url, poolclass=NullPool)
+    deployment = Deployment(db_url, tmp_path, config, probe)
+    try:
+        first = deployment.scheduler("--now", "2024-06-03T09:00")
+        wait_until(lambda: lapsed(probe) >= 1)
+        code, err = stop(first)
+        assert code == 0 and "Traceback" not in err and err == "", err
+        assert lapsed(probe) == 600  # the sweep under way was finished, not cut off
+    finally:
+        probe.dispose()

@@ -377,6 +377,8 @@ def check_settings(settings: SmtpSettings) -> None:
     tls = settings.tls.lower()
     if tls not in TLS_MODES:
         raise ConfigError(f"FOI_SMTP_TLS / smtp.tls 应为 starttls、ssl 或 none，而不是 {settings.tls!r}")
+    if header_safe(settings.mail_from) != settings.mail_from:
+        raise ConfigError(f"FOI_MAIL_FROM / smtp.mail_from 含有换行或控制字符：{settings.mail_from!r}")
     if tls == "none" and settings.password and not is_loopback(settings.host):
         raise ConfigError(
             f"FOI_SMTP_TLS=none 时密码将以明文发往 {settings.host}：请改用 starttls 或 ssl，"
