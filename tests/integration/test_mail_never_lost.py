@@ -160,13 +160,15 @@ def test_a_five_hour_outage_spends_no_attempt_and_every_mail_goes_out_when_the_s
 def test_a_burst_of_refusals_is_a_server_problem_and_no_mail_is_marked_failed(room: Mailroom) -> None:
     room.server.inbox.refuse_rcpt = lambda _addr: "550 5.7.1 Sending quota exceeded"
     room.server.start()
-    queue(room.app, *(mail(f"m{i:02d}") for i in range(12)))
+    queue(room.app, *(mail(f"m{i:02d}", to=f"worker{i % 3}@example.gov.cn") for i in range(12)))
     result = deliver_outbox(room.app, NOW)
     assert (result.sent, result.failed, result.held) == (0, 0, REFUSAL_BURST)
     assert "按服务器故障处理" in result.summary()
     rows = list_outbox(room.app)
     assert len(rows) == 12 and {r.status for r in rows} == {"queued"} and {r.attempts for r in rows} == {0}
-    assert {r.failure for r in rows} == {"refused_all"} and "550" in rows[0].last_error
+    held = [r for r in rows if r.failure == "refused_all"]
+    assert len(held) == REFUSAL_BURST and all("550" in r.last_error for r in held)
+    assert all(r.failure == "" and r.next_attempt_at == NOW for r in rows if r not in held)  # tried first next time
 
     room.server.inbox.refuse_rcpt = lambda _addr: None  # the account is unblocked
     later = deliver_outbox(room.app, NOW + MAX_OUTAGE_BACKOFF)
@@ -183,6 +185,25 @@ def test_refusals_among_accepted_mail_fail_only_the_refused_ones(room: Mailroom)
     assert (result.sent, result.failed, result.held) == (1, REFUSAL_BURST, 0)
     failed = list_outbox(room.app, failed_only=True)
     assert {r.failure for r in failed} == {"permanent"} and {r.attempts for r in failed} == {1}
+
+
+def test_one_address_refused_again_and_again_is_that_address_not_the_server(room: Mailroom) -> None:
+    room.server.inbox.refuse_rcpt = lambda addr: "550 No such user" if addr.startswith("nobody") else None
+    room.server.start()
+    queue(room.app, *(mail(f"typo{i}", to="nobody@example.gov.cn") for i in range(2 * REFUSAL_BURST)))
+    result = deliver_outbox(room.app, NOW)
+    assert (result.failed, result.held) == (2 * REFUSAL_BURST, 0)
+
+
+def test_mail_held_by_a_burst_never_holds_up_good_mail(room: Mailroom) -> None:
+    room.server.inbox.refuse_rcpt = lambda addr: "550 No such user" if addr.startswith("nobody") else None
+    room.server.start()
+    bad = [mail(f"bad{i}", to=f"nobody{i}@example.gov.cn") for i in range(REFUSAL_BURST)]
+    queue(room.app, *bad, mail("good"))
+    first = deliver_outbox(room.app, NOW)
+    assert (first.sent, first.held) == (0, REFUSAL_BURST)
+    second = deliver_outbox(room.app, NOW + timedelta(minutes=5))  # the held ones wait longer
+    assert second.sent == 1 and received_keys(room.server) == ["good"]
 
 
 def test_foi_outbox_retry_requeues_one_failed_mail_or_every_one(room: Mailroom) -> None:

@@ -11,11 +11,14 @@ record what became of each mail, and never lose one.
   every due mail waits together with a backoff that grows to `MAX_OUTAGE_BACKOFF`, for as
   long as the outage lasts. A temporary refusal (4xx) of one mail counts as an attempt on it;
   after `max_attempts` it is failed.
-- A permanent refusal (5xx) fails that mail, unless `REFUSAL_BURST` mails in a row are
-  refused with nothing accepted between: then the server is refusing everything (an account
-  blocked, a quota, a broken relay), not that many addresses, and the mail waits like in an
-  outage. Failed mail is listed by `foi outbox --failed`, reported in the next daily digest
-  and re-queued by `foi outbox --retry`.
+- A permanent refusal (5xx) fails that mail, unless `REFUSAL_BURST` mails in a row, to at
+  least two addresses, are refused with nothing accepted between: then the server is
+  refusing everything (an account blocked, a quota, a broken relay), not that many
+  addresses. Those mails wait with the outage backoff, without an attempt counted; the rest
+  goes back untried and is tried first next time, so a few bad addresses never hold up good
+  mail. (One address refused again and again is that address: its mails fail.)
+- Failed mail is listed by `foi outbox --failed`, reported in the next daily digest and
+  re-queued by `foi outbox --retry`.
 """
 
 from __future__ import annotations
@@ -99,12 +102,14 @@ def _claimable(now: datetime) -> Any:
 
 
 def claim(app: App, now: datetime, worker: str, limit: int = CLAIM_BATCH) -> list[Any]:
-    """Mark up to `limit` due rows as ours and commit; returns them (id, key, to_addr, subject, body, attempts)."""
+    """Mark up to `limit` due rows as ours and commit; returns them (id, key, to_addr, subject,
+    body, attempts, deferrals) in the order to send them."""
     stamp = utc(now)
     ids = (
         select(OUTBOX.c.id)
         .where(_claimable(stamp))
-        .order_by(OUTBOX.c.id)
+        # Mail held back by a refusal burst last: a few bad addresses never hold up the rest.
+        .order_by(OUTBOX.c.deferrals, OUTBOX.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -122,9 +127,12 @@ def claim(app: App, now: datetime, worker: str, limit: int = CLAIM_BATCH) -> lis
             update(OUTBOX)
             .where(target, _claimable(stamp))
             .values(status="sending", claimed_by=worker, claimed_at=stamp)
-            .returning(OUTBOX.c.id, OUTBOX.c.key, OUTBOX.c.to_addr, OUTBOX.c.subject, OUTBOX.c.body, OUTBOX.c.attempts)
-        )
-        return sorted(conn.execute(stmt).all(), key=lambda r: r.id)
+            .returning(
+                OUTBOX.c.id, OUTBOX.c.key, OUTBOX.c.to_addr, OUTBOX.c.subject, OUTBOX.c.body, OUTBOX.c.attempts,
+                OUTBOX.c.deferrals,
+            )
+        )  # fmt: skip
+        return sorted(conn.execute(stmt).all(), key=lambda r: (r.deferrals, r.id))
 
 
 def _record(conn: Connection, row_id: int, worker: str, values: dict[str, Any]) -> None:
@@ -146,10 +154,12 @@ def outage_backoff(base_seconds: float, deferrals: int) -> timedelta:
     return min(backoff(base_seconds, deferrals), MAX_OUTAGE_BACKOFF)
 
 
-def _defer_due(conn: Connection, stamp: datetime, settings: SmtpSettings, kind: str, error: str) -> datetime:
-    """The server, not a mail, failed: every due mail waits for the next try of the server,
-    without an attempt counted. Returns when that is."""
-    due = _due(stamp)
+def _defer_due(
+    conn: Connection, stamp: datetime, settings: SmtpSettings, kind: str, error: str, ids: list[int] | None = None
+) -> datetime:
+    """The server, not a mail, failed: every due mail (or those of `ids`) waits for the next
+    try of the server, without an attempt counted. Returns when that is."""
+    due = _due(stamp) if ids is None else and_(_due(stamp), OUTBOX.c.id.in_(ids))
     done = conn.execute(select(func.max(OUTBOX.c.deferrals)).where(due)).scalar_one_or_none() or 0
     at = stamp + outage_backoff(settings.backoff_seconds, int(done) + 1)
     conn.execute(
@@ -186,7 +196,8 @@ async def deliver_outbox_async(app: App, now: datetime) -> DeliveryResult:
                 result.unreachable = down.error
             else:
                 with app.engine.begin() as conn:  # the server is back: its backoff starts over
-                    conn.execute(update(OUTBOX).where(OUTBOX.c.deferrals > 0).values(deferrals=0))
+                    waited = and_(OUTBOX.c.status == "queued", OUTBOX.c.failure == "unreachable")
+                    conn.execute(update(OUTBOX).where(waited, OUTBOX.c.deferrals > 0).values(deferrals=0))
                 await _Run(app, settings, stamp, worker_id(), smtp, result).deliver()
     result.waiting = count_waiting(app)
     return result
@@ -229,12 +240,13 @@ class _Run:
             self._fail(row, report, "invalid", attempts=row.attempts)
         elif report.status == "failed":
             self.refused.append((row, report))
-            if len(self.refused) >= REFUSAL_BURST:
-                held = [r for r, _ in self.refused]
+            held = [r for r, _ in self.refused]
+            if len(held) >= REFUSAL_BURST and len({r.to_addr for r in held}) >= 2:
                 self.refused = []
                 self.result.held += len(held)
                 log.warning("SMTP 服务器连续拒收 %d 封邮件，按服务器故障处理、稍后重试：%s", len(held), report.error)
-                self._hand_back([*held, *rest], "refused_all", report.error)
+                self._hand_back(held, "refused_all", report.error, only_these=True)
+                self._release(rest, self.stamp)
                 return False
         elif report.status == "retry":
             self._fail_refused()
@@ -296,9 +308,11 @@ class _Run:
             for row in rows:
                 _record(conn, row.id, self.worker, {"status": "queued", "next_attempt_at": at})
 
-    def _hand_back(self, rows: list[Any], kind: str, error: str) -> None:
-        """Untried (or not held against them) rows back to the queue; every due mail waits."""
+    def _hand_back(self, rows: list[Any], kind: str, error: str, *, only_these: bool = False) -> None:
+        """Rows back to the queue, no attempt counted; they wait for the server's next try,
+        and so does every other due mail unless `only_these`."""
         with self.app.engine.begin() as conn:
             for row in rows:
                 _record(conn, row.id, self.worker, {"status": "queued", "next_attempt_at": self.stamp})
-            self.result.retry_at = _defer_due(conn, self.stamp, self.settings, kind, error)
+            ids = [row.id for row in rows] if only_these else None
+            self.result.retry_at = _defer_due(conn, self.stamp, self.settings, kind, error, ids)
