@@ -273,8 +273,11 @@ class _Run:
                 key=row.key,
                 now=datetime.now(UTC),  # the Date header is the real sending time, even with --now
             )
+        except Exception as exc:  # one mail that cannot be built must not stop the others
+            return mailer.SendReport("invalid", mailer.describe(exc))
+        try:
             return await self.smtp.send(message)
-        except Exception as exc:  # one mail that cannot be written out must not stop the others
+        except Exception as exc:  # nor one that fails in a way nobody foresaw
             await self.smtp.reset()
             return mailer.SendReport("invalid", mailer.describe(exc))
 
