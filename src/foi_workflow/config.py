@@ -15,12 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from foi_workflow.domain.periods import CORRECTION_PERIOD_DAYS
 from foi_workflow.errors import ConfigError
 from foi_workflow.resources import CONFIG_DIR
 
 DEFAULT_DB_URL = "sqlite:///foi.db"
 TIMEZONE = "Asia/Shanghai"
+SHANGHAI = ZoneInfo(TIMEZONE)  # every date of legal effect is a date in this zone
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ class Config:
     default_agency: str = "default"
     agencies: Mapping[str, Agency] = field(default_factory=dict)
     caseworkers: Mapping[str, Caseworker] = field(default_factory=dict)
-    correction_period_days: int = 15
+    correction_period_days: int = CORRECTION_PERIOD_DAYS
     pause_clock_during_fee: bool = True
     reminders: tuple[ReminderRule, ...] = DEFAULT_REMINDERS
     smtp: SmtpSettings = SmtpSettings()
@@ -211,7 +214,7 @@ def parse_config(
             default_agency=default_agency,
             agencies=agencies,
             caseworkers=caseworkers,
-            correction_period_days=int(workflow.get("correction_period_days", 15)),
+            correction_period_days=int(workflow.get("correction_period_days", CORRECTION_PERIOD_DAYS)),
             pause_clock_during_fee=bool(workflow.get("pause_clock_during_fee", True)),
             reminders=reminders,
             smtp=_smtp(_table(data, "smtp"), env),

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import SQLAlchemyError
 
 from foi_workflow.adapters.locks import LockState, SchedulerLock, scheduler_lock_for
+from foi_workflow.config import SHANGHAI
 from foi_workflow.errors import DatabaseError, SchedulerError
 from foi_workflow.services.delivery import DeliveryResult, deliver_outbox, deliver_outbox_async
-from foi_workflow.services.sweep import SHANGHAI, SweepResult, describe_failure, digest_time, queue_digests, sweep
+from foi_workflow.services.sweep import SweepResult, describe_failure, digest_time, queue_digests, sweep
 
 if TYPE_CHECKING:
     from foi_workflow.services.app import App

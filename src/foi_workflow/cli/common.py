@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from foi_workflow.config import SHANGHAI
 from foi_workflow.errors import InvalidInput
-from foi_workflow.services.app import SHANGHAI, today_local
+from foi_workflow.services.app import today_local
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

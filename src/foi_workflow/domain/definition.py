@@ -17,24 +17,15 @@ from typing import TYPE_CHECKING, Any, cast
 import yaml
 
 from foi_workflow.domain import vocabulary as vocab
-from foi_workflow.domain.vocabulary import Outcome
+from foi_workflow.domain.vocabulary import Deadline, Labelled, Outcome
 from foi_workflow.errors import ConfigError, InvalidInput
 
 if TYPE_CHECKING:
     from transitions import Machine
 
-Guard = Callable[[Any], None]  # a named legal rule: raises a refusal, returns None when it holds
-
-
-def _condition(guard: Guard) -> Callable[[Any], bool]:
-    """A guard as a `transitions` condition (the machine passes the guard input as `inp`)."""
-
-    def check(event_data: Any) -> bool:
-        guard(event_data.kwargs["inp"])  # raises a RuleViolation with the reason
-        return True
-
-    return check
-
+# A named legal rule, a condition of the machine: True when it holds; when it does not, it
+# raises a refusal that says why (a bare False could only say "not allowed").
+Guard = Callable[[Any], bool]
 
 ENUMS: dict[str, type[StrEnum]] = {
     "ApplicantType": vocab.ApplicantType,
@@ -74,6 +65,18 @@ FIELD_LABELS: dict[str, str] = {
 # --------------------------------------------------------------------------- definitions
 
 
+# The enum that names and labels each workflow's states (SPEC §2).
+STATE_ENUMS: dict[str, type[Labelled]] = {"disclosure": vocab.State, "appeal": vocab.AppealState}
+
+
+@dataclass(frozen=True)
+class Automatic:
+    """An event the scheduler fires on its own, the day after the period `after` ended."""
+
+    after: Deadline
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     name: str
@@ -81,7 +84,7 @@ class EventSpec:
     dest: str | None  # None: internal transition (state unchanged)
     creates: bool = False
     outcome: Outcome | None = None
-    automatic: bool = False
+    automatic: Automatic | None = None
     required: Mapping[str, str] = field(default_factory=dict)
     optional: Mapping[str, str] = field(default_factory=dict)
     guards: tuple[str, ...] = ()
@@ -97,47 +100,62 @@ class StateSpec:
     name: str
     label: str
     final: bool = False
-    clock: str = ""
 
 
 @dataclass
 class MachineDef:
-    """One workflow: its states, events and the shared machine that fires them.
+    """One workflow: its states and events, and the one shared `transitions` machine built
+    from them (`model=None`, no auto transitions), which fires every command.
 
-    `fire` reads `routes`, the transition table the machine is built from: (source, trigger)
-    -> (dest, conditions). The `transitions` Machine itself is built from the same table on
-    first use of `machine` (tests check the two agree), so a short command such as `foi show`
-    does not import `transitions` and build both machines on every process start."""
+    `routes` is the machine's own transition table, read off the built machine for a bulk
+    replay (import, show, rebuild): (source, trigger) -> (dest, conditions), evaluated without
+    building an EventData and callback chain for each of hundreds of thousands of events."""
 
     name: str
     initial: str
     states: dict[str, StateSpec]
     events: dict[str, EventSpec]
-    transitions: list[dict[str, Any]]
     outcome_rows: dict[str, str] = field(default_factory=dict)
+    guards: Mapping[str, Guard] = field(default_factory=dict)
 
-    routes: dict[tuple[str, str], tuple[str | None, tuple[Callable[[Any], bool], ...]]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for t in self.transitions:
-            conditions = tuple(cast(Callable[[Any], bool], c) for c in t["conditions"])
-            for source in t["source"]:
-                # As the machine does: the first transition declared for (source, trigger) wins.
-                self.routes.setdefault((source, t["trigger"]), (t["dest"], conditions))
+    def machine_config(self) -> dict[str, Any]:
+        """The keyword arguments the machine (and its diagram) is built from."""
+        transitions = [
+            {"trigger": spec.name, "source": list(spec.sources), "dest": spec.dest,
+             "conditions": [self.guards[g] for g in spec.guards]}
+            for spec in self.events.values()
+            if not spec.creates
+        ]  # fmt: skip
+        return {
+            "model": None,
+            "states": list(self.states),
+            "transitions": transitions,
+            "initial": self.initial,
+            "auto_transitions": False,
+        }
 
     @cached_property
     def machine(self) -> Machine:
-        """The shared `transitions` machine (`model=None`, no auto transitions), built once."""
+        """The shared machine, built once on first use (so that a process that never fires an
+        event does not import `transitions`)."""
         from transitions import Machine
 
-        return Machine(
-            model=None,
-            states=list(self.states),
-            transitions=self.transitions,
-            initial=self.initial,
-            auto_transitions=False,
-            send_event=True,
-        )
+        return Machine(**self.machine_config())
+
+    @cached_property
+    def routes(self) -> dict[tuple[str, str], tuple[str | None, tuple[Guard, ...]]]:
+        """(source, trigger) -> (dest, conditions), read off the built machine: the transition
+        the machine would take (the first declared for that source) and its conditions."""
+        return {
+            # The conditions are the guards the machine was built with (never names).
+            (source, trigger): (candidates[0].dest, tuple(cast(Guard, c.func) for c in candidates[0].conditions))
+            for trigger, event in self.machine.events.items()
+            for source, candidates in event.transitions.items()
+        }
+
+    def automatic_events(self) -> list[tuple[str, Automatic]]:
+        """The events the scheduler fires on its own, in the order the definition declares them."""
+        return [(name, spec.automatic) for name, spec in self.events.items() if spec.automatic is not None]
 
     def allowed_events(self, state: str) -> list[str]:
         return [name for name, spec in self.events.items() if not spec.creates and state in spec.sources]
@@ -173,14 +191,29 @@ def _load_def(path: Path, guards: Mapping[str, Guard]) -> MachineDef:
         raise ConfigError(f"流程定义 {path.name} 格式有误：{type(exc).__name__}: {exc}") from None
 
 
+_STATE_KEYS = frozenset({"name", "final"})
+_EVENT_KEYS = frozenset(
+    {"creates", "source", "dest", "internal", "outcome", "automatic", "required", "optional", "guards"}
+)
+
+
 def _build_def(raw: Any, guards: Mapping[str, Guard]) -> MachineDef:
-    states = {
-        s["name"]: StateSpec(s["name"], s.get("label", s["name"]), bool(s.get("final")), s.get("clock", ""))
-        for s in raw["states"]
-    }
+    name = raw["name"]
+    words = STATE_ENUMS.get(name)
+    if words is None:
+        raise ConfigError(f"流程定义 {name} 未知：应为 {'、'.join(STATE_ENUMS)}")
+    problems: list[str] = []
+    states: dict[str, StateSpec] = {}
+    for s in raw["states"]:
+        problems += [f"state {s['name']} has unknown key {k!r}" for k in sorted(set(s) - _STATE_KEYS)]
+        if s["name"] not in words.__members__.values():
+            problems.append(f"state {s['name']} is not a word of {words.__name__}")
+            continue
+        states[s["name"]] = StateSpec(s["name"], words(s["name"]).label, bool(s.get("final")))
     open_states = tuple(n for n, s in states.items() if not s.final)
     events: dict[str, EventSpec] = {}
-    for name, e in raw["events"].items():
+    for event, e in raw["events"].items():
+        problems += [f"event {event} has unknown key {k!r}" for k in sorted(set(e) - _EVENT_KEYS)]
         src = e.get("source", [])
         sources: tuple[str, ...]
         if src == "open":
@@ -189,28 +222,22 @@ def _build_def(raw: Any, guards: Mapping[str, Guard]) -> MachineDef:
             sources = tuple(states)
         else:
             sources = tuple(src)
-        internal = bool(e.get("internal"))
-        events[name] = EventSpec(
-            name=name,
+        auto = e.get("automatic")
+        events[event] = EventSpec(
+            name=event,
             sources=sources,
-            dest=None if internal else e["dest"],
+            dest=None if e.get("internal") else e["dest"],
             creates=bool(e.get("creates")),
             outcome=Outcome(e["outcome"]) if "outcome" in e else None,
-            automatic=bool(e.get("automatic")),
+            automatic=Automatic(Deadline(auto["after"]), dict(auto.get("data") or {})) if auto else None,
             required=dict(e.get("required", {})),
             optional=dict(e.get("optional", {})),
             guards=tuple(e.get("guards", [])),
         )
-    definition_check(raw["name"], raw["initial"], states, events, raw.get("outcomes"), guards)
-    transitions: list[dict[str, Any]] = []
-    for spec in events.values():
-        if spec.creates:
-            continue
-        conditions = [_condition(guards[g]) for g in spec.guards]
-        transitions.append(
-            {"trigger": spec.name, "source": list(spec.sources), "dest": spec.dest, "conditions": conditions}
-        )
-    return MachineDef(raw["name"], raw["initial"], states, events, transitions, dict(raw.get("outcomes") or {}))
+    if problems:
+        raise ConfigError(f"流程定义 {name} 有误：" + "；".join(problems))
+    definition_check(name, raw["initial"], states, events, raw.get("outcomes"), guards)
+    return MachineDef(name, raw["initial"], states, events, dict(raw.get("outcomes") or {}), guards)
 
 
 def definition_check(
@@ -238,6 +265,11 @@ def definition_check(
         for ftype in (*spec.required.values(), *spec.optional.values()):
             if ftype not in ("text", "int", "date", "money") and not (ftype.startswith("enum:") and ftype[5:] in ENUMS):
                 problems.append(f"event {spec.name} has unknown field type {ftype!r}")
+        if spec.automatic is not None:
+            try:
+                normalize_data(spec, spec.automatic.data)
+            except InvalidInput as exc:
+                problems.append(f"automatic event {spec.name} has data it would refuse: {exc}")
     # Every state reachable from the initial one.
     reached = {initial}
     frontier = [initial]

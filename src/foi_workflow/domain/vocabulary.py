@@ -7,79 +7,68 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Self
 
 
-class ApplicantType(StrEnum):
+class Labelled(StrEnum):
+    """A StrEnum whose members are declared with their Chinese label, `CODE = "code", "标签"`:
+    the code and the word the user reads stand on one line, never in a second table."""
+
+    _value_: str
+    label: str
+
+    # Called once per member as the class is made. Looking a member up, `State("received")`,
+    # does not come here; `label` has a default only so that type checkers accept that call.
+    def __new__(cls, value: str, label: str = "") -> Self:
+        if not label:
+            raise TypeError(f"{cls.__name__} member {value!r} needs its label")
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+
+class ApplicantType(Labelled):
     """The columns of report table 3, in order."""
 
-    NATURAL_PERSON = "natural_person"
-    COMMERCIAL = "commercial"
-    RESEARCH = "research"
-    SOCIAL_ORG = "social_org"
-    LEGAL_SERVICE = "legal_service"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        return APPLICANT_TYPE_LABELS[self]
+    NATURAL_PERSON = "natural_person", "自然人"
+    COMMERCIAL = "commercial", "商业企业"
+    RESEARCH = "research", "科研机构"
+    SOCIAL_ORG = "social_org", "社会公益组织"
+    LEGAL_SERVICE = "legal_service", "法律服务机构"
+    OTHER = "other", "其他"
 
 
-APPLICANT_TYPE_LABELS: dict[ApplicantType, str] = {
-    ApplicantType.NATURAL_PERSON: "自然人",
-    ApplicantType.COMMERCIAL: "商业企业",
-    ApplicantType.RESEARCH: "科研机构",
-    ApplicantType.SOCIAL_ORG: "社会公益组织",
-    ApplicantType.LEGAL_SERVICE: "法律服务机构",
-    ApplicantType.OTHER: "其他",
-}
+APPLICANT_TYPE_LABELS: dict[ApplicantType, str] = {m: m.label for m in ApplicantType}
 
 
-class Channel(StrEnum):
+class Channel(Labelled):
     """How the application arrived; decides the receipt date (Art. 31)."""
 
-    IN_PERSON = "in_person"
-    POST = "post"
-    ONLINE = "online"
-    FAX = "fax"
-
-    @property
-    def label(self) -> str:
-        return CHANNEL_LABELS[self]
+    IN_PERSON = "in_person", "当面提交"
+    POST = "post", "邮寄"
+    ONLINE = "online", "互联网"
+    FAX = "fax", "传真"
 
 
-CHANNEL_LABELS: dict[Channel, str] = {
-    Channel.IN_PERSON: "当面提交",
-    Channel.POST: "邮寄",
-    Channel.ONLINE: "互联网",
-    Channel.FAX: "传真",
-}
+CHANNEL_LABELS: dict[Channel, str] = {m: m.label for m in Channel}
 
 
-class State(StrEnum):
+class State(Labelled):
     """States of the disclosure workflow (SPEC §3)."""
 
-    RECEIVED = "received"
-    CORRECTION_REQUESTED = "correction_requested"
-    CONSULTATION = "consultation"
-    FEE_NOTICE = "fee_notice"
-    DECIDED = "decided"
-
-    @property
-    def label(self) -> str:
-        return STATE_LABELS[self]
+    RECEIVED = "received", "办理中"
+    CORRECTION_REQUESTED = "correction_requested", "补正中"
+    CONSULTATION = "consultation", "征求意见中"
+    FEE_NOTICE = "fee_notice", "待缴费"
+    DECIDED = "decided", "已办结"
 
     @property
     def is_open(self) -> bool:
         return self is not State.DECIDED
 
 
-STATE_LABELS: dict[State, str] = {
-    State.RECEIVED: "办理中",
-    State.CORRECTION_REQUESTED: "补正中",
-    State.CONSULTATION: "征求意见中",
-    State.FEE_NOTICE: "待缴费",
-    State.DECIDED: "已办结",
-}
+STATE_LABELS: dict[State, str] = {m: m.label for m in State}
 
 
 class Outcome(StrEnum):
@@ -219,60 +208,55 @@ class FeeBasis(StrEnum):
     PER_PAGE = "per_page"  # 按量计收
 
 
-class AppealKind(StrEnum):
+class AppealKind(Labelled):
     """The three blocks of report table 4, in order."""
 
-    REVIEW = "review"  # 行政复议
-    LITIGATION_DIRECT = "litigation_direct"  # 未经复议直接起诉
-    LITIGATION_AFTER_REVIEW = "litigation_after_review"  # 复议后起诉
+    REVIEW = "review", "行政复议"
+    LITIGATION_DIRECT = "litigation_direct", "未经复议直接起诉"
+    LITIGATION_AFTER_REVIEW = "litigation_after_review", "复议后起诉"
 
 
-APPEAL_KIND_LABELS: dict[AppealKind, str] = {
-    AppealKind.REVIEW: "行政复议",
-    AppealKind.LITIGATION_DIRECT: "未经复议直接起诉",
-    AppealKind.LITIGATION_AFTER_REVIEW: "复议后起诉",
-}
+APPEAL_KIND_LABELS: dict[AppealKind, str] = {m: m.label for m in AppealKind}
 
 
-class AppealResult(StrEnum):
+class AppealResult(Labelled):
     """The columns of each block of table 4 (before 尚未审结 and 总计)."""
 
-    UPHELD = "upheld"  # 结果维持
-    CORRECTED = "corrected"  # 结果纠正
-    OTHER = "other"  # 其他结果
+    UPHELD = "upheld", "结果维持"
+    CORRECTED = "corrected", "结果纠正"
+    OTHER = "other", "其他结果"
 
 
-APPEAL_RESULT_LABELS: dict[AppealResult, str] = {
-    AppealResult.UPHELD: "结果维持",
-    AppealResult.CORRECTED: "结果纠正",
-    AppealResult.OTHER: "其他结果",
-}
+APPEAL_RESULT_LABELS: dict[AppealResult, str] = {m: m.label for m in AppealResult}
 
 
-class AppealState(StrEnum):
-    PENDING = "pending"
-    CONCLUDED = "concluded"
+class AppealState(Labelled):
+    PENDING = "pending", "尚未审结"
+    CONCLUDED = "concluded", "已审结"
 
 
-class NoticeKind(StrEnum):
+class Deadline(Labelled):
+    """The deadlines of SPEC §4 a case can have in force, each a cached column of the case."""
+
+    REPLY_DUE = "reply_due", "答复期限"
+    CORRECTION_NOTICE_DUE = "correction_notice_due", "补正告知期限"
+    CORRECTION_DUE = "correction_due", "补正期限"
+    CONSULTATION_DUE = "consultation_due", "征求意见期限"
+    FEE_DUE = "fee_due", "缴费期限"
+
+
+class NoticeKind(Labelled):
     """The letters of SPEC §6."""
 
-    ACKNOWLEDGEMENT = "acknowledgement"  # 登记回执
-    CORRECTION = "correction"  # 补正告知书
-    CONSULTATION = "consultation"  # 征求意见书
-    EXTENSION = "extension"  # 延期答复告知书
-    FEE = "fee"  # 收费通知书
-    DECISION = "decision"  # 答复告知书
+    ACKNOWLEDGEMENT = "acknowledgement", "登记回执"
+    CORRECTION = "correction", "补正告知书"
+    CONSULTATION = "consultation", "征求意见书"
+    EXTENSION = "extension", "延期答复告知书"
+    FEE = "fee", "收费通知书"
+    DECISION = "decision", "政府信息公开申请答复告知书"
 
 
-NOTICE_KIND_LABELS: dict[NoticeKind, str] = {
-    NoticeKind.ACKNOWLEDGEMENT: "登记回执",
-    NoticeKind.CORRECTION: "补正告知书",
-    NoticeKind.CONSULTATION: "征求意见书",
-    NoticeKind.EXTENSION: "延期答复告知书",
-    NoticeKind.FEE: "收费通知书",
-    NoticeKind.DECISION: "政府信息公开申请答复告知书",
-}
+NOTICE_KIND_LABELS: dict[NoticeKind, str] = {m: m.label for m in NoticeKind}
 
 # Report table 3 row keys in order (SPEC §5 JSON contract).
 TABLE3_ROWS: tuple[str, ...] = (

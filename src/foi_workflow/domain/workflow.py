@@ -3,9 +3,9 @@ and the functions that apply an event to a case or an appeal (the definitions th
 read and checked by `domain.definition`).
 
 `apply_case_event` is the one place where a case changes: it validates the event's data,
-enforces the date rules, fires the machine (whose guards carry the legal rules of SPEC §3),
-advances the reply clock and returns the new snapshot. It is pure: the caller passes the
-calendar, the clock settings and today's date, and stores the result.
+enforces the date rules, fires the shared `transitions` machine (whose conditions are the
+guards below), advances the reply clock and returns the new snapshot. It is pure: the caller
+passes the calendar, the clock settings and today's date, and stores the result.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockEvent, ClockSettings, ClockState, Deadlines
 from foi_workflow.domain.definition import MachineDef, Workflow, _load_def, normalize_data
+from foi_workflow.domain.periods import CORRECTION_NOTICE_DAYS, CORRECTION_PERIOD_RANGE, EXTENSION_CAP
 from foi_workflow.domain.vocabulary import Outcome, State
 from foi_workflow.errors import (
     DateOrderError,
@@ -27,9 +28,6 @@ from foi_workflow.errors import (
     RuleViolation,
     TransitionNotAllowed,
 )
-
-MAX_EXTENSION_DAYS = 20  # Art. 33: extensions total at most 20 working days
-CORRECTION_NOTICE_DAYS = 7  # Art. 30: the correction notice is due within 7 working days of receipt
 
 
 def load_workflows(folder: Path | None = None) -> Workflow:
@@ -119,91 +117,108 @@ class GuardInput(NamedTuple):
     ctx: ApplyContext
 
 
-Guard = Callable[[GuardInput], None]
+Guard = Callable[[GuardInput], bool]
+
+# The guards: conditions of the machine. Each returns True when its rule holds and otherwise
+# raises a refusal that says why (a False would only tell the caseworker "not allowed").
 
 
 def _fmt(d: date) -> str:
     return d.isoformat()
 
 
-def _correction_only_once(g: GuardInput) -> None:
+def correction_only_once(g: GuardInput) -> bool:
     if g.snap.corrections_requested:
         raise RuleViolation(f"案件 {g.snap.id} 已经告知过补正，补正只能一次性告知（条例第三十条）")
+    return True
 
 
-def _correction_period_positive(g: GuardInput) -> None:
+def correction_period_positive(g: GuardInput) -> bool:
     period = g.data.get("period", g.ctx.settings.correction_period_days)
-    if not 1 <= period <= 60:
-        raise RuleViolation(f"补正期限应为 1 至 60 个工作日，而不是 {period}")
+    low, high = CORRECTION_PERIOD_RANGE
+    if not low <= period <= high:
+        raise RuleViolation(f"补正期限应为 {low} 至 {high} 个工作日，而不是 {period}")
+    return True
 
 
-def _correction_period_ended(g: GuardInput) -> None:
+def correction_period_ended(g: GuardInput) -> bool:
     due = g.snap.clock.correction_due_now if g.snap.clock else None
     if due is None or g.on <= due:
         raise RuleViolation(
             f"案件 {g.snap.id} 的补正期限至 {_fmt(due) if due else '（无）'} 届满，届满后才能视为放弃申请"
         )
+    return True
 
 
-def _fee_period_ended(g: GuardInput) -> None:
+def fee_period_ended(g: GuardInput) -> bool:
     due = g.snap.clock.fee_due_now if g.snap.clock else None
     if due is None or g.on <= due:
         raise RuleViolation(
             f"案件 {g.snap.id} 的缴费期限至 {_fmt(due) if due else '（无）'} 届满，届满后才能按未缴费处理"
         )
+    return True
 
 
-def _extension_within_limits(g: GuardInput) -> None:
+def extension_within_limits(g: GuardInput) -> bool:
     days = int(g.data["days"])
     already = g.snap.extended_days
-    if not 1 <= days <= MAX_EXTENSION_DAYS:
-        raise RuleViolation(f"延长天数应为 1 至 {MAX_EXTENSION_DAYS} 个工作日，而不是 {days}")
-    if already + days > MAX_EXTENSION_DAYS:
+    if not 1 <= days <= EXTENSION_CAP:
+        raise RuleViolation(f"延长天数应为 1 至 {EXTENSION_CAP} 个工作日，而不是 {days}")
+    if already + days > EXTENSION_CAP:
         raise RuleViolation(
-            f"延长答复期限合计不得超过 {MAX_EXTENSION_DAYS} 个工作日（条例第三十三条），"
-            f"案件 {g.snap.id} 已延长 {already} 个工作日，最多还可延长 {MAX_EXTENSION_DAYS - already} 个"
+            f"延长答复期限合计不得超过 {EXTENSION_CAP} 个工作日（条例第三十三条），"
+            f"案件 {g.snap.id} 已延长 {already} 个工作日，最多还可延长 {EXTENSION_CAP - already} 个"
         )
+    return True
 
 
-def _extension_before_due(g: GuardInput) -> None:
+def extension_before_due(g: GuardInput) -> bool:
     due = g.snap.reply_due
     if due is not None and g.on > due:
         raise RuleViolation(f"答复期限已于 {_fmt(due)} 届满，不能再延长（延期须在期限届满前决定）")
+    return True
 
 
-def _reasonable_period_later(g: GuardInput) -> None:
+def reasonable_period_later(g: GuardInput) -> bool:
     due = date.fromisoformat(g.data["due"])
     current = g.snap.reply_due
     if due <= g.on or (current is not None and due <= current):
         raise RuleViolation("合理期限应晚于当前答复期限和决定之日（条例第三十五条）")
+    return True
 
 
-def _fee_values_valid(g: GuardInput) -> None:
+def fee_values_valid(g: GuardInput) -> bool:
     if int(g.data["quantity"]) < 1:
         raise RuleViolation("收费数量应至少为 1")
+    return True
 
 
 _LAPSE_OUTCOMES = frozenset(o.value for o in Outcome if o.is_lapse)
 
 
-def _outcome_not_lapse(g: GuardInput) -> None:
+def outcome_not_lapse(g: GuardInput) -> bool:
     outcome = g.data["outcome"]  # canonical: checked against `Outcome` by normalize_data
     if outcome in _LAPSE_OUTCOMES:
         raise RuleViolation(
             f"办理结果 {outcome} 只能由期限届满自动产生（lapse_correction / lapse_fee），不能手工选择"
         )
+    return True
 
 
+# The guards by the name the YAML gives them: the function's own name, so the diagram shows it.
 GUARDS: dict[str, Guard] = {
-    "correction_only_once": _correction_only_once,
-    "correction_period_positive": _correction_period_positive,
-    "correction_period_ended": _correction_period_ended,
-    "fee_period_ended": _fee_period_ended,
-    "extension_within_limits": _extension_within_limits,
-    "extension_before_due": _extension_before_due,
-    "reasonable_period_later": _reasonable_period_later,
-    "fee_values_valid": _fee_values_valid,
-    "outcome_not_lapse": _outcome_not_lapse,
+    g.__name__: g
+    for g in (
+        correction_only_once,
+        correction_period_positive,
+        correction_period_ended,
+        fee_period_ended,
+        extension_within_limits,
+        extension_before_due,
+        reasonable_period_later,
+        fee_values_valid,
+        outcome_not_lapse,
+    )
 }
 
 
@@ -215,44 +230,45 @@ def check_dates(subject: str, last: date | None, on: date, today: date) -> None:
         raise DateOrderError(f"{subject}：生效日期 {_fmt(on)} 早于该案上一事件的日期 {_fmt(last)}")
 
 
-def fire(mdef: MachineDef, subject: str, state: str, event: str, inp: Any) -> str:
-    """Fire `event` on the shared machine from `state`; return the new state."""
-    spec = mdef.events.get(event)
-    if spec is None or spec.creates:
-        raise InvalidInput(f"未知事件：{event}")
+def fire(mdef: MachineDef, subject: str, obj: Any, event: str, *args: Any) -> None:
+    """Fire `event` on `obj` (a snapshot whose `state` the machine moves) through the shared
+    machine, its guards as conditions (given `args`)."""
+    from transitions import MachineError
+
+    try:
+        moved = mdef.machine.events[event].trigger(obj, *args)
+    except MachineError:
+        raise _not_allowed(mdef, subject, obj.state, event) from None
+    if not moved:
+        raise TransitionNotAllowed(f"{subject}：{event} 的条件不满足")
+
+
+def replay_fire(mdef: MachineDef, subject: str, state: str, event: str, *args: Any) -> str:
+    """What `fire` does, for a bulk replay of stored events: the transition and conditions read
+    off the machine's table (`MachineDef.routes`) without a trigger per event. Returns the new
+    state."""
     route = mdef.routes.get((state, event))
     if route is None:
-        allowed = "、".join(mdef.allowed_events(state)) or "（无，已办结）"
-        raise TransitionNotAllowed(
-            f"{subject} 当前状态为“{mdef.state_label(state)}”（{state}），不能执行 {event}；可执行：{allowed}"
-        )
-    # The machine's own transition and conditions, evaluated without building its EventData and
-    # callback chains for every event (the bulk import fires hundreds of thousands).
+        raise _not_allowed(mdef, subject, state, event)
     dest, conditions = route
-    args = _Args({"inp": inp})
     for condition in conditions:
-        if not condition(args):
+        if not condition(*args):
             raise TransitionNotAllowed(f"{subject}：{event} 的条件不满足")
     return dest or state
 
 
-class _Args:
-    """The part of a `transitions` EventData that our conditions read."""
-
-    __slots__ = ("kwargs",)
-
-    def __init__(self, kwargs: dict[str, Any]) -> None:
-        self.kwargs = kwargs
+def _not_allowed(mdef: MachineDef, subject: str, state: str, event: str) -> TransitionNotAllowed:
+    allowed = "、".join(mdef.allowed_events(state)) or "（无，已办结）"
+    return TransitionNotAllowed(
+        f"{subject} 当前状态为“{mdef.state_label(state)}”（{state}），不能执行 {event}；可执行：{allowed}"
+    )
 
 
 def _advance_clock(
     snap: CaseSnapshot, event: str, on: date, data: Mapping[str, Any], ctx: ApplyContext, deadlines: bool
 ) -> None:
-    # ClockEvent(event, on, data) without the frozen dataclass's per-field object.__setattr__.
-    ev = object.__new__(ClockEvent)
-    ev.__dict__.update(event=event, on=on, data=data)
     clock = snap.clock if snap.clock is not None else _NO_CLOCK
-    snap.clock = clock.apply(ev, ctx.calendar, ctx.settings)
+    snap.clock = clock.apply(ClockEvent(event, on, data), ctx.calendar, ctx.settings)
     if deadlines:
         snap.deadlines = snap.clock.deadlines(ctx.calendar, ctx.settings, explain=ctx.explain)
     else:
@@ -329,8 +345,10 @@ def apply_case_event(
     """Apply one event to a case. Returns the new snapshot (the old one is untouched), the
     canonical event data, and warnings (allowed but worth saying, e.g. a late correction notice).
 
-    With `deadlines=False` (a replay of many events) the new snapshot's `deadlines` are left
-    None for `finish_snapshot` to compute once at the end; the guards read the clock."""
+    A command fires the event through the shared machine. With `deadlines=False` (a bulk
+    replay: import, show, rebuild) it fires through the machine's table instead, and the new
+    snapshot's `deadlines` are left None for `finish_snapshot` to compute once at the end (the
+    guards read the clock)."""
     mdef = wf.disclosure
     spec = mdef.events.get(event)
     if spec is None or spec.creates:
@@ -343,17 +361,21 @@ def apply_case_event(
     marker = event == "carry_over"
     check_dates(subject, None if marker else snap.last_event_on, on, ctx.today)
     new = _shallow_copy(snap)
-    new.state = fire(mdef, subject, snap.state, event, GuardInput(snap, on, clean, ctx))
+    guard_input = GuardInput(snap, on, clean, ctx)
+    if deadlines:
+        fire(mdef, subject, new, event, guard_input)
+    else:
+        new.state = replay_fire(mdef, subject, snap.state, event, guard_input)
     warnings: list[str] = []
     if not marker:
         new.last_event_on = on
     if event == "request_correction":
         new.corrections_requested += 1
-        notice_due = ctx.calendar.add_working_days(snap.received_on, CORRECTION_NOTICE_DAYS)
-        if on > notice_due:
+        late = snap.clock.correction_notice_late(on) if snap.clock else None
+        if late is not None:
             warnings.append(
                 f"注意：补正告知应在收到申请后 {CORRECTION_NOTICE_DAYS} 个工作日内"
-                f"（{_fmt(notice_due)} 前）作出，本次已逾期"
+                f"（{_fmt(late)} 前）作出，本次已逾期"
             )
     elif event == "assign":
         new.caseworker = clean["caseworker"]
@@ -410,7 +432,7 @@ def apply_appeal_event(
     subject = f"复议诉讼 {snap.id}"
     check_dates(subject, snap.last_event_on, on, ctx.today)
     new = copy.copy(snap)
-    new.state = fire(wf.appeal, subject, snap.state, event, None)
+    fire(wf.appeal, subject, new, event)
     new.last_event_on = on
     if event == "conclude":
         new.concluded_on = on

@@ -8,9 +8,8 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from foi_workflow.config import Config
+from foi_workflow.config import SHANGHAI, Config
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
     from foi_workflow.domain.definition import Workflow
     from foi_workflow.domain.workflow import ApplyContext
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def today_local() -> date:

@@ -14,6 +14,7 @@ from foi_workflow.config import Agency
 from foi_workflow.domain import fees
 from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockEvent, ClockSettings, Deadlines, compute_deadlines
+from foi_workflow.domain.periods import FEE_DAYS
 from foi_workflow.domain.vocabulary import (
     APPLICANT_TYPE_LABELS,
     CHANNEL_LABELS,
@@ -303,7 +304,7 @@ def _fee(src: Sources, ev: Event) -> FeeInfo:
             for p in quoted.breakdown
         ),
         consistent=quoted.amount == amount,
-        pay_days=20,
+        pay_days=FEE_DAYS,
         pay_due=_required("缴费期限", d.fee_due),
         provisional=d.provisional,
         pauses_clock=src.settings.pause_clock_during_fee,

@@ -15,14 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, exists, func, literal, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from foi_workflow.adapters.db import unit_of_work
 from foi_workflow.adapters.tables import Agency, Case
-from foi_workflow.config import TIMEZONE, Config
+from foi_workflow.config import SHANGHAI, Config
 from foi_workflow.domain.reminders import (
     DEADLINE_COLUMNS,
     remaining_working_days,
@@ -37,19 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SHANGHAI = ZoneInfo(TIMEZONE)
 SCHEDULER_USER = "scheduler"
 CASES = Case.__table__  # type: ignore[attr-defined]
 CASE_MARK = "\x00CASE\x00"  # stands for the case id in a mail rendered once per due date
 DIGEST_DAYS = 5  # the digest lists deadlines within this many working days
-
-# (cached due column, event fired the day after it, the event's data)
-AUTOMATIC: tuple[tuple[str, str, Mapping[str, Any] | None], ...] = (
-    ("correction_due", "lapse_correction", None),
-    ("fee_due", "lapse_fee", None),
-    ("consultation_due", "consultation_reply", {"opinion": "none"}),
-)
-
 
 @dataclass(frozen=True)
 class AutoTransition:
@@ -97,8 +87,9 @@ def sweep(app: App, now: datetime) -> SweepResult:
     today = local.date()
     _check_rules(app.config)
     result = SweepResult(today=today)
-    for column, event, data in AUTOMATIC:
-        _fire_automatic(app, column, event, data, today, now, result)
+    # The automatic events and their periods, as workflows/disclosure.yaml declares them.
+    for event, auto in app.workflow.disclosure.automatic_events():
+        _fire_automatic(app, auto.after.value, event, auto.data, today, now, result)
     _queue_reminders(app, today, now, result)
     if local.time() >= digest_time(app.config):
         result.digests = queue_digests(app, now)
