@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import AppContext, event_options, pass_app, resolve_on
 from foi_workflow.domain.vocabulary import APPEAL_KIND_LABELS, APPEAL_RESULT_LABELS, AppealKind, AppealResult
 
@@ -12,9 +13,9 @@ amend_option = click.option(
 )
 
 
-@click.group("appeal")
+@click.group("appeal", help=command_help("appeal"))
 def appeal_group() -> None:
-    """行政复议与行政诉讼（年报第四部分）/ Administrative review and litigation."""
+    pass
 
 
 @appeal_group.command("file")

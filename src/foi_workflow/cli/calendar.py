@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import AppContext, parse_date, pass_app
 
 if TYPE_CHECKING:
@@ -34,9 +35,9 @@ def _count(value: str) -> int:
     return n
 
 
-@click.group("calendar")
+@click.group("calendar", help=command_help("calendar"))
 def calendar_group() -> None:
-    """工作日历：法定节假日与调休上班日 / the statutory working-day calendar."""
+    pass
 
 
 @calendar_group.command(

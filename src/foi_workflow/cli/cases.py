@@ -11,7 +11,9 @@ from typing import Any
 
 import click
 
+from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import AppContext, event_options, parse_date, pass_app, resolve_on
+from foi_workflow.domain.periods import FEE_DAYS
 from foi_workflow.domain.vocabulary import (
     ApplicantType,
     Channel,
@@ -107,8 +109,10 @@ def _record(
     _echo_change(app_ctx, change, notice)
 
 
-def _event_command(name: str, help_text: str, event: str) -> Callable[[Callable[..., Any]], click.Command]:
-    """Decorate a function returning the event's data into a full event command."""
+def _event_command(name: str, details: str = "") -> Callable[[Callable[..., Any]], click.Command]:
+    """Decorate a function returning the event's data into a full event command (`foi fee-paid`
+    records the event `fee_paid`)."""
+    event = name.replace("-", "_")
 
     def wrap(func: Callable[..., dict[str, Any]]) -> click.Command:
         @click.pass_obj
@@ -116,8 +120,7 @@ def _event_command(name: str, help_text: str, event: str) -> Callable[[Callable[
                      amend: str | None, notice: bool, **kwargs: Any) -> None:  # fmt: skip
             _record(app_ctx, case_id, event, on, by, func(**kwargs), amend, notice)
 
-        callback.__doc__ = help_text
-        cmd = click.command(name, help=help_text)(callback)
+        cmd = click.command(name, help=command_help(name, details))(callback)
         cmd = click.argument("case_id", metavar="ID")(cmd)
         for param in reversed(getattr(func, "__click_params__", [])):
             cmd.params.append(param)
@@ -129,17 +132,16 @@ def _event_command(name: str, help_text: str, event: str) -> Callable[[Callable[
     return wrap
 
 
-@click.command("init")
+@click.command("init", help=command_help("init", "可重复运行 / safe to run again."))
 @pass_app
 def init_cmd(app_ctx: AppContext) -> None:
-    """创建或升级数据库（可重复运行）/ Create or migrate the database."""
     from foi_workflow.adapters.db import migrate
 
     migrate(app_ctx.engine)
     click.echo(f"数据库已就绪：{app_ctx.engine.url.render_as_string(hide_password=True)}")
 
 
-@click.command("intake")
+@click.command("intake", help=command_help("intake", "打印新案件的编号 / prints the new case id."))
 @click.option("--applicant", required=True, help="申请人姓名或名称")
 @click.option("--applicant-type", required=True, type=_choice(ApplicantType), help="申请人类型")
 @click.option("--channel", required=True, type=_choice(Channel), help="提交渠道（决定收到申请之日，条例第三十一条）")
@@ -169,7 +171,6 @@ def intake_cmd(
     amend: str | None,
     notice: bool,
 ) -> None:
-    """登记申请（receive 事件），打印新案件编号 / Register an application; prints the case id."""
     from foi_workflow.services.cases import intake
 
     by = by or app_ctx.config.user
@@ -191,7 +192,10 @@ def intake_cmd(
         _issue_notice(app_ctx, change.case.id, "receive", by)
 
 
-@click.command("assign")
+@click.command(
+    "assign",
+    help=command_help("assign", "此后的提醒发给新经办人 / later reminders go to the new caseworker."),
+)
 @click.argument("case_id", metavar="ID")
 @click.argument("caseworker", metavar="NAME")
 @event_options
@@ -199,27 +203,22 @@ def intake_cmd(
 @pass_app
 def assign_cmd(app_ctx: AppContext, case_id: str, caseworker: str, on: str | None, by: str | None,
                amend: str | None) -> None:  # fmt: skip
-    """移交给其他经办人，此后提醒发给新经办人 / Hand the case to another caseworker."""
     _record(app_ctx, case_id, "assign", on, by, {"caseworker": caseworker}, amend)
 
 
-@_event_command(
-    "request-correction", "告知申请人补正（一次性告知，条例第三十条）/ Ask for a correction.", "request_correction"
-)
+@_event_command("request-correction")
 @click.option("--items", required=True, help="需要补正的事项")
 @click.option("--period", type=int, default=None, help="补正期限（工作日，默认见配置）")
 def request_correction_cmd(items: str, period: int | None) -> dict[str, Any]:
     return {"items": items, "period": period}
 
 
-@_event_command(
-    "receive-correction", "收到补正，答复期限自收到补正之日起重新计算 / Correction received.", "receive_correction"
-)
+@_event_command("receive-correction", "答复期限自收到补正之日起重新计算 / the reply clock restarts.")
 def receive_correction_cmd() -> dict[str, Any]:
     return {}
 
 
-@_event_command("consult", "书面征求第三方（第三十二条）或其他机关（第三十四条）意见，暂停计时 / Consult.", "consult")
+@_event_command("consult", "第三方：条例第三十二条；其他机关：第三十四条 / Art. 32 third party, Art. 34 other agency.")
 @click.option("--party", required=True, help="被征求意见的第三方或机关")
 @click.option("--kind", type=_choice(ConsultationKind), default=ConsultationKind.THIRD_PARTY.value,
               show_default=True, help="third_party 第三方 / co_producer 共同制作机关")  # fmt: skip
@@ -227,28 +226,27 @@ def consult_cmd(party: str, kind: str) -> dict[str, Any]:
     return {"party": party, "kind": kind}
 
 
-@_event_command("consultation-reply", "收到征求意见回复，恢复计时 / Consultation reply received.", "consultation_reply")
+@_event_command("consultation-reply")
 @click.option("--opinion", required=True, type=_choice(Opinion), help="agree 同意 / object 不同意 / none 逾期未答复")
 def consultation_reply_cmd(opinion: str) -> dict[str, Any]:
     return {"opinion": opinion}
 
 
-@_event_command("extend", "延长答复期限（合计不超过20个工作日，须负责人同意）/ Extend.", "extend")
+@_event_command("extend", "须政府信息公开工作机构负责人同意 / needs the head of the disclosure office.")
 @click.option("--days", required=True, type=int, help="延长的工作日数（1–20）")
 @click.option("--approved-by", required=True, help="批准延期的政府信息公开工作机构负责人")
 def extend_cmd(days: int, approved_by: str) -> dict[str, Any]:
     return {"days": days, "approved_by": approved_by}
 
 
-@_event_command("set-reasonable-period", "确定延迟答复的合理期限（条例第三十五条）/ Set a later due date.",
-                "set_reasonable_period")  # fmt: skip
+@_event_command("set-reasonable-period")
 @click.option("--due", required=True, help="新的答复期限 YYYY-MM-DD")
 @click.option("--reason", required=True, help="理由")
 def set_reasonable_period_cmd(due: str, reason: str) -> dict[str, Any]:
     return {"due": parse_date(due, "--due 日期").isoformat(), "reason": reason}
 
 
-@_event_command("fee-notice", "发出收费通知，暂停计时，20个工作日内缴费 / Send a fee notice.", "fee_notice")
+@_event_command("fee-notice", f"申请人应在{FEE_DAYS}个工作日内缴费 / the applicant has {FEE_DAYS} working days to pay.")
 @click.option("--amount", required=True, help="金额（元）")
 @click.option("--basis", required=True, type=_choice(FeeBasis), help="per_item 按件 / per_page 按量")
 @click.option("--quantity", required=True, type=int, help="件数或页数")
@@ -256,25 +254,25 @@ def fee_notice_cmd(amount: str, basis: str, quantity: int) -> dict[str, Any]:
     return {"amount": amount, "basis": basis, "quantity": quantity}
 
 
-@_event_command("fee-paid", "申请人已缴费，恢复计时 / The fee was paid.", "fee_paid")
+@_event_command("fee-paid")
 def fee_paid_cmd() -> dict[str, Any]:
     return {}
 
 
-@_event_command("decide", "作出答复决定 / Decide the case (see `foi outcomes`).", "decide")
+@_event_command("decide", "结果代码见 foi outcomes / see `foi outcomes` for the codes.")
 @click.option("--outcome", required=True, help="办理结果代码（foi outcomes 查看）")
 @click.option("--note", default=None, help="说明（理由、告知内容）")
 def decide_cmd(outcome: str, note: str | None) -> dict[str, Any]:
     return {"outcome": outcome, "note": note}
 
 
-@_event_command("withdraw", "申请人撤回申请（计入“其他”）/ The applicant withdrew.", "withdraw")
+@_event_command("withdraw", "计入年报“其他”/ counted as other.other in the report.")
 @click.option("--reason", default=None, help="撤回理由")
 def withdraw_cmd(reason: str | None) -> dict[str, Any]:
     return {"reason": reason}
 
 
-@click.command("list")
+@click.command("list", help=command_help("list"))
 @click.option("--state", type=_choice(State), default=None, help="按状态筛选")
 @click.option("--overdue", is_flag=True, help="只列出已超过答复期限的案件")
 @click.option("--due-within", type=click.IntRange(min=0), default=None, help="答复期限在 N 个工作日内的案件")
@@ -284,7 +282,6 @@ def withdraw_cmd(reason: str | None) -> dict[str, Any]:
 @pass_app
 def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: int | None, year: int | None,
              agency: str | None, fmt: str) -> None:  # fmt: skip
-    """列出案件（电话、证件号已遮蔽）/ List cases (phone and ID numbers masked)."""
     from foi_workflow.services.views import list_cases
 
     rows = list_cases(app_ctx.app, state=state, overdue=overdue, due_within=due_within, year=year, agency=agency)
@@ -321,12 +318,14 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
-@click.command("show")
+@click.command(
+    "show",
+    help=command_help("show", "事件时间线与每个期限的推算过程 / the timeline and how each deadline was derived."),
+)
 @click.argument("case_id", metavar="ID")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_app
 def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
-    """查看案件、事件时间线与期限推算过程 / Show a case, its timeline and how each deadline was derived."""
     from foi_workflow.services.views import show_case
 
     detail = show_case(app_ctx.app, case_id)
@@ -372,10 +371,12 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
     click.echo("\n".join(lines))
 
 
-@click.command("outcomes")
+@click.command(
+    "outcomes",
+    help=command_help("outcomes", "对应的年报行次与法律依据 / with their report rows and legal bases."),
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def outcomes_cmd(fmt: str) -> None:
-    """办理结果代码、对应的年报行次与法律依据 / The outcome codes, report rows and legal bases."""
     if fmt == "json":
         rows = [
             {
@@ -396,11 +397,10 @@ def outcomes_cmd(fmt: str) -> None:
         click.echo(f"{o.value:<40} {o.info.row:<6} {o.info.section_label}：{o.info.label}{auto}{basis}")
 
 
-@click.command("rebuild")
+@click.command("rebuild", help=command_help("rebuild", "并报告差异 / and report the differences."))
 @click.option("--check", "check_only", is_flag=True, help="只比较，不改写")
 @pass_app
 def rebuild_cmd(app_ctx: AppContext, check_only: bool) -> None:
-    """由事件日志重建案件表并报告差异 / Rebuild the case table from the event log."""
     from foi_workflow.services.cases import rebuild
 
     differences = rebuild(app_ctx.app, check_only=check_only)

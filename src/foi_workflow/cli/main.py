@@ -9,42 +9,8 @@ from typing import Any
 
 import click
 
+from foi_workflow.cli.commands import COMMANDS
 from foi_workflow.errors import FoiError
-
-# command name -> "module:attribute" under foi_workflow.cli, with its one-line help.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("cases:init_cmd", "创建或升级数据库 / create or migrate the database"),
-    "intake": ("cases:intake_cmd", "登记申请（receive 事件），打印案件编号 / register an application"),
-    "assign": ("cases:assign_cmd", "移交给其他经办人 / hand the case to another caseworker"),
-    "request-correction": ("cases:request_correction_cmd", "告知补正 / ask the applicant to correct"),
-    "receive-correction": ("cases:receive_correction_cmd", "收到补正，答复期限重新起算 / correction received"),
-    "consult": ("cases:consult_cmd", "征求第三方或其他机关意见 / consult a third party"),
-    "consultation-reply": ("cases:consultation_reply_cmd", "收到征求意见回复 / consultation reply"),
-    "extend": ("cases:extend_cmd", "延长答复期限（须负责人同意）/ extend the reply period"),
-    "set-reasonable-period": (
-        "cases:set_reasonable_period_cmd",
-        "确定延迟答复的合理期限（第三十五条）/ set a later due date",
-    ),
-    "fee-notice": ("cases:fee_notice_cmd", "发出收费通知 / send a fee notice"),
-    "fee-paid": ("cases:fee_paid_cmd", "申请人已缴费 / the fee was paid"),
-    "decide": ("cases:decide_cmd", "作出答复决定 / decide the case"),
-    "withdraw": ("cases:withdraw_cmd", "申请人撤回申请 / the applicant withdrew"),
-    "list": ("cases:list_cmd", "列出案件 / list cases"),
-    "show": ("cases:show_cmd", "查看案件详情与期限推算 / show a case and its deadlines"),
-    "outcomes": ("cases:outcomes_cmd", "办理结果代码一览 / the outcome codes"),
-    "rebuild": ("cases:rebuild_cmd", "由事件日志重建案件表 / rebuild the case table from the log"),
-    "appeal": ("appeals:appeal_group", "行政复议与行政诉讼 / appeals (review, litigation)"),
-    "import": ("transfer:import_cmd", "导入事件文件（JSON Lines，全部或全不）/ import events"),
-    "export": ("transfer:export_cmd", "导出全部事件日志 / export the event log"),
-    "notice": ("notices:notice_cmd", "生成告知书 / render a notice letter"),
-    "fee": ("notices:fee_group", "信息处理费 / information processing fees"),
-    "report": ("report:report_group", "政府信息公开工作年度报告 / the annual report"),
-    "year": ("report:year_group", "年度结转 / close a year"),
-    "calendar": ("calendar:calendar_group", "工作日历 / the working-day calendar"),
-    "scheduler": ("scheduler:scheduler_group", "期限调度与邮件提醒 / deadline scheduler"),
-    "outbox": ("scheduler:outbox_cmd", "待发与失败邮件 / the mail outbox"),
-    "demo": ("demo:demo_cmd", "生成一年的示例案件并演示全流程 / a year of sample cases, end to end"),
-}
 
 
 class LazyGroup(click.Group):
@@ -64,7 +30,7 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # Short help from the table above, without importing every module.
+        # The one-line help from the table, without importing every module.
         rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
         with formatter.section("命令 / Commands"):
             formatter.write_dl(rows)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import AppContext, parse_date, pass_app
 
 KINDS = ("acknowledgement", "correction", "consultation", "extension", "fee", "decision")
@@ -21,10 +22,11 @@ def _default_file(case_id: str, kind: str, fmt: str) -> Path:
 
 @click.command(
     "notice",
-    help=(
+    help=command_help(
+        "notice",
         "生成并保存告知书（登记回执、补正、征求意见、延期、收费、答复），打印或写入文件。\n\n"
         "Issue a notice letter for case ID, store it with a new document number, print it "
-        "(txt/html) or write it (pdf/docx: --out, default ID-KIND.FORMAT)."
+        "(txt/html) or write it (pdf/docx: --out, default ID-KIND.FORMAT).",
     ),
 )
 @click.argument("case_id", metavar="ID")
@@ -73,7 +75,7 @@ def notice_cmd(
     click.echo(f"{action} {stored.number}，已写入 {out}")
 
 
-@click.group("fee", help="信息处理费 / information processing fees (国办函〔2020〕109号)")
+@click.group("fee", help=command_help("fee"))
 def fee_group() -> None:
     pass
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import AppContext, event_options, pass_app, resolve_on, today_local
 from foi_workflow.errors import InvalidInput
 
@@ -27,14 +28,17 @@ class ReportGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-@click.group(cls=ReportGroup)
+@click.group(
+    cls=ReportGroup,
+    help=command_help(
+        "report",
+        "\b\n"
+        "foi report YEAR [--format md|html|json|xlsx|docx|pdf] [--out FILE] [--agency CODE|--all-agencies]\n"
+        "foi report check FILE          检查报告文件（json 或 xlsx）的每一处不一致",
+    ),
+)
 def report_group() -> None:
-    """政府信息公开工作年度报告 / the annual report.
-
-    \b
-    foi report YEAR [--format md|html|json|xlsx|docx|pdf] [--out FILE] [--agency CODE|--all-agencies]
-    foi report check FILE          检查报告文件（json 或 xlsx）的每一处不一致
-    """
+    pass
 
 
 @report_group.command("render", hidden=True)
@@ -89,9 +93,9 @@ def check_cmd(file: Path) -> None:
     raise InconsistentReport(f"{file} 有 {len(problems)} 处不一致")
 
 
-@click.group("year")
+@click.group("year", help=command_help("year"))
 def year_group() -> None:
-    """年度结转 / close a year."""
+    pass
 
 
 @year_group.command("close")

@@ -7,12 +7,13 @@ from datetime import datetime
 
 import click
 
+from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import SHANGHAI, AppContext, pass_app
 
 
-@click.group("scheduler")
+@click.group("scheduler", help=command_help("scheduler"))
 def scheduler_group() -> None:
-    """期限调度与邮件提醒 / the deadline scheduler and mail reminders."""
+    pass
 
 
 @scheduler_group.command("run")
@@ -48,7 +49,9 @@ def run_cmd(ctx: AppContext, once: bool, now_text: str | None) -> None:
         run_forever(app, lock, now, echo=click.echo)
 
 
-@click.command("outbox")
+@click.command(
+    "outbox", help=command_help("outbox", "--retry 将发送失败的邮件重新排队 / --retry re-queues failed mail.")
+)
 @click.option("--failed", "failed_only", is_flag=True, help="只列出发送失败的邮件 / failed mail only")
 @click.option("--all", "include_sent", is_flag=True, help="包括已发送的邮件 / include sent mail")
 @click.option("--retry", is_flag=True, help="将发送失败的邮件重新排队 / re-queue failed mail")
@@ -57,7 +60,6 @@ def run_cmd(ctx: AppContext, once: bool, now_text: str | None) -> None:
 )
 @pass_app
 def outbox_cmd(ctx: AppContext, failed_only: bool, include_sent: bool, retry: bool, mail_id: int | None) -> None:
-    """待发与失败邮件；--retry 重发失败邮件 / the mail outbox; --retry re-queues failed mail."""
     from foi_workflow.adapters.db import require_schema
 
     if mail_id is not None and not retry:

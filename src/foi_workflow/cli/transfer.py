@@ -7,18 +7,21 @@ from pathlib import Path
 
 import click
 
+from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import AppContext, pass_app
 from foi_workflow.errors import InvalidInput
 
 
-@click.command("import")
+@click.command(
+    "import",
+    help=command_help("import", "逐行按流程规则校验，全部成功才保存 / each line checked by the rules; all or nothing."),
+)
 @click.argument("file", metavar="FILE")
 @click.option("--by", default=None, help="记录人（行内没有 by 字段时使用，默认当前登录名）")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="并行重放的进程数（默认：大文件按CPU数，最多4个；1 = 不并行）")  # fmt: skip
 @pass_app
 def import_cmd(app_ctx: AppContext, file: str, by: str | None, workers: int | None) -> None:
-    """导入事件文件（JSON Lines；逐行按流程规则校验，全部成功才保存）/ Import events, all or nothing."""
     from foi_workflow.services.transfer import import_lines
 
     if file == "-":
@@ -35,11 +38,10 @@ def import_cmd(app_ctx: AppContext, file: str, by: str | None, workers: int | No
     )
 
 
-@click.command("export")
+@click.command("export", help=command_help("export"))
 @click.option("--out", default=None, help="输出文件（默认标准输出）")
 @pass_app
 def export_cmd(app_ctx: AppContext, out: str | None) -> None:
-    """导出全部事件日志（可再导入）/ Export the whole event log (re-importable)."""
     from foi_workflow.services.transfer import export_to
 
     if out is None:

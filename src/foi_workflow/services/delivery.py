@@ -84,7 +84,7 @@ class DeliveryResult:
 
 
 def _local(at: datetime) -> str:
-    from foi_workflow.services.sweep import SHANGHAI
+    from foi_workflow.config import SHANGHAI
 
     return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
