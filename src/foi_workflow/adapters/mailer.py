@@ -22,17 +22,11 @@ from typing import Any
 import aiosmtplib
 
 from foi_workflow.config import SmtpSettings
+from foi_workflow.domain.vocabulary import Deadline
 from foi_workflow.errors import ConfigError
 
 WEEKDAYS = "一二三四五六日"
 
-DEADLINE_LABELS: dict[str, str] = {
-    "reply_due": "答复期限",
-    "correction_notice_due": "补正告知期限",
-    "correction_due": "补正期限",
-    "consultation_due": "征求意见期限",
-    "fee_due": "缴费期限",
-}
 
 # What to do, per deadline (SPEC §3-§4; articles of the Regulation).
 ADVICE: dict[str, str] = {
@@ -108,7 +102,7 @@ def reminder_text(
 ) -> MailText:
     """A reminder that `deadline` of `case_id` falls on `due`; `remaining` working days left
     (0 = today, negative = overdue)."""
-    label = DEADLINE_LABELS.get(deadline, deadline)
+    label = Deadline.label_of(deadline)
     if remaining > 0:
         when = f"还有{remaining}个工作日到期"
     elif remaining == 0:
@@ -195,7 +189,7 @@ def digest_text(
 
 
 def _digest_row(x: DigestLine) -> str:
-    label = DEADLINE_LABELS.get(x.deadline, x.deadline)
+    label = Deadline.label_of(x.deadline)
     state = "已逾期" if x.remaining < 0 else ("今日到期" if x.remaining == 0 else f"剩{x.remaining}个工作日")
     who = f"，经办人 {x.caseworker}" if x.caseworker else ""
     return f"  · {x.case_id}　{label} {chinese_date(x.due)}（{state}{who}）"

@@ -6,7 +6,7 @@ import click
 
 from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import AppContext, event_options, pass_app, resolve_on
-from foi_workflow.domain.vocabulary import APPEAL_KIND_LABELS, APPEAL_RESULT_LABELS, AppealKind, AppealResult
+from foi_workflow.domain.vocabulary import AppealKind, AppealResult
 
 amend_option = click.option(
     "--amend-closed-year", "amend", default=None, metavar="REASON", help="更正已结转年度的记录，须说明理由"
@@ -47,7 +47,7 @@ def file_cmd(app_ctx: AppContext, kind: str, case_id: str | None, appeal_id: str
         amend_reason=amend,
     )
     click.echo(row.id)
-    click.echo(f"已登记{APPEAL_KIND_LABELS[AppealKind(row.kind)]}（{row.filed_on.isoformat()}），尚未审结", err=True)
+    click.echo(f"已登记{AppealKind(row.kind).label}（{row.filed_on.isoformat()}），尚未审结", err=True)
 
 
 @appeal_group.command("conclude")
@@ -72,4 +72,4 @@ def conclude_cmd(app_ctx: AppContext, appeal_id: str, result: str, note: str | N
         data={k: v for k, v in data.items() if v},
         amend_reason=amend,
     )
-    click.echo(f"复议诉讼 {row.id}：{APPEAL_RESULT_LABELS[AppealResult(result)]}（{on or row.concluded_on}）")
+    click.echo(f"复议诉讼 {row.id}：{AppealResult(result).label}（{on or row.concluded_on}）")

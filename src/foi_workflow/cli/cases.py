@@ -18,6 +18,7 @@ from foi_workflow.domain.vocabulary import (
     ApplicantType,
     Channel,
     ConsultationKind,
+    Deadline,
     FeeBasis,
     NoticeKind,
     Opinion,
@@ -57,14 +58,12 @@ def _echo_change(app_ctx: AppContext, change: Any, notice: bool) -> None:
     if row.outcome:
         parts.append(f"结果：{Outcome(row.outcome).info.label}")
     if row.reply_due:
-        parts.append(f"答复期限：{row.reply_due.isoformat()}{'（暂定）' if row.reply_due_provisional else ''}")
-    for label, value in (
-        ("补正期限", row.correction_due),
-        ("征求意见期限", row.consultation_due),
-        ("缴费期限", row.fee_due),
-    ):
+        provisional = "（暂定）" if row.reply_due_provisional else ""
+        parts.append(f"{Deadline.REPLY_DUE.label}：{row.reply_due.isoformat()}{provisional}")
+    for deadline in (Deadline.CORRECTION_DUE, Deadline.CONSULTATION_DUE, Deadline.FEE_DUE):
+        value = getattr(row, deadline.value)
         if value:
-            parts.append(f"{label}：{value.isoformat()}")
+            parts.append(f"{deadline.label}：{value.isoformat()}")
     click.echo("；".join(parts))
     for warning in change.warnings:
         click.echo(warning, err=True)
@@ -342,12 +341,12 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
         f"收到申请：{s['received_on']}" + (f"  办结：{s['decided_on']}" if s["decided_on"] else ""),
     ]  # fmt: skip
     if s["reply_due"]:
-        lines.append(f"答复期限：{s['reply_due']}" + ("（暂定，该年度尚无官方节假日安排）" if s["provisional"] else "")
-                     + ("  已逾期" if s["overdue"] else ""))  # fmt: skip
-    for key, label in (("correction_notice_due", "补正告知期限"), ("correction_due", "补正期限"),
-                       ("consultation_due", "征求意见期限"), ("fee_due", "缴费期限")):  # fmt: skip
-        if s[key]:
-            lines.append(f"{label}：{s[key]}")
+        provisional = "（暂定，该年度尚无官方节假日安排）" if s["provisional"] else ""
+        overdue = "  已逾期" if s["overdue"] else ""
+        lines.append(f"{Deadline.REPLY_DUE.label}：{s['reply_due']}{provisional}{overdue}")
+    for deadline in Deadline:
+        if deadline is not Deadline.REPLY_DUE and s[deadline.value]:
+            lines.append(f"{deadline.label}：{s[deadline.value]}")
     if s["on_time"] is not None:
         lines.append("按期答复：" + ("是" if s["on_time"] else "否（逾期）"))
     if s["extended_days"]:

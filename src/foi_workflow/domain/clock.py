@@ -214,18 +214,21 @@ class ClockState:
             # A period ending on a non-working day ends on the next working day.
             due = on if cal.is_working_day(on) else cal.add_working_days(on, 1)
             line = (text.line_resume_none_left, (on, why, due))
+        return self.runs_again(line, on, due, fee_pauses=False, consultation_due=None, fee_due=None)
+
+    def runs_again(self, entry: Entry, on: date, due: date, **changes: Any) -> ClockState:
+        """The reply clock runs again from `on` (a resume or a restart), due on `due`; the
+        period that stopped it is over."""
         return self.note(
-            line,
+            entry,
             phase=RECEIVED,
             run_start=on,
             due=due,
             paused_on=None,
             remaining=0,
             paused_overdue=False,
-            fee_pauses=False,
-            consultation_due=None,
-            fee_due=None,
             period_start=None,
+            **changes,
         )
 
     # ------------------------------------------------------------------ the answer

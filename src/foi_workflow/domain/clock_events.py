@@ -30,18 +30,7 @@ def _receive(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSe
     r = ev.on
     due = cal.add_working_days(r, REPLY_BUDGET)
     notice = cal.add_working_days(r, CORRECTION_NOTICE_DAYS)
-    return s.note(
-        (text.line_receive, (r, due, notice)),
-        phase=RECEIVED,
-        received_on=r,
-        clock_start=r,
-        run_start=r,
-        due=due,
-        budget=REPLY_BUDGET,
-        used=0,
-        runs=(),
-        correction_notice_due=notice,
-    )
+    return _fresh_clock(s, (text.line_receive, (r, due, notice)), r, due, received_on=r, correction_notice_due=notice)
 
 
 def _request_correction(
@@ -51,14 +40,11 @@ def _request_correction(
     period = _int(ev.data.get("period"), settings.correction_period_days)
     correction_due = cal.add_working_days(p, period)
     late = s.correction_notice_late(p)
-    stopped = s.pause(p, cal)
-    return stopped.note(
-        (text.line_request_correction, (p, late, stopped.used, period, correction_due)),
-        phase=CORRECTION_REQUESTED,
-        correction_ever=True,
-        correction_due=correction_due,
-        period_start=p,
-    )
+    return _period_begins(
+        s.pause(p, cal), p, CORRECTION_REQUESTED,
+        lambda stopped: (text.line_request_correction, (p, late, stopped.used, period, correction_due)),
+        correction_ever=True, correction_due=correction_due,
+    )  # fmt: skip
 
 
 def _receive_correction(
@@ -66,35 +52,16 @@ def _receive_correction(
 ) -> ClockState:
     c = ev.on
     due = cal.add_working_days(c, REPLY_BUDGET)
-    return s.note(
-        (text.line_receive_correction, (c, due, s.extended_days)),
-        phase=RECEIVED,
-        clock_start=c,
-        run_start=c,
-        due=due,
-        budget=REPLY_BUDGET,
-        used=0,
-        runs=(),
-        paused_on=None,
-        remaining=0,
-        paused_overdue=False,
-        manual_due=False,
-        correction_due=None,
-        period_start=None,
-    )
+    entry = (text.line_receive_correction, (c, due, s.extended_days))
+    return _fresh_clock(s, entry, c, due, manual_due=False, correction_due=None)
 
 
 def _consult(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings) -> ClockState:
     p = ev.on
     consultation_due = cal.add_working_days(p, CONSULTATION_DAYS)
-    paused = s.pause(p, cal)
     party = str(ev.data.get("party") or "").strip()
-    return paused.note(
-        (text.line_consult, (p, party, left_args(paused), consultation_due)),
-        phase=CONSULTATION,
-        consultation_due=consultation_due,
-        period_start=p,
-    )
+    entry = lambda paused: (text.line_consult, (p, party, left_args(paused), consultation_due))  # noqa: E731
+    return _period_begins(s.pause(p, cal), p, CONSULTATION, entry, consultation_due=consultation_due)
 
 
 def _consultation_reply(
@@ -110,20 +77,10 @@ def _fee_notice(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: Cloc
     p = ev.on
     fee_due = cal.add_working_days(p, FEE_DAYS)
     if settings.pause_clock_during_fee and s.running:
-        paused = s.pause(p, cal, fee_pauses=True)
-        return paused.note(
-            (text.line_fee_notice_paused, (p, left_args(paused), fee_due)),
-            phase=FEE_NOTICE,
-            fee_due=fee_due,
-            period_start=p,
-        )
-    return s.note(
-        (text.line_fee_notice_running, (p, fee_due)),
-        phase=FEE_NOTICE,
-        fee_pauses=False,
-        fee_due=fee_due,
-        period_start=p,
-    )
+        entry = lambda paused: (text.line_fee_notice_paused, (p, left_args(paused), fee_due))  # noqa: E731
+        return _period_begins(s.pause(p, cal, fee_pauses=True), p, FEE_NOTICE, entry, fee_due=fee_due)
+    return s.note((text.line_fee_notice_running, (p, fee_due)), phase=FEE_NOTICE, fee_pauses=False, fee_due=fee_due,
+                  period_start=p)  # fmt: skip
 
 
 def _fee_paid(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings) -> ClockState:
@@ -214,6 +171,20 @@ HANDLERS: dict[str, Callable[[ClockState, ClockEvent, WorkCalendar, ClockSetting
     "lapse_correction": _final,
     "lapse_fee": _final,
 }
+
+
+def _fresh_clock(s: ClockState, entry: Entry, on: date, due: date, **changes: Any) -> ClockState:
+    """A new reply clock of the full budget from `on` (the receipt, or the receipt of the
+    correction: Art. 30 restarts the count)."""
+    return s.runs_again(entry, on, due, clock_start=on, budget=REPLY_BUDGET, used=0, runs=(), **changes)
+
+
+def _period_begins(
+    paused: ClockState, on: date, phase: str, entry: Callable[[ClockState], Entry], **changes: Any
+) -> ClockState:
+    """A period of the applicant or a consulted party begins on `on`, with the reply clock just
+    paused or stopped (`paused`): the log says what was used and what is left at that moment."""
+    return paused.note(entry(paused), phase=phase, period_start=on, **changes)
 
 
 def left_args(s: ClockState) -> tuple[Any, ...]:

@@ -153,6 +153,11 @@ class MachineDef:
             for source, candidates in event.transitions.items()
         }
 
+    @cached_property
+    def opening(self) -> EventSpec:
+        """The event that opens a case or an appeal (`creates: true`; the check makes it one)."""
+        return next(spec for spec in self.events.values() if spec.creates)
+
     def automatic_events(self) -> list[tuple[str, Automatic]]:
         """The events the scheduler fires on its own, in the order the definition declares them."""
         return [(name, spec.automatic) for name, spec in self.events.items() if spec.automatic is not None]
@@ -250,6 +255,9 @@ def definition_check(
 ) -> None:
     """Refuse a workflow definition that could strand a case or miscount the report."""
     problems: list[str] = []
+    opening = [spec.name for spec in events.values() if spec.creates]
+    if len(opening) != 1:
+        problems.append(f"exactly one event must have creates: true, not {opening or 'none'}")
     if initial not in states:
         problems.append(f"initial state {initial!r} is not declared")
     for spec in events.values():

@@ -15,9 +15,6 @@ from typing import Any
 
 from foi_workflow.domain.report_inputs import ReportInputs
 from foi_workflow.domain.vocabulary import (
-    APPEAL_KIND_LABELS,
-    APPEAL_RESULT_LABELS,
-    APPLICANT_TYPE_LABELS,
     TABLE3_COLUMNS,
     TABLE3_ROWS,
     TABLE4_COLUMNS,
@@ -43,15 +40,15 @@ ROW_LABELS: dict[str, str] = {
     "carried_out": "四、结转下年度继续办理",
 }
 COLUMN_LABELS: dict[str, str] = {
-    **{t.value: label for t, label in APPLICANT_TYPE_LABELS.items()},
+    **{t.value: t.label for t in ApplicantType},
     "total": "总计",
 }
 TABLE4_COLUMN_LABELS: dict[str, str] = {
-    **{r.value: label for r, label in APPEAL_RESULT_LABELS.items()},
+    **{r.value: r.label for r in AppealResult},
     PENDING: "尚未审结",
     "total": "总计",
 }
-TABLE4_KIND_LABELS: dict[str, str] = {k.value: label for k, label in APPEAL_KIND_LABELS.items()}
+TABLE4_KIND_LABELS: dict[str, str] = {k.value: k.label for k in AppealKind}
 
 Row = tuple[int, ...]
 

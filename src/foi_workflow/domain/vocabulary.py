@@ -27,6 +27,14 @@ class Labelled(StrEnum):
         member.label = label
         return member
 
+    @classmethod
+    def label_of(cls, value: str) -> str:
+        """The label of the member `value`, or `value` itself when it is none (an old row)."""
+        try:
+            return cls(value).label
+        except ValueError:
+            return value
+
 
 class ApplicantType(Labelled):
     """The columns of report table 3, in order."""
@@ -39,9 +47,6 @@ class ApplicantType(Labelled):
     OTHER = "other", "其他"
 
 
-APPLICANT_TYPE_LABELS: dict[ApplicantType, str] = {m: m.label for m in ApplicantType}
-
-
 class Channel(Labelled):
     """How the application arrived; decides the receipt date (Art. 31)."""
 
@@ -49,9 +54,6 @@ class Channel(Labelled):
     POST = "post", "邮寄"
     ONLINE = "online", "互联网"
     FAX = "fax", "传真"
-
-
-CHANNEL_LABELS: dict[Channel, str] = {m: m.label for m in Channel}
 
 
 class State(Labelled):
@@ -62,13 +64,6 @@ class State(Labelled):
     CONSULTATION = "consultation", "征求意见中"
     FEE_NOTICE = "fee_notice", "待缴费"
     DECIDED = "decided", "已办结"
-
-    @property
-    def is_open(self) -> bool:
-        return self is not State.DECIDED
-
-
-STATE_LABELS: dict[State, str] = {m: m.label for m in State}
 
 
 class Outcome(StrEnum):
@@ -216,18 +211,12 @@ class AppealKind(Labelled):
     LITIGATION_AFTER_REVIEW = "litigation_after_review", "复议后起诉"
 
 
-APPEAL_KIND_LABELS: dict[AppealKind, str] = {m: m.label for m in AppealKind}
-
-
 class AppealResult(Labelled):
     """The columns of each block of table 4 (before 尚未审结 and 总计)."""
 
     UPHELD = "upheld", "结果维持"
     CORRECTED = "corrected", "结果纠正"
     OTHER = "other", "其他结果"
-
-
-APPEAL_RESULT_LABELS: dict[AppealResult, str] = {m: m.label for m in AppealResult}
 
 
 class AppealState(Labelled):
@@ -255,8 +244,6 @@ class NoticeKind(Labelled):
     FEE = "fee", "收费通知书"
     DECISION = "decision", "政府信息公开申请答复告知书"
 
-
-NOTICE_KIND_LABELS: dict[NoticeKind, str] = {m: m.label for m in NoticeKind}
 
 # Report table 3 row keys in order (SPEC §5 JSON contract).
 TABLE3_ROWS: tuple[str, ...] = (

@@ -1,31 +1,31 @@
-"""The case and appeal workflows in motion: the guards that carry the legal rules of SPEC §3,
-and the functions that apply an event to a case or an appeal (the definitions themselves are
-read and checked by `domain.definition`).
+"""The case and appeal workflows in motion: the functions that apply an event to a case or an
+appeal (the definitions are read and checked by `domain.definition`; the guards that carry the
+legal rules of SPEC §3 are in `domain.guards`).
 
 `apply_case_event` is the one place where a case changes: it validates the event's data,
 enforces the date rules, fires the shared `transitions` machine (whose conditions are the
-guards below), advances the reply clock and returns the new snapshot. It is pure: the caller
+guards), advances the reply clock and returns the new snapshot. It is pure: the caller
 passes the calendar, the clock settings and today's date, and stores the result.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockEvent, ClockSettings, ClockState, Deadlines
 from foi_workflow.domain.definition import MachineDef, Workflow, _load_def, normalize_data
-from foi_workflow.domain.periods import CORRECTION_NOTICE_DAYS, CORRECTION_PERIOD_RANGE, EXTENSION_CAP
-from foi_workflow.domain.vocabulary import Outcome, State
+from foi_workflow.domain.guards import GUARDS, GuardInput
+from foi_workflow.domain.periods import CORRECTION_NOTICE_DAYS
+from foi_workflow.domain.vocabulary import State
 from foi_workflow.errors import (
     DateOrderError,
     InvalidInput,
-    RuleViolation,
     TransitionNotAllowed,
 )
 
@@ -107,127 +107,12 @@ class ApplyContext:
     explain: bool = False  # build the deadline explanation (for `foi show`; costly in bulk)
 
 
-class GuardInput(NamedTuple):
-    """What a guard sees: the case before the event, the event's date and data, the context.
-    (A named tuple: one is built for every event a bulk import replays.)"""
-
-    snap: CaseSnapshot
-    on: date
-    data: Mapping[str, Any]
-    ctx: ApplyContext
-
-
-Guard = Callable[[GuardInput], bool]
-
-# The guards: conditions of the machine. Each returns True when its rule holds and otherwise
-# raises a refusal that says why (a False would only tell the caseworker "not allowed").
-
-
-def _fmt(d: date) -> str:
-    return d.isoformat()
-
-
-def correction_only_once(g: GuardInput) -> bool:
-    if g.snap.corrections_requested:
-        raise RuleViolation(f"案件 {g.snap.id} 已经告知过补正，补正只能一次性告知（条例第三十条）")
-    return True
-
-
-def correction_period_positive(g: GuardInput) -> bool:
-    period = g.data.get("period", g.ctx.settings.correction_period_days)
-    low, high = CORRECTION_PERIOD_RANGE
-    if not low <= period <= high:
-        raise RuleViolation(f"补正期限应为 {low} 至 {high} 个工作日，而不是 {period}")
-    return True
-
-
-def correction_period_ended(g: GuardInput) -> bool:
-    due = g.snap.clock.correction_due_now if g.snap.clock else None
-    if due is None or g.on <= due:
-        raise RuleViolation(
-            f"案件 {g.snap.id} 的补正期限至 {_fmt(due) if due else '（无）'} 届满，届满后才能视为放弃申请"
-        )
-    return True
-
-
-def fee_period_ended(g: GuardInput) -> bool:
-    due = g.snap.clock.fee_due_now if g.snap.clock else None
-    if due is None or g.on <= due:
-        raise RuleViolation(
-            f"案件 {g.snap.id} 的缴费期限至 {_fmt(due) if due else '（无）'} 届满，届满后才能按未缴费处理"
-        )
-    return True
-
-
-def extension_within_limits(g: GuardInput) -> bool:
-    days = int(g.data["days"])
-    already = g.snap.extended_days
-    if not 1 <= days <= EXTENSION_CAP:
-        raise RuleViolation(f"延长天数应为 1 至 {EXTENSION_CAP} 个工作日，而不是 {days}")
-    if already + days > EXTENSION_CAP:
-        raise RuleViolation(
-            f"延长答复期限合计不得超过 {EXTENSION_CAP} 个工作日（条例第三十三条），"
-            f"案件 {g.snap.id} 已延长 {already} 个工作日，最多还可延长 {EXTENSION_CAP - already} 个"
-        )
-    return True
-
-
-def extension_before_due(g: GuardInput) -> bool:
-    due = g.snap.reply_due
-    if due is not None and g.on > due:
-        raise RuleViolation(f"答复期限已于 {_fmt(due)} 届满，不能再延长（延期须在期限届满前决定）")
-    return True
-
-
-def reasonable_period_later(g: GuardInput) -> bool:
-    due = date.fromisoformat(g.data["due"])
-    current = g.snap.reply_due
-    if due <= g.on or (current is not None and due <= current):
-        raise RuleViolation("合理期限应晚于当前答复期限和决定之日（条例第三十五条）")
-    return True
-
-
-def fee_values_valid(g: GuardInput) -> bool:
-    if int(g.data["quantity"]) < 1:
-        raise RuleViolation("收费数量应至少为 1")
-    return True
-
-
-_LAPSE_OUTCOMES = frozenset(o.value for o in Outcome if o.is_lapse)
-
-
-def outcome_not_lapse(g: GuardInput) -> bool:
-    outcome = g.data["outcome"]  # canonical: checked against `Outcome` by normalize_data
-    if outcome in _LAPSE_OUTCOMES:
-        raise RuleViolation(
-            f"办理结果 {outcome} 只能由期限届满自动产生（lapse_correction / lapse_fee），不能手工选择"
-        )
-    return True
-
-
-# The guards by the name the YAML gives them: the function's own name, so the diagram shows it.
-GUARDS: dict[str, Guard] = {
-    g.__name__: g
-    for g in (
-        correction_only_once,
-        correction_period_positive,
-        correction_period_ended,
-        fee_period_ended,
-        extension_within_limits,
-        extension_before_due,
-        reasonable_period_later,
-        fee_values_valid,
-        outcome_not_lapse,
-    )
-}
-
-
 def check_dates(subject: str, last: date | None, on: date, today: date) -> None:
     """An event may not take effect before the previous one of its case, nor in the future."""
     if on > today:
-        raise DateOrderError(f"{subject}：生效日期 {_fmt(on)} 晚于今天 {_fmt(today)}，不能记录将来的事件")
+        raise DateOrderError(f"{subject}：生效日期 {on.isoformat()} 晚于今天 {today.isoformat()}，不能记录将来的事件")
     if last is not None and on < last:
-        raise DateOrderError(f"{subject}：生效日期 {_fmt(on)} 早于该案上一事件的日期 {_fmt(last)}")
+        raise DateOrderError(f"{subject}：生效日期 {on.isoformat()} 早于该案上一事件的日期 {last.isoformat()}")
 
 
 def fire(mdef: MachineDef, subject: str, obj: Any, event: str, *args: Any) -> None:
@@ -298,6 +183,15 @@ def _shallow_copy(snap: CaseSnapshot) -> CaseSnapshot:
 _DECIDED = State.DECIDED.value  # read once: an enum member's `.value` is a descriptor call
 
 
+def _opening_data(
+    mdef: MachineDef, subject: str, on: date, data: Mapping[str, Any], ctx: ApplyContext
+) -> dict[str, Any]:
+    """The checked data of the event that opens a case or an appeal (`creates: true`)."""
+    clean = normalize_data(mdef.opening, data)
+    check_dates(subject, None, on, ctx.today)
+    return clean
+
+
 def receive_case(
     wf: Workflow,
     case_id: str,
@@ -310,9 +204,7 @@ def receive_case(
 ) -> tuple[CaseSnapshot, dict[str, Any]]:
     """A new case from its `receive` event; returns the snapshot and the canonical event data.
     With `deadlines=False` the snapshot's `deadlines` stay None until `finish_snapshot`."""
-    spec = wf.disclosure.events["receive"]
-    clean = normalize_data(spec, data)
-    check_dates(f"案件 {case_id}", None, on, ctx.today)
+    clean = _opening_data(wf.disclosure, f"案件 {case_id}", on, data, ctx)
     snap = CaseSnapshot(
         id=case_id,
         agency=clean.get("agency", ctx.default_agency),
@@ -375,7 +267,7 @@ def apply_case_event(
         if late is not None:
             warnings.append(
                 f"注意：补正告知应在收到申请后 {CORRECTION_NOTICE_DAYS} 个工作日内"
-                f"（{_fmt(late)} 前）作出，本次已逾期"
+                f"（{late.isoformat()} 前）作出，本次已逾期"
             )
     elif event == "assign":
         new.caseworker = clean["caseworker"]
@@ -407,9 +299,7 @@ class AppealSnapshot:
 def file_appeal(
     wf: Workflow, appeal_id: str, on: date, data: Mapping[str, Any], ctx: ApplyContext
 ) -> tuple[AppealSnapshot, dict[str, Any]]:
-    spec = wf.appeal.events["file"]
-    clean = normalize_data(spec, data)
-    check_dates(f"复议诉讼 {appeal_id}", None, on, ctx.today)
+    clean = _opening_data(wf.appeal, f"复议诉讼 {appeal_id}", on, data, ctx)
     snap = AppealSnapshot(
         id=appeal_id,
         agency=clean.get("agency", ctx.default_agency),

@@ -16,12 +16,10 @@ from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockEvent, ClockSettings, Deadlines, compute_deadlines
 from foi_workflow.domain.periods import FEE_DAYS
 from foi_workflow.domain.vocabulary import (
-    APPLICANT_TYPE_LABELS,
-    CHANNEL_LABELS,
-    NOTICE_KIND_LABELS,
     ApplicantType,
     Channel,
     ConsultationKind,
+    Deadline,
     FeeBasis,
     NoticeKind,
     Outcome,
@@ -211,13 +209,6 @@ def latest_event(events: Sequence[Event], names: frozenset[str], upto: Event | N
     return found
 
 
-def _label(mapping: dict[Any, str], enum: Any, value: str) -> str:
-    try:
-        return mapping[enum(value)]
-    except ValueError:
-        return value
-
-
 @dataclass(frozen=True)
 class Sources:
     """What a letter is built from."""
@@ -244,7 +235,7 @@ def _correction(src: Sources, ev: Event) -> CorrectionInfo:
         requested_on=ev.on,
         items=_text(data, "items"),
         period=int_field(data, "period", src.settings.correction_period_days),
-        due=_required("补正期限", d.correction_due),
+        due=_required(Deadline.CORRECTION_DUE.label, d.correction_due),
         provisional=d.provisional,
     )
 
@@ -256,7 +247,7 @@ def _consultation(src: Sources, ev: Event) -> ConsultationInfo:
         consulted_on=ev.on,
         party=_text(data, "party"),
         kind=_text(data, "kind") or ConsultationKind.THIRD_PARTY.value,
-        due=_required("征求意见期限", d.consultation_due),
+        due=_required(Deadline.CONSULTATION_DUE.label, d.consultation_due),
         provisional=d.provisional,
     )
 
@@ -305,7 +296,7 @@ def _fee(src: Sources, ev: Event) -> FeeInfo:
         ),
         consistent=quoted.amount == amount,
         pay_days=FEE_DAYS,
-        pay_due=_required("缴费期限", d.fee_due),
+        pay_due=_required(Deadline.FEE_DUE.label, d.fee_due),
         provisional=d.provisional,
         pauses_clock=src.settings.pause_clock_during_fee,
     )
@@ -343,7 +334,7 @@ def answered_event(kind: NoticeKind, events: Sequence[Event], case_id: str) -> E
     """The event a letter of `kind` answers (the latest one), or a refusal saying why there is none."""
     found = latest_event(events, KIND_EVENTS[kind])
     if found is None:
-        label = NOTICE_KIND_LABELS[kind]
+        label = kind.label
         needs = {
             NoticeKind.ACKNOWLEDGEMENT: "登记（receive）",
             NoticeKind.CORRECTION: "告知补正（request_correction）",
@@ -370,7 +361,7 @@ def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -
     consultation = _consultation(src, consult_ev) if consult_ev else None
     agency = src.agency
     return {
-        "notice": LetterHead(kind.value, NOTICE_KIND_LABELS[kind], number, dated),
+        "notice": LetterHead(kind.value, kind.label, number, dated),
         "agency": AgencyInfo(
             agency.code, agency.name, agency.short_name, agency.address, agency.phone, agency.postcode
         ),
@@ -380,14 +371,14 @@ def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -
             id=case.id,
             applicant=case.applicant,
             applicant_type=case.applicant_type,
-            applicant_type_label=_label(APPLICANT_TYPE_LABELS, ApplicantType, case.applicant_type),
+            applicant_type_label=ApplicantType.label_of(case.applicant_type),
             channel=case.channel,
-            channel_label=_label(CHANNEL_LABELS, Channel, case.channel),
+            channel_label=Channel.label_of(case.channel),
             contact=case.contact,
             request=case.request,
             received_on=case.received_on,
         ),
-        "acknowledgement": AcknowledgementInfo(_required("答复期限", ack.reply_due), ack.provisional),
+        "acknowledgement": AcknowledgementInfo(_required(Deadline.REPLY_DUE.label, ack.reply_due), ack.provisional),
         "correction": _correction(src, correction_ev) if correction_ev else None,
         "consultation": consultation,
         "extension": _extension(src, extend_ev) if extend_ev else None,

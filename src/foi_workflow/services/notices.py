@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from foi_workflow.adapters.tables import Case, Event, Notice
 from foi_workflow.config import Agency
-from foi_workflow.domain.vocabulary import NOTICE_KIND_LABELS, NoticeKind
+from foi_workflow.domain.vocabulary import NoticeKind
 from foi_workflow.errors import ConfigError, InvalidInput, NotFound, RuleViolation
 from foi_workflow.services.app import App
 from foi_workflow.services.notice_context import (
@@ -41,7 +41,7 @@ def parse_kind(kind: str | NoticeKind) -> NoticeKind:
     try:
         return NoticeKind(kind)
     except ValueError:
-        choices = "、".join(f"{k.value}（{NOTICE_KIND_LABELS[k]}）" for k in NoticeKind)
+        choices = "、".join(f"{k.value}（{k.label}）" for k in NoticeKind)
         raise InvalidInput(f"告知书种类 {kind!r} 无效，可选：{choices}") from None
 
 
@@ -170,7 +170,7 @@ def render_stored(app: App, notice: Notice, fmt: str) -> bytes:
         folders = [a.folder for a in app.config.agencies.values() if a.folder is not None]
         return html_to_pdf(notice.body_html, resource_dirs=folders)
     if fmt == "docx":
-        title = f"{NOTICE_KIND_LABELS.get(NoticeKind(notice.kind), notice.kind)} {notice.number}"
+        title = f"{NoticeKind(notice.kind).label} {notice.number}"
         return html_to_docx(notice.body_html, title=title)
     raise InvalidInput(f"格式 {fmt!r} 无效，可选：{'、'.join(FORMATS)}")
 
@@ -190,5 +190,5 @@ def latest_notice(session: Session, case_id: str, kind: str | NoticeKind) -> Not
         .limit(1)
     ).first()
     if found is None:
-        raise NotFound(f"案件 {case_id} 尚未出具过{NOTICE_KIND_LABELS[chosen]}")
+        raise NotFound(f"案件 {case_id} 尚未出具过{chosen.label}")
     return found

@@ -10,8 +10,6 @@ from typing import Any
 from foi_workflow.adapters.reader import Reader, as_bool, as_date, as_json, as_timestamp
 from foi_workflow.domain.replay import REPLAY_TODAY, replay_case
 from foi_workflow.domain.vocabulary import (
-    APPLICANT_TYPE_LABELS,
-    CHANNEL_LABELS,
     ApplicantType,
     Channel,
     Outcome,
@@ -120,9 +118,9 @@ def case_summary(row: CaseRow, today: date, *, masked: bool = True) -> dict[str,
         "outcome_label": Outcome(row.outcome).info.label if row.outcome else None,
         "applicant": row.applicant,
         "applicant_type": row.applicant_type,
-        "applicant_type_label": APPLICANT_TYPE_LABELS[ApplicantType(row.applicant_type)],
+        "applicant_type_label": ApplicantType(row.applicant_type).label,
         "channel": row.channel,
-        "channel_label": CHANNEL_LABELS[Channel(row.channel)],
+        "channel_label": Channel(row.channel).label,
         "phone": mask_phone(row.phone) if masked else row.phone,
         "id_number": mask_id_number(row.id_number) if masked else row.id_number,
         "caseworker": row.caseworker,

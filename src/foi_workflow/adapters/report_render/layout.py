@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from foi_workflow.domain.report_inputs import DocumentCounts, Table2
-from foi_workflow.domain.vocabulary import APPLICANT_TYPE_LABELS, OUTCOME_INFO, Outcome
+from foi_workflow.domain.vocabulary import OUTCOME_INFO, ApplicantType, Outcome
 
 SECTION_TITLES: tuple[str, ...] = (
     "一、总体情况",
@@ -21,7 +21,7 @@ DIFF_TITLE = "附：与年度结转时冻结数据的差异"
 BALANCE_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 APPLICANT_HEADER = "申请人情况"
 LEGAL_PERSON_HEADER = "法人或其他组织"
-TYPE_LABELS: tuple[str, ...] = tuple(APPLICANT_TYPE_LABELS.values())  # 自然人 … 其他
+TYPE_LABELS: tuple[str, ...] = tuple(t.label for t in ApplicantType)  # 自然人 … 其他
 TOTAL = "总计"
 TABLE4_REVIEW = "行政复议"
 TABLE4_LITIGATION = "行政诉讼"

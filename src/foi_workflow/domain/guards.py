@@ -1,0 +1,127 @@
+"""The guards of the disclosure workflow: each a named legal rule of SPEC §3, a condition of the
+shared machine (`domain.definition`), named in `workflows/disclosure.yaml` by its function name.
+
+A guard returns True when its rule holds and otherwise raises a refusal that says why, citing
+the article and telling the caseworker what is left (a False would only say "not allowed").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from foi_workflow.domain.periods import CORRECTION_PERIOD_RANGE, EXTENSION_CAP
+from foi_workflow.domain.vocabulary import Deadline, Outcome
+from foi_workflow.errors import RuleViolation
+
+if TYPE_CHECKING:
+    from foi_workflow.domain.workflow import ApplyContext, CaseSnapshot
+
+
+class GuardInput(NamedTuple):
+    """What a guard sees: the case before the event, the event's date and data, the context.
+    (A named tuple: one is built for every event a bulk import replays.)"""
+
+    snap: CaseSnapshot
+    on: date
+    data: Mapping[str, Any]
+    ctx: ApplyContext
+
+
+Guard = Callable[[GuardInput], bool]
+
+
+def correction_only_once(g: GuardInput) -> bool:
+    if g.snap.corrections_requested:
+        raise RuleViolation(f"案件 {g.snap.id} 已经告知过补正，补正只能一次性告知（条例第三十条）")
+    return True
+
+
+def correction_period_positive(g: GuardInput) -> bool:
+    period = g.data.get("period", g.ctx.settings.correction_period_days)
+    low, high = CORRECTION_PERIOD_RANGE
+    if not low <= period <= high:
+        raise RuleViolation(f"补正期限应为 {low} 至 {high} 个工作日，而不是 {period}")
+    return True
+
+
+def _period_ended(g: GuardInput, due: date | None, period: Deadline, then: str) -> bool:
+    """A lapse takes effect only after its period: on a day later than the period's due date."""
+    if due is None or g.on <= due:
+        ends = due.isoformat() if due else "（无）"
+        raise RuleViolation(f"案件 {g.snap.id} 的{period.label}至 {ends} 届满，届满后才能{then}")
+    return True
+
+
+def correction_period_ended(g: GuardInput) -> bool:
+    due = g.snap.clock.correction_due_now if g.snap.clock else None
+    return _period_ended(g, due, Deadline.CORRECTION_DUE, "视为放弃申请")
+
+
+def fee_period_ended(g: GuardInput) -> bool:
+    due = g.snap.clock.fee_due_now if g.snap.clock else None
+    return _period_ended(g, due, Deadline.FEE_DUE, "按未缴费处理")
+
+
+def extension_within_limits(g: GuardInput) -> bool:
+    days = int(g.data["days"])
+    already = g.snap.extended_days
+    if not 1 <= days <= EXTENSION_CAP:
+        raise RuleViolation(f"延长天数应为 1 至 {EXTENSION_CAP} 个工作日，而不是 {days}")
+    if already + days > EXTENSION_CAP:
+        raise RuleViolation(
+            f"延长答复期限合计不得超过 {EXTENSION_CAP} 个工作日（条例第三十三条），"
+            f"案件 {g.snap.id} 已延长 {already} 个工作日，最多还可延长 {EXTENSION_CAP - already} 个"
+        )
+    return True
+
+
+def extension_before_due(g: GuardInput) -> bool:
+    due = g.snap.reply_due
+    if due is not None and g.on > due:
+        raise RuleViolation(f"答复期限已于 {due.isoformat()} 届满，不能再延长（延期须在期限届满前决定）")
+    return True
+
+
+def reasonable_period_later(g: GuardInput) -> bool:
+    due = date.fromisoformat(g.data["due"])
+    current = g.snap.reply_due
+    if due <= g.on or (current is not None and due <= current):
+        raise RuleViolation("合理期限应晚于当前答复期限和决定之日（条例第三十五条）")
+    return True
+
+
+def fee_values_valid(g: GuardInput) -> bool:
+    if int(g.data["quantity"]) < 1:
+        raise RuleViolation("收费数量应至少为 1")
+    return True
+
+
+_LAPSE_OUTCOMES = frozenset(o.value for o in Outcome if o.is_lapse)
+
+
+def outcome_not_lapse(g: GuardInput) -> bool:
+    outcome = g.data["outcome"]  # canonical: checked against `Outcome` by normalize_data
+    if outcome in _LAPSE_OUTCOMES:
+        raise RuleViolation(
+            f"办理结果 {outcome} 只能由期限届满自动产生（lapse_correction / lapse_fee），不能手工选择"
+        )
+    return True
+
+
+# The guards by the name the YAML gives them: the function's own name, so the diagram shows it.
+GUARDS: dict[str, Guard] = {
+    g.__name__: g
+    for g in (
+        correction_only_once,
+        correction_period_positive,
+        correction_period_ended,
+        fee_period_ended,
+        extension_within_limits,
+        extension_before_due,
+        reasonable_period_later,
+        fee_values_valid,
+        outcome_not_lapse,
+    )
+}
