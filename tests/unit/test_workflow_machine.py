@@ -147,9 +147,11 @@ def _edited(tmp_path: Path, old: str, new: str) -> Path:
         ("automatic: {after: fee_due}", "automatic: true", "格式有误"),
         ("automatic: {after: fee_due}", "automatic: {after: payment_due}", "格式有误"),
         ('data: {opinion: "none"}', 'data: {opinion: "silent"}', "data it would refuse"),
+        ("    outcome: other.other\n", "", "withdraw ends a case without an outcome"),
+        ("  receive:\n    creates: true\n", "  receive:\n", "exactly one event must have creates: true"),
     ],
 )
-def test_a_definition_with_a_key_state_or_automatic_event_nobody_reads_is_refused(
+def test_a_definition_that_says_what_nobody_reads_or_could_strand_a_case_is_refused(
     tmp_path: Path, old: str, new: str, problem: str
 ) -> None:
     with pytest.raises(ConfigError, match=problem):

@@ -83,6 +83,7 @@ class EventSpec:
     sources: tuple[str, ...]  # empty for a creating event
     dest: str | None  # None: internal transition (state unchanged)
     creates: bool = False
+    marker: bool = False  # exempt from the event-order rule, and does not hold back the events after it
     outcome: Outcome | None = None
     automatic: Automatic | None = None
     required: Mapping[str, str] = field(default_factory=dict)
@@ -198,7 +199,7 @@ def _load_def(path: Path, guards: Mapping[str, Guard]) -> MachineDef:
 
 _STATE_KEYS = frozenset({"name", "final"})
 _EVENT_KEYS = frozenset(
-    {"creates", "source", "dest", "internal", "outcome", "automatic", "required", "optional", "guards"}
+    {"creates", "source", "dest", "internal", "marker", "outcome", "automatic", "required", "optional", "guards"}
 )
 
 
@@ -233,6 +234,7 @@ def _build_def(raw: Any, guards: Mapping[str, Guard]) -> MachineDef:
             sources=sources,
             dest=None if e.get("internal") else e["dest"],
             creates=bool(e.get("creates")),
+            marker=bool(e.get("marker")),
             outcome=Outcome(e["outcome"]) if "outcome" in e else None,
             automatic=Automatic(Deadline(auto["after"]), dict(auto.get("data") or {})) if auto else None,
             required=dict(e.get("required", {})),
@@ -267,6 +269,10 @@ def definition_check(
         for s in spec.sources:
             if s in states and states[s].final and spec.dest is not None:
                 problems.append(f"final state {s} has an exit through {spec.name}")
+        # Where cases carry outcomes, an event that ends a case gives it one.
+        ends = spec.dest is not None and spec.dest in states and states[spec.dest].final
+        if outcomes is not None and ends and spec.outcome is None and spec.required.get("outcome") != "enum:Outcome":
+            problems.append(f"event {spec.name} ends a case without an outcome (outcome: or a required outcome field)")
         for g in spec.guards:
             if g not in guards:
                 problems.append(f"event {spec.name} names unknown guard {g!r}")

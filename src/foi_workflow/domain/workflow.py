@@ -248,9 +248,9 @@ def apply_case_event(
         raise InvalidInput(f"未知事件：{event}；可用事件：{known}")
     clean = normalize_data(spec, data)
     subject = f"案件 {snap.id}"
-    # carry_over is a year-end marker recorded when the year is closed, often weeks later:
-    # it neither has to follow the case's last event nor holds back the events after it.
-    marker = event == "carry_over"
+    # A marker (carry_over: recorded when the year is closed, often weeks later) neither has to
+    # follow the case's last event nor holds back the events after it.
+    marker = spec.marker
     check_dates(subject, None if marker else snap.last_event_on, on, ctx.today)
     new = _shallow_copy(snap)
     guard_input = GuardInput(snap, on, clean, ctx)
