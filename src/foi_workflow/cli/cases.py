@@ -238,7 +238,7 @@ def extend_cmd(days: int, approved_by: str) -> dict[str, Any]:
     return {"days": days, "approved_by": approved_by}
 
 
-@_event_command("set-reasonable-period")
+@_event_command("set-reasonable-period", "条例第三十五条：申请数量、频次明显超过合理范围 / Art. 35.")
 @click.option("--due", required=True, help="新的答复期限 YYYY-MM-DD")
 @click.option("--reason", required=True, help="理由")
 def set_reasonable_period_cmd(due: str, reason: str) -> dict[str, Any]:
