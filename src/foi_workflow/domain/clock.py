@@ -40,6 +40,11 @@ from foi_workflow.domain.vocabulary import Deadline
 # A log entry: a formatter of `domain.clock_text` and its arguments.
 Entry = tuple[Callable[..., str], tuple[Any, ...]]
 
+# A clock that runs: nothing paused, no period of the applicant or a consulted party running.
+_RUNNING: dict[str, Any] = {
+    "phase": RECEIVED, "paused_on": None, "remaining": 0, "paused_overdue": False, "period_start": None,
+}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ClockSettings:
@@ -219,17 +224,12 @@ class ClockState:
     def runs_again(self, entry: Entry, on: date, due: date, **changes: Any) -> ClockState:
         """The reply clock runs again from `on` (a resume or a restart), due on `due`; the
         period that stopped it is over."""
-        return self.note(
-            entry,
-            phase=RECEIVED,
-            run_start=on,
-            due=due,
-            paused_on=None,
-            remaining=0,
-            paused_overdue=False,
-            period_start=None,
-            **changes,
-        )
+        values = self.__dict__.copy()
+        values.update(_RUNNING, run_start=on, due=due, log=(*self.log, entry))
+        values.update(changes)
+        new = object.__new__(ClockState)
+        object.__setattr__(new, "__dict__", values)
+        return new
 
     # ------------------------------------------------------------------ the answer
 
