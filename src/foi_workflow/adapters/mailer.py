@@ -22,6 +22,7 @@ from typing import Any
 import aiosmtplib
 
 from foi_workflow.config import SmtpSettings
+from foi_workflow.domain.periods import CORRECTION_NOTICE_DAYS, EXTENSION_CAP
 from foi_workflow.domain.vocabulary import Deadline
 from foi_workflow.errors import ConfigError
 
@@ -32,10 +33,10 @@ WEEKDAYS = "一二三四五六日"
 ADVICE: dict[str, str] = {
     "reply_due": (
         "请在期限届满前作出答复（foi decide）。确需延长答复期限的，应当经政府信息公开工作机构"
-        "负责人同意并告知申请人，延长的期限最长不得超过20个工作日（《条例》第三十三条；foi extend）。"
+        f"负责人同意并告知申请人，延长的期限最长不得超过{EXTENSION_CAP}个工作日（《条例》第三十三条；foi extend）。"
     ),
     "correction_notice_due": (
-        "申请内容不明确的，应当在收到申请之日起7个工作日内一次性告知申请人作出补正，"
+        f"申请内容不明确的，应当在收到申请之日起{CORRECTION_NOTICE_DAYS}个工作日内一次性告知申请人作出补正，"
         "说明需要补正的事项和合理的补正期限（《条例》第三十条；foi request-correction）。"
     ),
     "correction_due": (
