@@ -18,7 +18,6 @@ from foi_workflow.domain.vocabulary import (
     ApplicantType,
     Channel,
     ConsultationKind,
-    Deadline,
     FeeBasis,
     NoticeKind,
     Opinion,
@@ -48,6 +47,7 @@ def _choice(enum: Any) -> click.Choice[str]:
 
 
 def _echo_change(app_ctx: AppContext, change: Any, notice: bool) -> None:
+    from foi_workflow.domain.vocabulary import Deadline
     from foi_workflow.domain.vocabulary import State as S
 
     row = change.case
@@ -325,6 +325,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_app
 def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
+    from foi_workflow.domain.vocabulary import Deadline
     from foi_workflow.services.views import show_case
 
     detail = show_case(app_ctx.app, case_id)
