@@ -64,6 +64,13 @@ class ClosedYear(FoiError):
     code = "E-CLOSED-YEAR"
 
 
+class CorrectionRefused(FoiError):
+    """A void or correction would leave a history that breaks the rules (SPEC §11); the message
+    names the first event that would break."""
+
+    code = "E-CORRECTION"
+
+
 class ConcurrentChange(FoiError):
     """The case was changed by someone else since it was read."""
 

@@ -57,7 +57,7 @@ class Case(SQLModel, table=True):
         Index("ix_case_agency_received", "agency", "received_on"),
         Index("ix_case_agency_decided", "agency", "decided_on"),
         # Covers the report's GROUP BY (services.report.table3_counts): an index-only scan.
-        Index("ix_case_report", "agency", "received_on", "decided_on", "applicant_type", "outcome"),
+        Index("ix_case_report", "agency", "received_on", "decided_on", "applicant_type", "outcome", "voided"),
         # Partial: a decided case has no deadline running, and the sweep looks only for dates.
         *(_not_null_index(f"ix_case_{c}", c) for c in DEADLINE_COLUMNS),
     )
@@ -87,6 +87,7 @@ class Case(SQLModel, table=True):
     extended_days: int = 0
     on_time: bool | None = None
     carried_over_to: int | None = None  # the latest year this case was carried into (结转)
+    voided: bool = False  # its registration was voided (SPEC §11): in no list, count or report
     last_event_on: date
     updated_at: datetime = _ts()
     version: int = Field(default=1, sa_column=CASE_VERSION)
@@ -131,6 +132,7 @@ class Appeal(SQLModel, table=True):
     filed_on: date
     concluded_on: date | None = None
     result: str | None = Field(default=None, max_length=16)
+    voided: bool = False  # its filing was voided (SPEC §11): not in report table 4
     version: int = Field(default=1, sa_column=APPEAL_VERSION)
 
 

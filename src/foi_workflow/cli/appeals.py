@@ -1,4 +1,4 @@
-"""`foi appeal file` and `foi appeal conclude`: reviews and lawsuits (report table 4)."""
+"""`foi appeal file`, `conclude`, `void` and `correct`: reviews and lawsuits (report table 4)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 
 from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import AppContext, event_options, pass_app, resolve_on
+from foi_workflow.cli.corrections import amendment_commands, field_options
 from foi_workflow.domain.vocabulary import AppealKind, AppealResult
 
 amend_option = click.option(
@@ -73,3 +74,10 @@ def conclude_cmd(app_ctx: AppContext, appeal_id: str, result: str, note: str | N
         amend_reason=amend,
     )
     click.echo(f"复议诉讼 {row.id}：{AppealResult(result).label}（{on or row.concluded_on}）")
+
+
+appeal_void_cmd, appeal_correct_cmd = amendment_commands(
+    "APPEAL_ID", "复议诉讼", field_options([file_cmd, conclude_cmd]), appeal=True
+)
+appeal_group.add_command(appeal_void_cmd)
+appeal_group.add_command(appeal_correct_cmd)

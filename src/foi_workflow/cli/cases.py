@@ -333,8 +333,9 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
         click.echo(json.dumps(detail.as_json(), ensure_ascii=False, indent=1))
         return
     s = detail.summary
+    state = "已作废（登记作废，不计入列表和年报）" if s["voided"] else s["state_label"]
     lines = [
-        f"案件 {s['id']}（{s['agency']}）  状态：{s['state_label']}"
+        f"案件 {s['id']}（{s['agency']}）  状态：{state}"
         + (f"  结果：{s['outcome_label']}" if s["outcome"] else ""),
         f"申请人：{s['applicant']}（{s['applicant_type_label']}）  渠道：{s['channel_label']}"
         f"  经办人：{s['caseworker']}",
@@ -355,8 +356,7 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
     lines.append("")
     lines.append("事件：")
     for ev in detail.events:
-        data = "，".join(f"{k}={v}" for k, v in ev["data"].items())
-        lines.append(f"  {ev['on']}  {ev['event']:<20} {ev['by']}  {data}")
+        lines.append(f"  {ev['no']:>3}  {ev['on']}  {ev['event']:<20} {ev['by']}  {_fields(ev['data'])}{_marks(ev)}")
     if detail.explanation:
         lines.append("")
         lines.append("期限推算：")
@@ -369,6 +369,22 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
                 f"  {n['dated']}  {n['kind']}  {n['number']}  模板 {n['template']} ({n['template_hash'][:12]})"
             )
     click.echo("\n".join(lines))
+
+
+def _fields(data: dict[str, Any]) -> str:
+    return "，".join(f"{k}={_fields(v) if isinstance(v, dict) else v}" for k, v in data.items())
+
+
+def _marks(ev: dict[str, Any]) -> str:
+    """已作废 / 已更正 with who, when and why (SPEC §11)."""
+    marks = []
+    if ev["voided"]:
+        v = ev["voided"]
+        marks.append(f"【已作废：第 {v['no']} 号事件，{v['by']} {v['on']}，理由：{v['reason']}】")
+    for c in ev["corrected_by"]:
+        to = _fields(c["set"])
+        marks.append(f"【已更正：第 {c['no']} 号事件，{c['by']} {c['on']}，理由：{c['reason']}；更正为 {to}】")
+    return "  " + "".join(marks) if marks else ""
 
 
 @click.command(

@@ -38,6 +38,8 @@ ENUMS: dict[str, type[StrEnum]] = {
     "AppealResult": vocab.AppealResult,
 }
 
+PLAIN_TYPES = frozenset({"text", "int", "date", "money", "map"})  # and enum:<Name>, from ENUMS
+
 FIELD_LABELS: dict[str, str] = {
     "applicant": "申请人",
     "applicant_type": "申请人类型",
@@ -59,6 +61,8 @@ FIELD_LABELS: dict[str, str] = {
     "reason": "理由",
     "kind": "类型",
     "result": "结果",
+    "target": "事件序号",
+    "set": "更正内容",
 }
 
 
@@ -86,6 +90,7 @@ class EventSpec:
     marker: bool = False  # exempt from the event-order rule, and does not hold back the events after it
     outcome: Outcome | None = None
     automatic: Automatic | None = None
+    amends: bool = False  # void / correct (SPEC §11): acts on an earlier event, through the replay
     required: Mapping[str, str] = field(default_factory=dict)
     optional: Mapping[str, str] = field(default_factory=dict)
     guards: tuple[str, ...] = ()
@@ -163,6 +168,11 @@ class MachineDef:
         """The events the scheduler fires on its own, in the order the definition declares them."""
         return [(name, spec.automatic) for name, spec in self.events.items() if spec.automatic is not None]
 
+    @cached_property
+    def amending(self) -> frozenset[str]:
+        """The events that amend earlier ones (`amends: true`: void, correct)."""
+        return frozenset(name for name, spec in self.events.items() if spec.amends)
+
     def allowed_events(self, state: str) -> list[str]:
         return [name for name, spec in self.events.items() if not spec.creates and state in spec.sources]
 
@@ -199,7 +209,7 @@ def _load_def(path: Path, guards: Mapping[str, Guard]) -> MachineDef:
 
 _STATE_KEYS = frozenset({"name", "final"})
 _EVENT_KEYS = frozenset(
-    {"creates", "source", "dest", "internal", "marker", "outcome", "automatic", "required", "optional", "guards"}
+    {"creates", "source", "dest", "internal", "marker", "outcome", "automatic", "required", "optional", "guards", "amends"}
 )
 
 
@@ -237,6 +247,7 @@ def _build_def(raw: Any, guards: Mapping[str, Guard]) -> MachineDef:
             marker=bool(e.get("marker")),
             outcome=Outcome(e["outcome"]) if "outcome" in e else None,
             automatic=Automatic(Deadline(auto["after"]), dict(auto.get("data") or {})) if auto else None,
+            amends=bool(e.get("amends")),
             required=dict(e.get("required", {})),
             optional=dict(e.get("optional", {})),
             guards=tuple(e.get("guards", [])),
@@ -277,13 +288,15 @@ def definition_check(
             if g not in guards:
                 problems.append(f"event {spec.name} names unknown guard {g!r}")
         for ftype in (*spec.required.values(), *spec.optional.values()):
-            if ftype not in ("text", "int", "date", "money") and not (ftype.startswith("enum:") and ftype[5:] in ENUMS):
+            if ftype not in PLAIN_TYPES and not (ftype.startswith("enum:") and ftype[5:] in ENUMS):
                 problems.append(f"event {spec.name} has unknown field type {ftype!r}")
         if spec.automatic is not None:
             try:
                 normalize_data(spec, spec.automatic.data)
             except InvalidInput as exc:
                 problems.append(f"automatic event {spec.name} has data it would refuse: {exc}")
+        if spec.amends and (spec.dest is not None or spec.creates or "target" not in spec.required):
+            problems.append(f"event {spec.name} amends an earlier event: it must be internal and name a target")
     # Every state reachable from the initial one.
     reached = {initial}
     frontier = [initial]
@@ -352,6 +365,10 @@ def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
             return date.fromisoformat(str(value)).isoformat()
         except ValueError:
             raise InvalidInput(f"{event}：{label}（{name}）应为 YYYY-MM-DD 日期，而不是 {value!r}") from None
+    if ftype == "map":
+        if not isinstance(value, Mapping) or not value or not all(isinstance(k, str) for k in value):
+            raise InvalidInput(f"{event}：{label}（{name}）应为非空的字段对象")
+        return dict(value)
     if ftype == "money":
         try:
             amount = Decimal(str(value))

@@ -31,6 +31,7 @@ def appeal_values(snap: AppealSnapshot) -> dict[str, Any]:
         "filed_on": snap.filed_on,
         "concluded_on": snap.concluded_on,
         "result": snap.result,
+        "voided": snap.voided,
         "version": 1,
     }
 
@@ -49,6 +50,7 @@ def appeal_snapshot(app: App, session: Session, appeal_id: str) -> AppealSnapsho
         last_event_on=max(d for d in (row.filed_on, row.concluded_on) if d is not None),
         concluded_on=row.concluded_on,
         result=row.result,
+        voided=row.voided,
     )
 
 
@@ -56,8 +58,12 @@ def write_appeal(session: Session, snap: AppealSnapshot) -> Appeal:
     row = session.get(Appeal, snap.id)
     assert row is not None
     row.state = snap.state
+    row.kind = snap.kind  # a correction may change what was filed (SPEC §11)
+    row.case_id = snap.case_id
+    row.filed_on = snap.filed_on
     row.concluded_on = snap.concluded_on
     row.result = snap.result
+    row.voided = snap.voided
     session.add(row)
     return row
 

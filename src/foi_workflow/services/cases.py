@@ -28,6 +28,7 @@ from foi_workflow.domain.workflow import (
 )
 from foi_workflow.errors import AlreadyExists, ClosedYear, ConcurrentChange, InvalidInput, NotFound
 from foi_workflow.services.app import App, apply_context
+from foi_workflow.services.outbox import drop_stale_mail
 
 
 @dataclass
@@ -93,6 +94,7 @@ def projection_dict(snap: CaseSnapshot) -> dict[str, Any]:
         "extended_days": d.extended_days if d else 0,
         "on_time": d.on_time if d else None,
         "carried_over_to": snap.carried_over_to,
+        "voided": snap.voided,
         "last_event_on": snap.last_event_on,
     }
 
@@ -258,7 +260,18 @@ def advance(
         ev = Event(case_id=case_id, event=event, on=on, by=by, data=clean, amend_reason=amend_reason)
         s.add(ev)
         s.flush()
+        drop_stale_mail(s.connection(), case_id, reminder_keys(app, row))
         return Change(row, ev, new, warnings)
+
+
+def reminder_keys(app: App, row: Case) -> dict[str, set[str]]:
+    """Per reminder rule, the outbox key of the deadline the case has now (SPEC §7: case, rule,
+    due date), if it has one."""
+    keys: dict[str, set[str]] = {}
+    for rule in app.config.reminders:
+        due = getattr(row, rule.deadline, None)
+        keys[rule.name] = {f"{row.id}:{rule.name}:{due.isoformat()}"} if due is not None else set()
+    return keys
 
 
 def rebuild(app: App, *, check_only: bool = False) -> list[str]:

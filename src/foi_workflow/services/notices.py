@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 from foi_workflow.adapters.tables import Case, Event, Notice
 from foi_workflow.config import Agency
 from foi_workflow.domain.vocabulary import NoticeKind
-from foi_workflow.errors import ConfigError, InvalidInput, NotFound, RuleViolation
+from foi_workflow.errors import ConfigError, InvalidInput, NotFound, RuleViolation, TransitionNotAllowed
 from foi_workflow.services.app import App
 from foi_workflow.services.notice_context import (
     KIND_EVENTS,
@@ -87,9 +87,13 @@ def _already_this_month(session: Session, case: Case, fee_ev: Event) -> int:
 
 def sources_for(app: App, session: Session, case_id: str) -> Sources:
     from foi_workflow.services.cases import case_events, get_case
+    from foi_workflow.services.corrections import effective_events
 
     case = get_case(session, case_id)
-    events = case_events(session, case_id)
+    if case.voided:
+        raise TransitionNotAllowed(f"案件 {case_id} 的登记已作废，不能再出具告知书")
+    # A letter speaks of what counts: voided events are gone, corrected ones as corrected.
+    events = effective_events(app, case_events(session, case_id))
     if not events:
         raise NotFound(f"案件 {case_id} 没有事件记录")
     agency = app.config.agency(case.agency)

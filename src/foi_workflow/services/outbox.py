@@ -5,12 +5,12 @@ failed, and put failed mail back in the queue (`foi outbox --retry`). Delivery i
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from foi_workflow.adapters.tables import Outbox
@@ -51,6 +51,25 @@ def existing_keys(connection: Connection, keys: Iterable[str]) -> set[str]:
         chunk = wanted[i : i + 500]
         found.update(connection.execute(select(OUTBOX.c.key).where(OUTBOX.c.key.in_(chunk))).scalars())
     return found
+
+
+def drop_stale_mail(connection: Connection, case_id: str, live: Mapping[str, Iterable[str]]) -> int:
+    """Delete the case's mails of the rules in `live` that are still queued under a key no
+    longer live: a reminder for a deadline the case no longer has (it was decided, paused, or
+    a correction moved it). Deleted, not marked, so that the key stays free: a deadline that
+    moves back re-arms. The key range `case:` … `case;` is a range scan of the unique key index.
+    Returns how many were dropped."""
+    keep = sorted({key for keys in live.values() for key in keys})
+    stale = delete(OUTBOX).where(
+        OUTBOX.c.key >= f"{case_id}:",
+        OUTBOX.c.key < f"{case_id};",  # ';' follows ':'
+        OUTBOX.c.case_id == case_id,
+        OUTBOX.c.status == "queued",
+        OUTBOX.c.rule.in_(sorted(live)),
+    )
+    if keep:
+        stale = stale.where(OUTBOX.c.key.not_in(keep))
+    return int(getattr(connection.execute(stale), "rowcount", 0) or 0)
 
 
 COLUMNS = (

@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import json_text, require_schema
 from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, utcnow
+from foi_workflow.domain.corrections import Counted
 from foi_workflow.domain.workflow import (
     AppealSnapshot,
     CaseSnapshot,
@@ -42,6 +43,7 @@ from foi_workflow.services.cases import (
     transaction,
     write_projection,
 )
+from foi_workflow.services.corrections import replay_amendment
 
 _PROBE_DATE = date(2024, 3, 1)
 _BULK_CACHE_KIB = -65536  # PRAGMA cache_size for a bulk insert: 64 MiB (negative: in KiB)
@@ -85,7 +87,7 @@ def _on(obj: dict[str, Any]) -> date:
 class Importer:
     """Replays a file in memory against the database's current state."""
 
-    def __init__(self, app: App, session: Session, by: str) -> None:
+    def __init__(self, app: App, session: Session, by: str, *, amendments: bool = True) -> None:
         self.app = app
         self.s = session
         self.by = by
@@ -115,6 +117,11 @@ class Importer:
         # file by the index of its first line, with its agency (see `import_parallel`).
         self.file_cases: dict[str, tuple[int, str]] | None = None
         self.line_index = 0  # of the appeal line being replayed after them (0-based)
+        # The file's events of each case, kept only when the file may void or correct (a void
+        # or correct line replays its case's whole history): a bulk import keeps nothing more.
+        self.logs: dict[str, list[Counted]] | None = {} if amendments else None
+        self.amending = app.workflow.disclosure.amending
+        self.appeal_logs: dict[str, list[Counted]] = {}  # appeals are few: always kept
 
     def prefetch(self, case_ids: Iterable[str]) -> None:
         """Read the stored histories of `case_ids` now, in this transaction."""
@@ -147,7 +154,9 @@ class Importer:
         by = str(obj.get("by") or self.by)
         reserved = _RESERVED
         data = {k: v for k, v in obj.items() if k not in reserved}
-        if event == "receive":
+        if event in self.amending:
+            snap, clean = self._amend(case_id, event, on, by, data, obj)
+        elif event == "receive":
             if case_id in self.cases or case_id in self.stored_case_ids:
                 raise AlreadyExists(f"案件 {case_id} 已存在")
             self.app.config.agency(data.get("agency") or self.app.config.default_agency)
@@ -159,11 +168,53 @@ class Importer:
         if self.closed and event != "carry_over":
             self._check_year(snap.agency, on, obj)
         self.cases[case_id] = snap
+        if self.logs is not None:
+            log = self.logs.setdefault(case_id, [])
+            log.append(Counted(len(log) + 1, event, on, clean, by))
         counts = self.event_counts
         counts[case_id] = counts.get(case_id, 0) + 1
         # The case's and the event's names as one object each (not one per line): hundreds of
         # thousands fewer objects to keep, send between processes and free.
         self.events.append(self.event_row(snap.id, None, intern(event), on, by, clean, obj.get("amend_reason")))
+
+    def _amend(
+        self, case_id: str, event: str, on: date, by: str, data: dict[str, Any], obj: dict[str, Any]
+    ) -> tuple[CaseSnapshot, dict[str, Any]]:
+        """A `void` or `correct` line (SPEC §11): the case's whole history, stored and from the
+        file, replayed with it."""
+        if self.logs is None:
+            raise InvalidInput("导入未准备更正事件")  # `import_lines` scans the file for them
+        snap = self._case(case_id)
+        stored = self.stored_events.get(case_id)
+        if stored is None and case_id in self.existing_cases:
+            stored = case_events(self.s, case_id)
+        history = [*(stored or ()), *self.logs.get(case_id, ())]
+        wf, line = self.app.workflow, Counted(0, event, on, data, by)
+        check = lambda day: self._check_year(snap.agency, day, obj)  # noqa: E731
+        amended, clean = replay_amendment(wf, wf.disclosure, case_id, history, line, self.ctx, check)
+        assert isinstance(amended, CaseSnapshot)
+        return amended, clean
+
+    def _amend_appeal(
+        self, appeal_id: str, event: str, on: date, by: str, data: dict[str, Any], obj: dict[str, Any]
+    ) -> AppealSnapshot:
+        """A `void` or `correct` line of an appeal, as `_amend` for a case."""
+        current = self.appeals.get(appeal_id)
+        if current is None:
+            current = appeal_snapshot(self.app, self.s, appeal_id)
+            self.existing_appeals.add(appeal_id)
+        stored: list[Any] = []
+        if appeal_id in self.stored_appeal_ids:
+            query = select(Event).where(col(Event.appeal_id) == appeal_id).order_by(col(Event.seq))
+            stored = list(self.s.scalars(query))
+        history = [*stored, *self.appeal_logs.get(appeal_id, ())]
+        wf, line = self.app.workflow, Counted(0, event, on, data, by)
+        check = lambda day: self._check_year(current.agency, day, obj)  # noqa: E731
+        amended, clean = replay_amendment(wf, wf.appeal, appeal_id, history, line, self.ctx, check)
+        assert isinstance(amended, AppealSnapshot)
+        data.clear()
+        data.update(clean)
+        return amended
 
     def appeal_line(self, obj: dict[str, Any]) -> None:
         appeal_id = obj["appeal"]
@@ -181,6 +232,9 @@ class Importer:
                 if "agency" not in data:
                     data["agency"] = agency
             snap, clean = file_appeal(self.app.workflow, appeal_id, on, data, self.ctx)
+        elif event in self.app.workflow.appeal.amending:
+            snap = self._amend_appeal(appeal_id, event, on, by, data, obj)
+            clean = data
         else:
             current = self.appeals.get(appeal_id)
             if current is None:
@@ -189,6 +243,7 @@ class Importer:
             snap, clean = apply_appeal_event(self.app.workflow, current, event, on, data, self.ctx)
         self._check_year(snap.agency, on, obj)
         self.appeals[appeal_id] = snap
+        self.appeal_logs.setdefault(appeal_id, []).append(Counted(0, event, on, clean, by))
         self.events.append(self.event_row(None, appeal_id, event, on, by, clean, obj.get("amend_reason")))
 
     def _linked_agency(self, case_id: str) -> str:
@@ -436,15 +491,22 @@ def _import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | Non
             lines = list(lines)
             count = import_parallel.worker_count(len(lines), workers)
             if count > 1:
-                importer = Importer(app, s, by)
+                importer = Importer(app, s, by, amendments=may_amend(lines))
                 new_cases = import_parallel.replay(importer, lines, count)
                 if new_cases is not None:
                     return importer.write(new_cases)
                 # Something in the file is refused (or could not be placed): the serial replay
                 # finds the first bad line and says why, exactly as without workers.
-        importer = Importer(app, s, by)
+        lines = lines if isinstance(lines, list) else list(lines)
+        importer = Importer(app, s, by, amendments=may_amend(lines))
         replay_lines(importer, enumerate(lines))
         return importer.write()
+
+
+def may_amend(lines: Sequence[str]) -> bool:
+    """Whether any line may be a `void` or `correct` (a quick substring scan; a false alarm
+    only costs keeping the cases' histories during the replay)."""
+    return any('"void"' in line or '"correct"' in line for line in lines)
 
 
 def replay_lines(importer: Importer, numbered: Iterable[tuple[int, str]]) -> None:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from foi_workflow.adapters.reader import Reader, as_bool, as_date, as_json, as_timestamp
+from foi_workflow.domain.corrections import History, read_history
 from foi_workflow.domain.replay import REPLAY_TODAY, replay_case
 from foi_workflow.domain.vocabulary import (
     ApplicantType,
@@ -50,6 +51,7 @@ class CaseRow:
     extended_days: int
     on_time: bool | None
     carried_over_to: int | None
+    voided: bool
     version: int
 
     @classmethod
@@ -59,6 +61,7 @@ class CaseRow:
             values[name] = as_date(values[name])
         values["reply_due_provisional"] = bool(values["reply_due_provisional"])
         values["on_time"] = as_bool(values["on_time"])
+        values["voided"] = bool(values["voided"])
         return cls(**values)
 
 
@@ -136,6 +139,7 @@ def case_summary(row: CaseRow, today: date, *, masked: bool = True) -> dict[str,
         "fee_due": _iso(row.fee_due),
         "extended_days": row.extended_days,
         "carried_over_to": row.carried_over_to,
+        "voided": row.voided,
         "version": row.version,
     }
 
@@ -160,14 +164,20 @@ class CaseDetail:
         }
 
 
-def event_dict(ev: EventRow) -> dict[str, Any]:
+def event_dict(ev: EventRow, no: int, history: History) -> dict[str, Any]:
+    """One event as `foi show --format json` prints it: numbered (the ordinal `foi void` and
+    `foi correct` name), with the void and the corrections that apply to it (SPEC §11)."""
+    voided = history.voided.get(no)
     return {
+        "no": no,
         "event": ev.event,
         "on": ev.on.isoformat(),
         "by": ev.by,
         "recorded_at": ev.recorded_at.isoformat() if ev.recorded_at else None,
         **({"amend_reason": ev.amend_reason} if ev.amend_reason else {}),
         "data": ev.data,
+        "voided": voided.as_json() if voided is not None else None,
+        "corrected_by": [c.as_json() for c in history.corrections.get(no, ())],
     }
 
 
@@ -195,11 +205,12 @@ def case_detail(app: App, db: Reader, case_id: str, today: date) -> CaseDetail:
         (case_id,),
     )
     snap = replay_case(app.workflow, case_id, events, apply_context(app, REPLAY_TODAY, explain=True))
+    history = read_history(app.workflow.disclosure, events)
     return CaseDetail(
         summary=case_summary(row, today, masked=False),
         request=row.request,
         contact=row.contact,
-        events=[event_dict(e) for e in events],
+        events=[event_dict(e, no, history) for no, e in enumerate(events, 1)],
         explanation=list(snap.deadlines.explanation) if snap.deadlines else [],
         notices=[
             {
@@ -227,8 +238,8 @@ def list_cases(
 ) -> list[dict[str, Any]]:
     """Cases of one agency (default: the configured one), filtered, oldest first."""
     today = today or today_local()
-    where = ["agency = ?"]
-    params: list[Any] = [agency or app.config.default_agency]
+    where = ["agency = ?", "voided = ?"]  # a voided registration is in no list (SPEC §11)
+    params: list[Any] = [agency or app.config.default_agency, False]
     if state:
         where.append("state = ?")
         params.append(State(state).value)
