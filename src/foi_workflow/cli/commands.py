@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fee-paid": ("cases:fee_paid_cmd", "申请人已缴费，恢复计时 / the fee was paid"),
     "decide": ("cases:decide_cmd", "作出答复决定 / decide the case"),
     "withdraw": ("cases:withdraw_cmd", "申请人撤回申请 / the applicant withdrew"),
+    "void": ("corrections:void_cmd", "作废记错的事件（作废第 1 个即整案作废）/ void an event"),
+    "correct": ("corrections:correct_cmd", "更正记错的事件（日期或内容）/ correct an event"),
     "list": ("cases:list_cmd", "列出案件（电话、证件号已遮蔽）/ list cases"),
     "show": ("cases:show_cmd", "查看案件详情与期限推算 / show a case and its deadlines"),
     "outcomes": ("cases:outcomes_cmd", "办理结果代码一览 / the outcome codes"),

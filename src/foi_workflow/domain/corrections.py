@@ -23,9 +23,6 @@ from typing import Any, Protocol
 from foi_workflow.domain.definition import FIELD_LABELS, MachineDef
 from foi_workflow.errors import InvalidInput, RuleViolation
 
-# Year-end markers recorded by `foi year close`: part of the record of a closed year, never
-# a caseworker's mistake to put right.
-MARKERS = frozenset({"carry_over"})
 # Fields that say whose case it is rather than what happened: a case registered at the wrong
 # agency is voided and registered again there.
 FIXED_FIELDS = frozenset({"agency"})
@@ -182,7 +179,8 @@ def check_amendment(
         raise RuleViolation(
             f"{subject} 的第 {target} 个事件本身是作废或更正记录，不能再作废或更正；如更正有误，请再次更正原事件"
         )
-    if original.event in MARKERS:
+    spec = mdef.events.get(original.event)
+    if spec is not None and spec.marker:  # carry_over: the record of a year's close, not a mistake
         raise RuleViolation(f"{subject} 的第 {target} 个事件是年度结转标记（{original.event}），不能作废或更正")
     voided = history.voided.get(target)
     if voided is not None:

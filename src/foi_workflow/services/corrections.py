@@ -36,7 +36,6 @@ from foi_workflow.services.cases import (
     write_projection,
 )
 from foi_workflow.services.outbox import drop_stale_mail
-from foi_workflow.services.sweep import AUTOMATIC
 
 
 @dataclass
@@ -174,7 +173,7 @@ def _drop_stale_mail(session: Session, app: App, row: Case, counted: Sequence[Co
     of an automatic transition that no longer counts (keyed on its period's end, the day
     before it took effect)."""
     live = reminder_keys(app, row)
-    for _, event, _ in AUTOMATIC:
+    for event, _ in app.workflow.disclosure.automatic_events():
         ends = {ev.on - timedelta(days=1) for ev in counted if ev.event == event}
         live[event] = {f"{row.id}:{event}:{end.isoformat()}" for end in ends}
     return drop_stale_mail(session.connection(), row.id, live)
