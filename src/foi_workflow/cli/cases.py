@@ -227,8 +227,9 @@ def consult_cmd(party: str, kind: str) -> dict[str, Any]:
 
 @_event_command("consultation-reply")
 @click.option("--opinion", required=True, type=_choice(Opinion), help="agree 同意 / object 不同意 / none 逾期未答复")
-def consultation_reply_cmd(opinion: str) -> dict[str, Any]:
-    return {"opinion": opinion}
+@click.option("--party", default=None, help="答复方（同时征求多方意见时必填）")
+def consultation_reply_cmd(opinion: str, party: str | None) -> dict[str, Any]:
+    return {"opinion": opinion, "party": party}
 
 
 @_event_command("extend", "须政府信息公开工作机构负责人同意 / needs the head of the disclosure office.")

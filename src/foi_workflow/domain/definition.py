@@ -91,6 +91,7 @@ class EventSpec:
     outcome: Outcome | None = None
     automatic: Automatic | None = None
     amends: bool = False  # void / correct (SPEC §11): acts on an earlier event, through the replay
+    stay_while: str | None = None  # a condition: while it holds, the event keeps the state (no dest)
     required: Mapping[str, str] = field(default_factory=dict)
     optional: Mapping[str, str] = field(default_factory=dict)
     guards: tuple[str, ...] = ()
@@ -126,12 +127,18 @@ class MachineDef:
 
     def machine_config(self) -> dict[str, Any]:
         """The keyword arguments the machine (and its diagram) is built from."""
-        transitions = [
-            {"trigger": spec.name, "source": list(spec.sources), "dest": spec.dest,
-             "conditions": [self.guards[g] for g in spec.guards]}
-            for spec in self.events.values()
-            if not spec.creates
-        ]  # fmt: skip
+        transitions = []
+        for spec in self.events.values():
+            if spec.creates:
+                continue
+            conditions = [self.guards[g] for g in spec.guards]
+            if spec.stay_while:
+                # Tried first: while its condition holds the event keeps the state (the reply to
+                # one of several consultations); otherwise the transition below.
+                transitions.append({"trigger": spec.name, "source": list(spec.sources), "dest": None,
+                                    "conditions": [*conditions, self.guards[spec.stay_while]]})  # fmt: skip
+            transitions.append({"trigger": spec.name, "source": list(spec.sources), "dest": spec.dest,
+                                "conditions": conditions})  # fmt: skip
         return {
             "model": None,
             "states": list(self.states),
@@ -149,12 +156,12 @@ class MachineDef:
         return Machine(**self.machine_config())
 
     @cached_property
-    def routes(self) -> dict[tuple[str, str], tuple[str | None, tuple[Guard, ...]]]:
-        """(source, trigger) -> (dest, conditions), read off the built machine: the transition
-        the machine would take (the first declared for that source) and its conditions."""
+    def routes(self) -> dict[tuple[str, str], tuple[tuple[str | None, tuple[Guard, ...]], ...]]:
+        """(source, trigger) -> its transitions as (dest, conditions), in the order the machine
+        tries them (the first whose conditions hold is taken), read off the built machine."""
         return {
             # The conditions are the guards the machine was built with (never names).
-            (source, trigger): (candidates[0].dest, tuple(cast(Guard, c.func) for c in candidates[0].conditions))
+            (source, trigger): tuple((c.dest, tuple(cast(Guard, f.func) for f in c.conditions)) for c in candidates)
             for trigger, event in self.machine.events.items()
             for source, candidates in event.transitions.items()
         }
@@ -209,7 +216,8 @@ def _load_def(path: Path, guards: Mapping[str, Guard]) -> MachineDef:
 
 _STATE_KEYS = frozenset({"name", "final"})
 _EVENT_KEYS = frozenset(
-    {"creates", "source", "dest", "internal", "marker", "outcome", "automatic", "required", "optional", "guards", "amends"}
+    {"creates", "source", "dest", "internal", "marker", "outcome", "automatic", "required", "optional", "guards"}
+    | {"amends", "stay_while"}
 )
 
 
@@ -248,6 +256,7 @@ def _build_def(raw: Any, guards: Mapping[str, Guard]) -> MachineDef:
             outcome=Outcome(e["outcome"]) if "outcome" in e else None,
             automatic=Automatic(Deadline(auto["after"]), dict(auto.get("data") or {})) if auto else None,
             amends=bool(e.get("amends")),
+            stay_while=e.get("stay_while"),
             required=dict(e.get("required", {})),
             optional=dict(e.get("optional", {})),
             guards=tuple(e.get("guards", [])),
@@ -287,6 +296,8 @@ def definition_check(
         for g in spec.guards:
             if g not in guards:
                 problems.append(f"event {spec.name} names unknown guard {g!r}")
+        if spec.stay_while is not None and spec.stay_while not in guards:
+            problems.append(f"event {spec.name} names unknown condition {spec.stay_while!r}")
         for ftype in (*spec.required.values(), *spec.optional.values()):
             if ftype not in PLAIN_TYPES and not (ftype.startswith("enum:") and ftype[5:] in ENUMS):
                 problems.append(f"event {spec.name} has unknown field type {ftype!r}")

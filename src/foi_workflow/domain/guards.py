@@ -110,6 +110,31 @@ def outcome_not_lapse(g: GuardInput) -> bool:
     return True
 
 
+def party_not_consulted_yet(g: GuardInput) -> bool:
+    party = str(g.data.get("party", "")).strip()
+    open_parties = [c[0] for c in g.snap.clock.consultations] if g.snap.clock else []
+    if party in open_parties:
+        raise RuleViolation(f"案件 {g.snap.id} 正在征求{party}的意见，尚未答复或届满")
+    return True
+
+
+def consultation_open_for_party(g: GuardInput) -> bool:
+    clock = g.snap.clock
+    open_parties = [c[0] for c in clock.consultations] if clock else []
+    party = str(g.data.get("party", "")).strip()
+    if party and party not in open_parties:
+        raise RuleViolation(f"案件 {g.snap.id} 没有在征求{party}的意见（正在征求：{'、'.join(open_parties) or '无'}）")
+    if not party and len(open_parties) > 1 and g.data.get("opinion") != "none":
+        raise RuleViolation(f"案件 {g.snap.id} 正在征求{'、'.join(open_parties)}的意见，请用 --party 指明是谁的答复")
+    return True
+
+
+def other_consultations_open(g: GuardInput) -> bool:
+    """Not a refusal but a route (`stay_while`): after this reply another consultation is open."""
+    clock = g.snap.clock
+    return clock is not None and len(clock.consultations) > 1
+
+
 # The guards by the name the YAML gives them: the function's own name, so the diagram shows it.
 GUARDS: dict[str, Guard] = {
     g.__name__: g
@@ -123,5 +148,8 @@ GUARDS: dict[str, Guard] = {
         reasonable_period_later,
         fee_values_valid,
         outcome_not_lapse,
+        party_not_consulted_yet,
+        consultation_open_for_party,
+        other_consultations_open,
     )
 }

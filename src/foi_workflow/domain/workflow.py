@@ -133,14 +133,13 @@ def replay_fire(mdef: MachineDef, subject: str, state: str, event: str, *args: A
     """What `fire` does, for a bulk replay of stored events: the transition and conditions read
     off the machine's table (`MachineDef.routes`) without a trigger per event. Returns the new
     state."""
-    route = mdef.routes.get((state, event))
-    if route is None:
+    candidates = mdef.routes.get((state, event))
+    if candidates is None:
         raise _not_allowed(mdef, subject, state, event)
-    dest, conditions = route
-    for condition in conditions:
-        if not condition(*args):
-            raise TransitionNotAllowed(f"{subject}：{event} 的条件不满足")
-    return dest or state
+    for dest, conditions in candidates:
+        if all(condition(*args) for condition in conditions):
+            return dest or state
+    raise TransitionNotAllowed(f"{subject}：{event} 的条件不满足")
 
 
 def _not_allowed(mdef: MachineDef, subject: str, state: str, event: str) -> TransitionNotAllowed:
@@ -276,6 +275,12 @@ def apply_case_event(
         new.caseworker = clean["caseworker"]
     elif event == "carry_over":
         new.carried_over_to = int(clean["year"])
+    elif event == "consultation_reply" and "party" not in clean and snap.clock and len(snap.clock.consultations) > 1:
+        # A reply of silence that names no party (the sweep's) while several are open answers
+        # the consultation whose period ended first: the log says whose.
+        answered = snap.clock.consultation_answered(None)
+        if answered:
+            clean["party"] = answered
     if new.state == _DECIDED and snap.state != _DECIDED:
         new.outcome = spec.outcome.value if spec.outcome else clean["outcome"]  # canonical (normalize_data)
         new.decided_on = on
