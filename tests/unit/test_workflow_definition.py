@@ -48,7 +48,7 @@ def test_the_machine_fires_exactly_the_transitions_and_guards_the_workflow_route
     wf = load_workflows()
     for mdef in (wf.disclosure, wf.appeal):
         table = {
-            (source, trigger): (candidates[0].dest, tuple(c.func for c in candidates[0].conditions))
+            (source, trigger): tuple((c.dest, tuple(f.func for f in c.conditions)) for c in candidates)
             for trigger, event in mdef.machine.events.items()
             for source, candidates in event.transitions.items()
         }
