@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import AppContext, parse_date
 from foi_workflow.domain.definition import FIELD_LABELS
 
@@ -141,6 +142,8 @@ def amendment_commands(
         ("void", void, void_help, []),
         ("correct", correct, correct_help, [on_option, *fields]),
     ):
+        if not appeal:  # a top-level command: its one line from cli/commands.py, then the details
+            help_text = command_help(name, help_text)
         cmd = click.command(name, help=help_text)(callback)
         cmd = amend_closed_year_option(by_option(reason_option(cmd)))
         cmd.params[:0] = [
