@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, event_options, pass_app, resolve_on
+from foi_workflow.cli.common import AppContext, event_options, options_named, pass_app, resolve_on
 from foi_workflow.domain.vocabulary import AppealKind, AppealResult
 
 amend_option = click.option(
@@ -38,14 +38,15 @@ def file_cmd(app_ctx: AppContext, kind: str, case_id: str | None, appeal_id: str
     from foi_workflow.services.appeals import file
 
     data = {"kind": kind, "case": case_id, "agency": agency, "note": note}
-    row = file(
-        app_ctx.app,
-        on=resolve_on(on),
-        by=by or app_ctx.config.user,
-        data={k: v for k, v in data.items() if v},
-        appeal_id=appeal_id,
-        amend_reason=amend,
-    )
+    with options_named(case="--case", id="--id"):
+        row = file(
+            app_ctx.app,
+            on=resolve_on(on),
+            by=by or app_ctx.config.user,
+            data={k: v for k, v in data.items() if v},
+            appeal_id=appeal_id,
+            amend_reason=amend,
+        )
     click.echo(row.id)
     click.echo(f"已登记{AppealKind(row.kind).label}（{row.filed_on.isoformat()}），尚未审结", err=True)
 

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, event_options, parse_date, pass_app, resolve_on
+from foi_workflow.cli.common import AppContext, event_options, options_named, parse_date, pass_app, resolve_on
 from foi_workflow.domain.periods import FEE_DAYS
 from foi_workflow.domain.vocabulary import (
     ApplicantType,
@@ -96,15 +96,16 @@ def _record(
 ) -> None:
     from foi_workflow.services.cases import advance
 
-    change = advance(
-        app_ctx.app,
-        case_id,
-        event,
-        on=resolve_on(on),
-        by=by or app_ctx.config.user,
-        data={k: v for k, v in data.items() if v is not None},
-        amend_reason=amend,
-    )
+    with options_named(caseworker="NAME" if event == "assign" else ""):
+        change = advance(
+            app_ctx.app,
+            case_id,
+            event,
+            on=resolve_on(on),
+            by=by or app_ctx.config.user,
+            data={k: v for k, v in data.items() if v is not None},
+            amend_reason=amend,
+        )
     _echo_change(app_ctx, change, notice)
 
 
@@ -178,14 +179,15 @@ def intake_cmd(
         "request": request_text, "contact": contact, "phone": phone, "id_number": id_number,
         "agency": agency, "caseworker": by,
     }  # fmt: skip
-    change = intake(
-        app_ctx.app,
-        on=resolve_on(on),
-        by=by,
-        data={k: v for k, v in data.items() if v is not None},
-        case_id=case_id,
-        amend_reason=amend,
-    )
+    with options_named(case="--id"):
+        change = intake(
+            app_ctx.app,
+            on=resolve_on(on),
+            by=by,
+            data={k: v for k, v in data.items() if v is not None},
+            case_id=case_id,
+            amend_reason=amend,
+        )
     click.echo(change.case.id)
     if notice:
         _issue_notice(app_ctx, change.case.id, "receive", by)
@@ -290,10 +292,12 @@ def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: 
     columns = ["id", "state", "applicant", "applicant_type", "received_on", "reply_due", "decided_on", "outcome",
                "caseworker", "overdue"]  # fmt: skip
     if fmt == "csv":
+        from foi_workflow.domain.boundary import spreadsheet_text
+
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: spreadsheet_text(value) for key, value in row.items()} for row in rows)
         click.echo(buf.getvalue(), nl=False)
         return
     _print_table(rows)
@@ -301,6 +305,7 @@ def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"案件 {len(rows)} 件", show_lines=False)
@@ -310,9 +315,10 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         due = (r["reply_due"] or "") + ("（暂定）" if r["provisional"] and r["reply_due"] else "")
         if r["overdue"]:
             due = f"[bold red]{due} 已逾期[/]"
+        # Every value as text, never as markup: a name may contain "[/bold]".
         table.add_row(
-            r["id"], r["state_label"], r["applicant"], r["applicant_type_label"], r["received_on"], due,
-            r["decided_on"] or "", r["outcome_label"] or "", r["caseworker"],
+            *map(escape, (r["id"], r["state_label"], r["applicant"], r["applicant_type_label"], r["received_on"])),
+            due, *map(escape, (r["decided_on"] or "", r["outcome_label"] or "", r["caseworker"])),
         )  # fmt: skip
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 

@@ -49,10 +49,17 @@ def cli(ctx: click.Context, db_url: str | None, config_path: str | None) -> None
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console entry point: a `FoiError` becomes one line on stderr and exit status 1."""
+    """Console entry point: a refusal becomes one line on stderr and exit status 1, and so does
+    anything else that goes wrong (a database or file error): never a traceback."""
     try:
         return cli.main(args=argv, prog_name="foi", standalone_mode=False)
     except FoiError as exc:
+        from foi_workflow.domain.boundary import BadValue
+
+        if isinstance(exc, BadValue):
+            from foi_workflow.cli.common import option_refusal
+
+            exc = option_refusal(exc)
         click.echo(exc.line(), err=True)
         sys.exit(1)
     except click.exceptions.Abort:
@@ -63,3 +70,8 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        from foi_workflow.adapters.failures import refusal_for
+
+        click.echo(refusal_for(exc).line(), err=True)
+        sys.exit(1)

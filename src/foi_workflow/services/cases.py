@@ -19,14 +19,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import require_schema, unit_of_work
-from foi_workflow.adapters.tables import Agency, Case, Counter, Event, YearClose, utcnow
+from foi_workflow.adapters.tables import Agency, Case, Counter, Event, YearClose, column_limits, utcnow
+from foi_workflow.domain.boundary import clean_amend_reason, clean_by, clean_id
+from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.replay import REPLAY_TODAY, StoredEvent, replay_case
 from foi_workflow.domain.workflow import (
     CaseSnapshot,
     apply_case_event,
     receive_case,
 )
-from foi_workflow.errors import AlreadyExists, ClosedYear, ConcurrentChange, InvalidInput, NotFound
+from foi_workflow.errors import AlreadyExists, ClosedYear, ConcurrentChange, NotFound
 from foi_workflow.services.app import App, apply_context
 
 
@@ -201,16 +203,17 @@ def intake(
 ) -> Change:
     """Register an application: the `receive` event creates the case."""
     ctx = apply_context(app, today)
+    limits = column_limits()
+    by, amend_reason = clean_by(by, limits), clean_amend_reason(amend_reason, limits)
     with session_scope(app, session) as s:
         agency = str(data.get("agency") or app.config.default_agency)
         app.config.agency(agency)  # refuses an agency the config does not know
         if case_id is not None:
-            case_id = case_id.strip()
-            if not case_id or len(case_id) > 64:
-                raise InvalidInput("案件编号不能为空，且不超过 64 个字符")
+            case_id = clean_id("case", "案件编号", case_id, limits.case["id"])
             if s.get(Case, case_id) is not None:
                 raise AlreadyExists(f"编号为 {case_id} 的案件已存在")
         snap, clean = receive_case(app.workflow, case_id or "(new)", on, {**data, "agency": agency}, ctx, by=by)
+        limits.check_case_data(clean, FIELD_LABELS)
         check_open_year(s, agency, on, amend_reason, "登记申请")
         ensure_agency(s, app, agency)
         if case_id is None:
@@ -242,6 +245,9 @@ def advance(
 ) -> Change:
     """Record one workflow event on an existing case (SPEC §3), in one transaction."""
     ctx = apply_context(app, today)
+    limits = column_limits()
+    case_id = clean_id("case", "案件编号", case_id, limits.case["id"])
+    by, amend_reason = clean_by(by, limits), clean_amend_reason(amend_reason, limits)
     with session_scope(app, session) as s:
         # Lock the row (PostgreSQL; SQLite ignores FOR UPDATE and serialises writers itself): a
         # concurrent writer of the same case waits here, then re-reads and re-validates against
@@ -251,6 +257,7 @@ def advance(
             raise ConcurrentChange(f"案件 {case_id} 已被其他人修改（版本 {row.version}），本次操作未保存")
         snap = replay(app, case_id, case_events(s, case_id))
         new, clean, warnings = apply_case_event(app.workflow, snap, event, on, data or {}, ctx)
+        limits.check_case_data(clean, FIELD_LABELS)
         if event != "carry_over":
             check_open_year(s, row.agency, on, amend_reason, f"案件 {case_id}")
         write_projection(row, new)

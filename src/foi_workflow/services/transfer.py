@@ -21,7 +21,9 @@ from sqlalchemy import JSON, Column, Date, DateTime, Table, insert, select
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import json_text, require_schema
-from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, utcnow
+from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, column_limits, utcnow
+from foi_workflow.domain.boundary import MAX_DEPTH, clean_amend_reason, clean_by, clean_id, json_depth_ok
+from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.workflow import (
     AppealSnapshot,
     CaseSnapshot,
@@ -57,14 +59,21 @@ class ImportResult:
     appeals: int
 
 
+def _no_constant(name: str) -> Any:
+    raise InvalidInput(f"不是有效的 JSON：{name} 不是数")
+
+
 def parse_line(lineno: int, line: str) -> dict[str, Any]:
+    if not json_depth_ok(line):
+        raise InvalidInput(f"嵌套过深（超过 {MAX_DEPTH} 层）")
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
-        # What orjson refuses, `json` may still read (NaN, integers beyond 64 bits) or refuses
-        # with its own familiar reason (a UTF-8 BOM, "Expecting value"): the stdlib decides.
+        # What orjson refuses, `json` may still read (integers beyond 64 bits, lone surrogates,
+        # refused later by the field checks) or refuses with its own familiar reason (a UTF-8
+        # BOM, "Expecting value"): the stdlib decides. NaN and Infinity are not JSON.
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"不是有效的 JSON：{exc.msg}") from None
     if not isinstance(obj, dict):
@@ -88,7 +97,8 @@ class Importer:
     def __init__(self, app: App, session: Session, by: str) -> None:
         self.app = app
         self.s = session
-        self.by = by
+        self.limits = column_limits()
+        self.by = clean_by(by, self.limits)
         # One transaction: every row of the import is recorded at the same instant.
         self.now = utcnow()
         self.ctx = apply_context(app)
@@ -125,8 +135,8 @@ class Importer:
             for ev in self.s.scalars(query):
                 self.stored_events.setdefault(str(ev.case_id), []).append(ev)
 
-    def _check_year(self, agency: str, on: date, obj: dict[str, Any]) -> None:
-        if (agency, on.year) in self.closed and not obj.get("amend_reason"):
+    def _check_year(self, agency: str, on: date, amend_reason: str | None) -> None:
+        if (agency, on.year) in self.closed and not amend_reason:
             raise ClosedYear(f"{on.year} 年度已结转封存；如确需补录，请在该行加 amend_reason 字段说明理由")
 
     def _case(self, case_id: str) -> CaseSnapshot:
@@ -139,12 +149,15 @@ class Importer:
             self.existing_cases.add(case_id)
         return snap
 
+    def _by(self, obj: dict[str, Any]) -> str:
+        by = obj.get("by")
+        return self.by if by is None or by == "" else clean_by(by, self.limits)
+
     def case_line(self, obj: dict[str, Any]) -> None:
-        case_id = obj["case"]
-        if not isinstance(case_id, str) or not case_id.strip():
-            raise InvalidInput("字段 case 应为非空的案件编号")
+        case_id = clean_id("case", "案件编号", obj["case"], self.limits.case["id"])
         event, on = obj["event"], _on(obj)
-        by = str(obj.get("by") or self.by)
+        by = self._by(obj)
+        amend = clean_amend_reason(obj.get("amend_reason"), self.limits)
         reserved = _RESERVED
         data = {k: v for k, v in obj.items() if k not in reserved}
         if event == "receive":
@@ -156,28 +169,29 @@ class Importer:
             # The deadlines are computed once per case in `write`; the guards read the clock.
             current = self._case(case_id)
             snap, clean, _ = apply_case_event(self.app.workflow, current, event, on, data, self.ctx, deadlines=False)
+        self.limits.check_case_data(clean, FIELD_LABELS)
         if self.closed and event != "carry_over":
-            self._check_year(snap.agency, on, obj)
+            self._check_year(snap.agency, on, amend)
         self.cases[case_id] = snap
         counts = self.event_counts
         counts[case_id] = counts.get(case_id, 0) + 1
         # The case's and the event's names as one object each (not one per line): hundreds of
         # thousands fewer objects to keep, send between processes and free.
-        self.events.append(self.event_row(snap.id, None, intern(event), on, by, clean, obj.get("amend_reason")))
+        self.events.append(self.event_row(snap.id, None, intern(event), on, by, clean, amend))
 
     def appeal_line(self, obj: dict[str, Any]) -> None:
-        appeal_id = obj["appeal"]
-        if not isinstance(appeal_id, str) or not appeal_id.strip():
-            raise InvalidInput("字段 appeal 应为非空的复议诉讼编号")
+        appeal_id = clean_id("appeal", "复议诉讼编号", obj["appeal"], self.limits.appeal["id"])
         event, on = obj["event"], _on(obj)
-        by = str(obj.get("by") or self.by)
+        by = self._by(obj)
+        amend = clean_amend_reason(obj.get("amend_reason"), self.limits)
         data = {k: v for k, v in obj.items() if k not in RESERVED or k == "case"}
         if event == "file":
             if appeal_id in self.appeals or appeal_id in self.stored_appeal_ids:
                 raise AlreadyExists(f"复议诉讼 {appeal_id} 已存在")
             linked = data.get("case")
             if linked:
-                agency = self._linked_agency(str(linked))
+                data["case"] = linked = clean_id("case", "案件编号", linked, self.limits.case["id"])
+                agency = self._linked_agency(linked)
                 if "agency" not in data:
                     data["agency"] = agency
             snap, clean = file_appeal(self.app.workflow, appeal_id, on, data, self.ctx)
@@ -187,9 +201,10 @@ class Importer:
                 current = appeal_snapshot(self.app, self.s, appeal_id)
                 self.existing_appeals.add(appeal_id)
             snap, clean = apply_appeal_event(self.app.workflow, current, event, on, data, self.ctx)
-        self._check_year(snap.agency, on, obj)
+        self.limits.check_appeal_data(clean, FIELD_LABELS)
+        self._check_year(snap.agency, on, amend)
         self.appeals[appeal_id] = snap
-        self.events.append(self.event_row(None, appeal_id, event, on, by, clean, obj.get("amend_reason")))
+        self.events.append(self.event_row(None, appeal_id, event, on, by, clean, amend))
 
     def _linked_agency(self, case_id: str) -> str:
         """The agency of the case an appeal names: a case of the file (on an earlier line) or a
