@@ -63,6 +63,8 @@ def notice_cmd(
     else:
         dated = parse_date(on, "--on 日期") if on else None
         stored = issue_notice(app, case_id, kind, by=by or app.config.user, on=dated)
+    from foi_workflow.adapters.files import write_private
+
     body = render_stored(app, stored, fmt)
     if out is None and fmt in ("pdf", "docx"):
         out = _default_file(case_id, kind, fmt)
@@ -71,7 +73,7 @@ def notice_cmd(
         click.echo(body.decode("utf-8"), nl=False)
         click.echo(f"{action}：{stored.number}", err=True)
         return
-    out.write_bytes(body)
+    write_private(out, body)
     click.echo(f"{action} {stored.number}，已写入 {out}")
 
 

@@ -69,7 +69,9 @@ def render_cmd(ctx: AppContext, year: int, fmt: str, out: Path | None, agency: s
     for diff in report.frozen_differences:
         click.echo(f"注意：{year} 年度已结转，{diff.line()}", err=True)
     if out is not None:
-        out.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+        from foi_workflow.adapters.files import write_private
+
+        write_private(out, data)
         click.echo(f"已写入 {out}", err=True)
     else:
         assert isinstance(data, str)

@@ -268,35 +268,51 @@ def advance(
         return Change(row, ev, new, warnings)
 
 
+def _differences(case_id: str, row: Case, snap: CaseSnapshot) -> list[str]:
+    """Where a stored case row differs from what its log gives (`case id: column stored ≠ expected`)."""
+    return [
+        f"{case_id}: {column} {getattr(row, column)!r} ≠ {expected!r}"
+        for column, expected in projection_dict(snap).items()
+        if getattr(row, column) != expected
+    ]
+
+
 def rebuild(app: App, *, check_only: bool = False) -> list[str]:
     """Recompute every case row from the event log. Returns the differences found (case id:
-    column), and rewrites the rows unless `check_only`."""
-    differences: list[str] = []
+    column), and rewrites the rows that differ unless `check_only`.
+
+    The comparison reads one snapshot without locks. Only the rows that differ are written
+    (a row that agrees keeps its version, so no writer beside the rebuild is disturbed), each
+    locked first (FOR UPDATE) and compared again with its log as it is then: a writer that
+    changed the case meanwhile is waited for, never overwritten."""
     require_schema(app.engine)
-    with unit_of_work(app.engine) as s:
+    differences: list[str] = []
+    to_write: list[str] = []
+    with Session(app.engine) as s:
         by_case: dict[str, list[Event]] = {}
         for ev in s.scalars(select(Event).where(col(Event.case_id).is_not(None)).order_by(col(Event.seq))):
             assert ev.case_id is not None
             by_case.setdefault(ev.case_id, []).append(ev)
         rows = {r.id: r for r in s.scalars(select(Case))}
         for case_id, events in by_case.items():
-            snap = replay(app, case_id, events)
-            expected = projection_values(snap)
             row = rows.pop(case_id, None)
-            if row is None:
-                differences.append(f"{case_id}: 案件表缺少该案件")
-                if not check_only:
-                    s.add(Case(**expected))
-                continue
-            for column in projection_dict(snap):
-                if getattr(row, column) != expected[column]:
-                    differences.append(f"{case_id}: {column} {getattr(row, column)!r} ≠ {expected[column]!r}")
-            if not check_only:
-                write_projection(row, snap)
-        for orphan in rows:
-            differences.append(f"{orphan}: 案件表中的案件没有事件记录")
-        if check_only:
-            s.rollback()
+            snap = replay(app, case_id, events)
+            found = [f"{case_id}: 案件表缺少该案件"] if row is None else _differences(case_id, row, snap)
+            if found:
+                differences.extend(found)
+                to_write.append(case_id)
+        differences.extend(f"{orphan}: 案件表中的案件没有事件记录" for orphan in rows)
+    if check_only or not to_write:
+        return differences
+    with transaction(app) as s:
+        for case_id in sorted(to_write):  # one lock order for every rebuild: no deadlock between two
+            locked = s.get(Case, case_id, with_for_update=True, populate_existing=True)
+            snap = replay(app, case_id, case_events(s, case_id))
+            if locked is None:
+                s.add(Case(**projection_values(snap)))
+            elif _differences(case_id, locked, snap):
+                write_projection(locked, snap)
+        s.flush()
     return differences
 
 
