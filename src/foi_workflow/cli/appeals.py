@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, event_options, options_named, pass_app, resolve_on
+from foi_workflow.cli.common import IDENTIFIER, AppContext, event_options, options_named, pass_app, resolve_on
 from foi_workflow.domain.vocabulary import AppealKind, AppealResult
 
 amend_option = click.option(
@@ -25,8 +25,8 @@ def appeal_group() -> None:
     type=click.Choice([k.value for k in AppealKind]),
     help="review 行政复议 / litigation_direct 未经复议直接起诉 / litigation_after_review 复议后起诉",
 )
-@click.option("--case", "case_id", default=None, help="关联的申请案件编号")
-@click.option("--id", "appeal_id", default=None, help="编号（默认自动编号）")
+@click.option("--case", "case_id", type=IDENTIFIER, default=None, help="关联的申请案件编号")
+@click.option("--id", "appeal_id", type=IDENTIFIER, default=None, help="编号（默认自动编号）")
 @click.option("--agency", default=None, help="机关代码（默认为关联案件的机关或配置中的机关）")
 @click.option("--note", default=None, help="说明")
 @event_options
@@ -52,7 +52,7 @@ def file_cmd(app_ctx: AppContext, kind: str, case_id: str | None, appeal_id: str
 
 
 @appeal_group.command("conclude")
-@click.argument("appeal_id", metavar="APPEAL_ID")
+@click.argument("appeal_id", metavar="APPEAL_ID", type=IDENTIFIER)
 @click.option("--result", required=True, type=click.Choice([r.value for r in AppealResult]),
               help="upheld 结果维持 / corrected 结果纠正 / other 其他结果")  # fmt: skip
 @click.option("--note", default=None, help="说明")

@@ -12,7 +12,15 @@ from typing import Any
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, event_options, options_named, parse_date, pass_app, resolve_on
+from foi_workflow.cli.common import (
+    IDENTIFIER,
+    AppContext,
+    event_options,
+    options_named,
+    parse_date,
+    pass_app,
+    resolve_on,
+)
 from foi_workflow.domain.periods import FEE_DAYS
 from foi_workflow.domain.vocabulary import (
     ApplicantType,
@@ -121,7 +129,7 @@ def _event_command(name: str, details: str = "") -> Callable[[Callable[..., Any]
             _record(app_ctx, case_id, event, on, by, func(**kwargs), amend, notice)
 
         cmd = click.command(name, help=command_help(name, details))(callback)
-        cmd = click.argument("case_id", metavar="ID")(cmd)
+        cmd = click.argument("case_id", metavar="ID", type=IDENTIFIER)(cmd)
         for param in reversed(getattr(func, "__click_params__", [])):
             cmd.params.append(param)
         cmd = event_options(cmd)
@@ -146,7 +154,7 @@ def init_cmd(app_ctx: AppContext) -> None:
 @click.option("--applicant-type", required=True, type=_choice(ApplicantType), help="申请人类型")
 @click.option("--channel", required=True, type=_choice(Channel), help="提交渠道（决定收到申请之日，条例第三十一条）")
 @click.option("--request", "request_text", required=True, help="申请公开的内容")
-@click.option("--id", "case_id", default=None, help="案件编号（默认自动编号）")
+@click.option("--id", "case_id", type=IDENTIFIER, default=None, help="案件编号（默认自动编号）")
 @click.option("--contact", default=None, help="联系方式（地址、邮箱）")
 @click.option("--phone", default=None, help="联系电话")
 @click.option("--id-number", default=None, help="身份证件号码")
@@ -197,7 +205,7 @@ def intake_cmd(
     "assign",
     help=command_help("assign", "此后的提醒发给新经办人 / later reminders go to the new caseworker."),
 )
-@click.argument("case_id", metavar="ID")
+@click.argument("case_id", metavar="ID", type=IDENTIFIER)
 @click.argument("caseworker", metavar="NAME")
 @event_options
 @amend_option
@@ -327,7 +335,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     "show",
     help=command_help("show", "事件时间线与每个期限的推算过程 / the timeline and how each deadline was derived."),
 )
-@click.argument("case_id", metavar="ID")
+@click.argument("case_id", metavar="ID", type=IDENTIFIER)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_app
 def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from foi_workflow.config import SHANGHAI
-from foi_workflow.domain.boundary import BadValue
+from foi_workflow.domain.boundary import BadValue, clean_id
 from foi_workflow.errors import InvalidInput
 from foi_workflow.services.app import today_local
 
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from foi_workflow.services.app import App
 
 __all__ = [
-    "SHANGHAI", "AppContext", "event_options", "option_refusal", "options_named", "parse_date", "pass_app",
-    "resolve_on", "today_local",
+    "IDENTIFIER", "SHANGHAI", "AppContext", "event_options", "option_refusal", "options_named", "parse_date",
+    "pass_app", "resolve_on", "today_local",
 ]  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -102,3 +102,23 @@ def options_named(**names: str) -> Iterator[None]:
         yield
     except BadValue as exc:
         raise option_refusal(exc, names) from None
+
+
+class Identifier(click.ParamType[str, Any]):
+    """A case or appeal id given on the command line, checked by the boundary's rules for ids
+    when parsed: a refusal (exit 1) naming the argument or option, before any lookup."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return clean_id("id", "编号", value, None)
+        except BadValue as exc:
+            if param is None:
+                option = "ID"
+            else:
+                option = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+            raise option_refusal(exc, {"id": option}) from None
+
+
+IDENTIFIER = Identifier()

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> Any:
             from foi_workflow.cli.common import option_refusal
 
             exc = option_refusal(exc)
-        click.echo(exc.line(), err=True)
+        click.echo(_one_line(exc.line()), err=True)
         sys.exit(1)
     except click.exceptions.Abort:
         click.echo("已取消", err=True)
@@ -73,5 +73,10 @@ def main(argv: list[str] | None = None) -> Any:
     except Exception as exc:
         from foi_workflow.adapters.failures import refusal_for
 
-        click.echo(refusal_for(exc).line(), err=True)
+        click.echo(_one_line(refusal_for(exc).line()), err=True)
         sys.exit(1)
+
+
+def _one_line(line: str) -> str:
+    """A refusal as exactly one line, whatever value it quotes (a line break shown as \\n)."""
+    return line if line.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)

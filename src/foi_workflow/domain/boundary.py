@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from foi_workflow.errors import ImportFailed, InvalidInput
+from foi_workflow.errors import InvalidInput
 
 # The largest whole number an event field may hold: PostgreSQL's INTEGER, the type of the
 # cached columns such numbers end up in (extended_days, carried_over_to). Anything larger is a
@@ -194,13 +194,19 @@ def json_depth_ok(line: str, limit: int = MAX_DEPTH) -> bool:
 
 
 def utf8_lines(raw_lines: Iterable[bytes]) -> Iterator[str]:
-    """Lines of a file read as bytes, decoded as UTF-8; a line that is not names its number."""
-    for number, raw in enumerate(raw_lines, 1):
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            where = f"第 {exc.start + 1} 个字节"
-            raise ImportFailed(f"第 {number} 行：不是有效的 UTF-8 文本（{where}）；整个文件未导入") from None
+    """Lines of a file read as bytes, decoded as UTF-8. Bytes that are not UTF-8 are kept as
+    lone surrogates (`surrogateescape`), for `check_utf8` to refuse with the line's number in
+    its turn: the first bad line of a file is the one reported, whatever is wrong with it."""
+    for raw in raw_lines:
+        yield raw.decode("utf-8", "surrogateescape")
+
+
+def check_utf8(line: str) -> None:
+    """Refuse a line that held bytes that are not UTF-8 (see `utf8_lines`)."""
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput(f"不是有效的 UTF-8 文本（第 {exc.start + 1} 个字符处）") from None
 
 
 # --------------------------------------------------------------------------- on the way out

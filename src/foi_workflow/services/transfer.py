@@ -22,7 +22,14 @@ from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import json_text, require_schema
 from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, column_limits, utcnow
-from foi_workflow.domain.boundary import MAX_DEPTH, clean_amend_reason, clean_by, clean_id, json_depth_ok
+from foi_workflow.domain.boundary import (
+    MAX_DEPTH,
+    check_utf8,
+    clean_amend_reason,
+    clean_by,
+    clean_id,
+    json_depth_ok,
+)
 from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.workflow import (
     AppealSnapshot,
@@ -72,6 +79,7 @@ def parse_line(lineno: int, line: str) -> dict[str, Any]:
         # What orjson refuses, `json` may still read (integers beyond 64 bits, lone surrogates,
         # refused later by the field checks) or refuses with its own familiar reason (a UTF-8
         # BOM, "Expecting value"): the stdlib decides. NaN and Infinity are not JSON.
+        check_utf8(line)
         try:
             obj = json.loads(line, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
