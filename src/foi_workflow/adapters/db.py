@@ -83,7 +83,8 @@ def open_engine(url: str) -> Engine:
     if backend not in SUPPORTED_BACKENDS:
         raise DatabaseError(f"不支持的数据库类型：{backend}；foi 支持 SQLite（sqlite:///文件）与 PostgreSQL")
     if backend == "sqlite":
-        _create_private_sqlite_file(parsed.database or "")
+        if "uri" not in parsed.query:  # a `file:` URI names its file in its own way: SQLite opens it
+            _create_private_sqlite_file(parsed.database or "")
         engine = create_engine(
             parsed, connect_args={"timeout": 30}, json_serializer=json_text, hide_parameters=True
         )
