@@ -171,8 +171,8 @@ class Importer:
         if event == "receive":
             if case_id in self.cases or case_id in self.stored_case_ids:
                 raise AlreadyExists(f"案件 {case_id} 已存在")
-            self.app.config.agency(data.get("agency") or self.app.config.default_agency)
             snap, clean = receive_case(self.app.workflow, case_id, on, data, self.ctx, by=by, deadlines=False)
+            self.app.config.agency(snap.agency)  # a known agency (the field itself is checked above)
         else:
             # The deadlines are computed once per case in `write`; the guards read the clock.
             current = self._case(case_id)
