@@ -134,7 +134,9 @@ def test_a_failed_statement_never_shows_its_parameters(db_url: str) -> None:
     with pytest.raises(DBAPIError) as caught, engine.begin() as conn:
         conn.execute(text(statement), {"p": IDENTITY, "q": PHONE})
     engine.dispose()
-    assert IDENTITY not in str(caught.value) and PHONE not in str(caught.value)
+    # SQLAlchemy never lists them (PostgreSQL itself may quote the refused value: the refusal
+    # below shows neither).
+    assert "parameters hidden" in str(caught.value) and PHONE not in str(caught.value)
     line = refusal_for(caught.value).line()
     assert line.startswith("错误[E-DB]：") and "\n" not in line
     assert IDENTITY not in line and PHONE not in line
