@@ -271,3 +271,12 @@ def test_a_database_in_a_missing_folder_is_refused_and_no_folder_created(
     assert refusal_code(result) == "E-DB"
     assert not (tmp_path / "no").exists()
 
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [(["list", "--year", "99999999999"], "--year"), (["year", "close", "99999999999"], "YEAR"),
+     (["report", "1800"], "YEAR"), (["show", "a b"], "ID"), (["notice", "X\n", "decision"], "ID")],
+)  # fmt: skip
+def test_years_and_ids_are_checked_before_anything_is_looked_up(foi: Foi, args: list[str], named: str) -> None:
+    assert named in refused(foi, *args)

@@ -14,6 +14,7 @@ import click
 from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import (
     IDENTIFIER,
+    YEAR,
     AppContext,
     event_options,
     options_named,
@@ -285,7 +286,7 @@ def withdraw_cmd(reason: str | None) -> dict[str, Any]:
 @click.option("--state", type=_choice(State), default=None, help="按状态筛选")
 @click.option("--overdue", is_flag=True, help="只列出已超过答复期限的案件")
 @click.option("--due-within", type=click.IntRange(min=0), default=None, help="答复期限在 N 个工作日内的案件")
-@click.option("--year", type=int, default=None, help="按收到申请的年度筛选")
+@click.option("--year", type=YEAR, default=None, help="按收到申请的年度筛选")
 @click.option("--agency", default=None, help="机关代码（默认配置中的机关）")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @pass_app

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from foi_workflow.config import SHANGHAI
-from foi_workflow.domain.boundary import BadValue, clean_id
+from foi_workflow.domain.boundary import BadValue, clean_id, clean_year
 from foi_workflow.errors import InvalidInput
 from foi_workflow.services.app import today_local
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from foi_workflow.services.app import App
 
 __all__ = [
-    "IDENTIFIER", "SHANGHAI", "AppContext", "event_options", "option_refusal", "options_named", "parse_date",
+    "IDENTIFIER", "SHANGHAI", "YEAR", "AppContext", "event_options", "option_refusal", "options_named", "parse_date",
     "pass_app", "resolve_on", "today_local",
 ]  # fmt: skip
 
@@ -104,21 +104,24 @@ def options_named(**names: str) -> Iterator[None]:
         raise option_refusal(exc, names) from None
 
 
-class Identifier(click.ParamType[str, Any]):
-    """A case or appeal id given on the command line, checked by the boundary's rules for ids
-    when parsed: a refusal (exit 1) naming the argument or option, before any lookup."""
+class _Checked(click.ParamType[Any, Any]):
+    """A value checked by a rule of the boundary when parsed: a refusal (exit 1) naming the
+    argument or option, before anything is looked up."""
 
-    name = "id"
+    def __init__(self, name: str, check: Callable[[str, str, Any], Any]) -> None:
+        self.name = name
+        self._check = check
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         try:
-            return clean_id("id", "编号", value, None)
+            return self._check(self.name, "编号" if self.name == "id" else "年度", value)
         except BadValue as exc:
             if param is None:
-                option = "ID"
+                option = self.name.upper()
             else:
                 option = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
-            raise option_refusal(exc, {"id": option}) from None
+            raise option_refusal(exc, {self.name: option}) from None
 
 
-IDENTIFIER = Identifier()
+IDENTIFIER = _Checked("id", lambda name, label, value: clean_id(name, label, value, None))
+YEAR = _Checked("year", clean_year)

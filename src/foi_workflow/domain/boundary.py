@@ -26,6 +26,7 @@ MAX_INT = 2**31 - 1
 # The largest fee in yuan. Far above any real fee; small enough that the amount, stored as a
 # JSON number, keeps its cents exactly.
 MAX_AMOUNT = Decimal("1000000000")
+FIRST_YEAR, LAST_YEAR = 1990, 2100  # the years a report, a list or a year close may name
 MAX_DEPTH = 64  # JSON nesting an import line may have (no event field takes nested values)
 
 # Refused in every text: NUL and the other C0/C1 control characters except tab and line
@@ -97,6 +98,14 @@ def clean_int(name: str, label: str, value: Any) -> int:
     if not -MAX_INT <= number <= MAX_INT:
         raise BadValue(name, label, f"超出范围（绝对值不超过 {MAX_INT}）")
     return number
+
+
+def clean_year(name: str, label: str, value: Any) -> int:
+    """A calendar year the product deals with."""
+    year = clean_int(name, label, value)
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise BadValue(name, label, f"超出范围：{year}（应在 {FIRST_YEAR}–{LAST_YEAR} 年之间）")
+    return year
 
 
 def clean_amount(name: str, label: str, value: Any) -> int | float:
