@@ -280,3 +280,9 @@ def test_a_database_in_a_missing_folder_is_refused_and_no_folder_created(
 )  # fmt: skip
 def test_years_and_ids_are_checked_before_anything_is_looked_up(foi: Foi, args: list[str], named: str) -> None:
     assert named in refused(foi, *args)
+
+
+@pytest.mark.parametrize("agency", ["x\ny", "x\ud800", "x\x1b[2J"])
+def test_a_refusal_quoting_a_hostile_value_is_still_one_printable_line(foi: Foi, agency: str) -> None:
+    line = refused(foi, *INTAKE, "--agency", agency, code="E-CONFIG")
+    assert line.isprintable()

@@ -4,6 +4,7 @@ so `foi --help` stays fast (heavy libraries load inside the command that needs t
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from typing import Any
 
@@ -77,6 +78,10 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(1)
 
 
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
 def _one_line(line: str) -> str:
-    """A refusal as exactly one line, whatever value it quotes (a line break shown as \\n)."""
-    return line if line.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
+    """A refusal as exactly one printable line, whatever value it quotes: a line break, a
+    control character or a lone surrogate (which stderr could not even encode) as its escape."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], line)
