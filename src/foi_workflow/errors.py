@@ -113,6 +113,11 @@ class DatabaseError(FoiError):
     code = "E-DB"
 
 
+class DatabaseUnusable(DatabaseError):
+    """The database cannot be used at all (read-only, full, corrupt, unreachable, too new):
+    every further command would fail the same way, so a sweep stops at the first."""
+
+
 class SchedulerError(FoiError):
     """The scheduler cannot start (e.g. another one already runs on this SQLite file)."""
 
@@ -123,3 +128,15 @@ class InconsistentReport(FoiError):
     """`foi report check` found inconsistencies in a submitted report (each listed by cell)."""
 
     code = "E-REPORT"
+
+
+class FileError(FoiError):
+    """A file to read or write cannot be (no such folder, no permission, disk full)."""
+
+    code = "E-FILE"
+
+
+class InternalError(FoiError):
+    """Something the program did not foresee: a bug to report, shown as one line all the same."""
+
+    code = "E-INTERNAL"

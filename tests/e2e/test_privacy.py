@@ -59,6 +59,7 @@ def test_the_sqlite_file_and_its_wal_and_shm_files_are_readable_by_the_owner_onl
     old = os.umask(0o022)  # a permissive umask, as on most desktops
     try:
         path = tmp_path / "private" / "foi.db"
+        path.parent.mkdir()
         engine = open_engine(f"sqlite:///{path}")
         migrate(engine)
         with engine.connect() as conn:  # held open, so the -wal and -shm files exist

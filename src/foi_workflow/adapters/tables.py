@@ -10,10 +10,13 @@ strings (no native PostgreSQL ENUM), checked by the domain layer.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, String, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+from foi_workflow.domain.boundary import Limits
 
 
 def utcnow() -> datetime:
@@ -210,3 +213,21 @@ class Counter(SQLModel, table=True):
     agency: str = Field(primary_key=True, max_length=32)
     name: str = Field(primary_key=True, max_length=64)  # e.g. "case:2024", "notice:2024"
     value: int = 0
+
+
+def _lengths(table: Table) -> dict[str, int]:
+    # sqlmodel's AutoString is a TypeDecorator over String: look at what it decorates.
+    lengths: dict[str, int] = {}
+    for column in table.columns:
+        impl = getattr(column.type, "impl_instance", column.type)
+        if isinstance(impl, String) and impl.length is not None:
+            lengths[column.name] = impl.length
+    return lengths
+
+
+@cache
+def column_limits() -> Limits:
+    """The longest value each column above may hold (`max_length`), for the boundary checks of
+    `domain.boundary`: SQLite would store a longer one, PostgreSQL would refuse it."""
+    tables = SQLModel.metadata.tables
+    return Limits(case=_lengths(tables["foi_case"]), event=_lengths(tables["event"]), appeal=_lengths(tables["appeal"]))

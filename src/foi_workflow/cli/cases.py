@@ -12,7 +12,16 @@ from typing import Any
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, event_options, parse_date, pass_app, resolve_on
+from foi_workflow.cli.common import (
+    IDENTIFIER,
+    YEAR,
+    AppContext,
+    event_options,
+    options_named,
+    parse_date,
+    pass_app,
+    resolve_on,
+)
 from foi_workflow.domain.periods import FEE_DAYS
 from foi_workflow.domain.vocabulary import (
     ApplicantType,
@@ -96,15 +105,16 @@ def _record(
 ) -> None:
     from foi_workflow.services.cases import advance
 
-    change = advance(
-        app_ctx.app,
-        case_id,
-        event,
-        on=resolve_on(on),
-        by=by or app_ctx.config.user,
-        data={k: v for k, v in data.items() if v is not None},
-        amend_reason=amend,
-    )
+    with options_named(caseworker="NAME" if event == "assign" else ""):
+        change = advance(
+            app_ctx.app,
+            case_id,
+            event,
+            on=resolve_on(on),
+            by=by or app_ctx.config.user,
+            data={k: v for k, v in data.items() if v is not None},
+            amend_reason=amend,
+        )
     _echo_change(app_ctx, change, notice)
 
 
@@ -120,7 +130,7 @@ def _event_command(name: str, details: str = "") -> Callable[[Callable[..., Any]
             _record(app_ctx, case_id, event, on, by, func(**kwargs), amend, notice)
 
         cmd = click.command(name, help=command_help(name, details))(callback)
-        cmd = click.argument("case_id", metavar="ID")(cmd)
+        cmd = click.argument("case_id", metavar="ID", type=IDENTIFIER)(cmd)
         for param in reversed(getattr(func, "__click_params__", [])):
             cmd.params.append(param)
         cmd = event_options(cmd)
@@ -145,7 +155,7 @@ def init_cmd(app_ctx: AppContext) -> None:
 @click.option("--applicant-type", required=True, type=_choice(ApplicantType), help="申请人类型")
 @click.option("--channel", required=True, type=_choice(Channel), help="提交渠道（决定收到申请之日，条例第三十一条）")
 @click.option("--request", "request_text", required=True, help="申请公开的内容")
-@click.option("--id", "case_id", default=None, help="案件编号（默认自动编号）")
+@click.option("--id", "case_id", type=IDENTIFIER, default=None, help="案件编号（默认自动编号）")
 @click.option("--contact", default=None, help="联系方式（地址、邮箱）")
 @click.option("--phone", default=None, help="联系电话")
 @click.option("--id-number", default=None, help="身份证件号码")
@@ -178,14 +188,15 @@ def intake_cmd(
         "request": request_text, "contact": contact, "phone": phone, "id_number": id_number,
         "agency": agency, "caseworker": by,
     }  # fmt: skip
-    change = intake(
-        app_ctx.app,
-        on=resolve_on(on),
-        by=by,
-        data={k: v for k, v in data.items() if v is not None},
-        case_id=case_id,
-        amend_reason=amend,
-    )
+    with options_named(case="--id"):
+        change = intake(
+            app_ctx.app,
+            on=resolve_on(on),
+            by=by,
+            data={k: v for k, v in data.items() if v is not None},
+            case_id=case_id,
+            amend_reason=amend,
+        )
     click.echo(change.case.id)
     if notice:
         _issue_notice(app_ctx, change.case.id, "receive", by)
@@ -195,7 +206,7 @@ def intake_cmd(
     "assign",
     help=command_help("assign", "此后的提醒发给新经办人 / later reminders go to the new caseworker."),
 )
-@click.argument("case_id", metavar="ID")
+@click.argument("case_id", metavar="ID", type=IDENTIFIER)
 @click.argument("caseworker", metavar="NAME")
 @event_options
 @amend_option
@@ -276,7 +287,7 @@ def withdraw_cmd(reason: str | None) -> dict[str, Any]:
 @click.option("--state", type=_choice(State), default=None, help="按状态筛选")
 @click.option("--overdue", is_flag=True, help="只列出已超过答复期限的案件")
 @click.option("--due-within", type=click.IntRange(min=0), default=None, help="答复期限在 N 个工作日内的案件")
-@click.option("--year", type=int, default=None, help="按收到申请的年度筛选")
+@click.option("--year", type=YEAR, default=None, help="按收到申请的年度筛选")
 @click.option("--agency", default=None, help="机关代码（默认配置中的机关）")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @pass_app
@@ -291,10 +302,12 @@ def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: 
     columns = ["id", "state", "applicant", "applicant_type", "received_on", "reply_due", "decided_on", "outcome",
                "caseworker", "overdue"]  # fmt: skip
     if fmt == "csv":
+        from foi_workflow.domain.boundary import spreadsheet_text
+
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: spreadsheet_text(value) for key, value in row.items()} for row in rows)
         click.echo(buf.getvalue(), nl=False)
         return
     _print_table(rows)
@@ -302,6 +315,7 @@ def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"案件 {len(rows)} 件", show_lines=False)
@@ -311,9 +325,10 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         due = (r["reply_due"] or "") + ("（暂定）" if r["provisional"] and r["reply_due"] else "")
         if r["overdue"]:
             due = f"[bold red]{due} 已逾期[/]"
+        # Every value as text, never as markup: a name may contain "[/bold]".
         table.add_row(
-            r["id"], r["state_label"], r["applicant"], r["applicant_type_label"], r["received_on"], due,
-            r["decided_on"] or "", r["outcome_label"] or "", r["caseworker"],
+            *map(escape, (r["id"], r["state_label"], r["applicant"], r["applicant_type_label"], r["received_on"])),
+            due, *map(escape, (r["decided_on"] or "", r["outcome_label"] or "", r["caseworker"])),
         )  # fmt: skip
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
@@ -322,7 +337,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     "show",
     help=command_help("show", "事件时间线与每个期限的推算过程 / the timeline and how each deadline was derived."),
 )
-@click.argument("case_id", metavar="ID")
+@click.argument("case_id", metavar="ID", type=IDENTIFIER)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @pass_app
 def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, parse_date, pass_app
+from foi_workflow.cli.common import IDENTIFIER, AppContext, parse_date, pass_app
 
 KINDS = ("acknowledgement", "correction", "consultation", "extension", "fee", "decision")
 FORMATS = ("txt", "html", "pdf", "docx")
@@ -29,7 +29,7 @@ def _default_file(case_id: str, kind: str, fmt: str) -> Path:
         "(txt/html) or write it (pdf/docx: --out, default ID-KIND.FORMAT).",
     ),
 )
-@click.argument("case_id", metavar="ID")
+@click.argument("case_id", metavar="ID", type=IDENTIFIER)
 @click.argument("kind", type=click.Choice(KINDS))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="txt", show_default=True, help="输出格式")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -63,6 +63,8 @@ def notice_cmd(
     else:
         dated = parse_date(on, "--on 日期") if on else None
         stored = issue_notice(app, case_id, kind, by=by or app.config.user, on=dated)
+    from foi_workflow.adapters.files import write_private
+
     body = render_stored(app, stored, fmt)
     if out is None and fmt in ("pdf", "docx"):
         out = _default_file(case_id, kind, fmt)
@@ -71,7 +73,7 @@ def notice_cmd(
         click.echo(body.decode("utf-8"), nl=False)
         click.echo(f"{action}：{stored.number}", err=True)
         return
-    out.write_bytes(body)
+    write_private(out, body)
     click.echo(f"{action} {stored.number}，已写入 {out}")
 
 

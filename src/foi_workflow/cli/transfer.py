@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, pass_app
+from foi_workflow.cli.common import AppContext, options_named, pass_app
 from foi_workflow.errors import InvalidInput
 
 
@@ -22,16 +23,19 @@ from foi_workflow.errors import InvalidInput
               help="并行重放的进程数（默认：大文件按CPU数，最多4个；1 = 不并行）")  # fmt: skip
 @pass_app
 def import_cmd(app_ctx: AppContext, file: str, by: str | None, workers: int | None) -> None:
+    from foi_workflow.domain.boundary import utf8_lines
     from foi_workflow.services.transfer import import_lines
 
-    if file == "-":
-        result = import_lines(app_ctx.app, sys.stdin, by=by or app_ctx.config.user, workers=workers)
-    else:
-        path = Path(file)
-        if not path.is_file():
-            raise InvalidInput(f"找不到文件 {file}")
-        with path.open(encoding="utf-8") as handle:
-            result = import_lines(app_ctx.app, handle, by=by or app_ctx.config.user, workers=workers)
+    with options_named():
+        if file == "-":
+            result = import_lines(app_ctx.app, utf8_lines(sys.stdin.buffer), by=by or app_ctx.config.user,
+                                  workers=workers)  # fmt: skip
+        else:
+            path = Path(file)
+            if not path.is_file():
+                raise InvalidInput(f"找不到文件 {file}")
+            with path.open("rb") as handle:
+                result = import_lines(app_ctx.app, utf8_lines(handle), by=by or app_ctx.config.user, workers=workers)
     click.echo(
         f"已导入 {result.events} 条事件：新案件 {result.new_cases} 件，更新已有案件 {result.updated_cases} 件，"
         f"复议诉讼 {result.appeals} 件"
@@ -48,8 +52,8 @@ def export_cmd(app_ctx: AppContext, out: str | None) -> None:
         export_to(app_ctx.app, sys.stdout)
         sys.stdout.flush()  # the stream may be a buffered wrapper that is not flushed at exit (tests, pipes)
         return
-    tmp = Path(out + ".part")
-    with tmp.open("w", encoding="utf-8") as handle:
+    from foi_workflow.adapters.files import private_output
+
+    with private_output(out) as raw, io.TextIOWrapper(raw, encoding="utf-8") as handle:
         count = export_to(app_ctx.app, handle)
-    tmp.replace(out)
     click.echo(f"已导出 {count} 条事件到 {out}", err=True)

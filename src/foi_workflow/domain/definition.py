@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 import yaml
 
 from foi_workflow.domain import vocabulary as vocab
+from foi_workflow.domain.boundary import MAX_INT, TEXT_KINDS, BadValue, clean_amount, clean_int, clean_text, shown
 from foi_workflow.domain.vocabulary import Deadline, Labelled, Outcome
 from foi_workflow.errors import ConfigError, InvalidInput
 
@@ -38,7 +38,7 @@ ENUMS: dict[str, type[StrEnum]] = {
     "AppealResult": vocab.AppealResult,
 }
 
-PLAIN_TYPES = frozenset({"text", "int", "date", "money", "map"})  # and enum:<Name>, from ENUMS
+PLAIN_TYPES = frozenset({*TEXT_KINDS, "int", "date", "money", "map"})  # and enum:<Name>, from ENUMS
 
 FIELD_LABELS: dict[str, str] = {
     "applicant": "申请人",
@@ -345,8 +345,9 @@ def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
     # Values that are already canonical (the common case of an import) come back as they are.
     cls = value.__class__
     if cls is str:
-        if ftype == "text":
-            if value and not value[0].isspace() and not value[-1].isspace():
+        bad = TEXT_KINDS.get(ftype)
+        if bad is not None:
+            if value and not value[0].isspace() and not value[-1].isspace() and bad.search(value) is None:
                 return value
         else:
             members = _ENUM_FIELD_VALUES.get(ftype)
@@ -354,40 +355,29 @@ def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
                 known = members.get(value)
                 if known is not None:
                     return known
-    elif cls is int and ftype == "int":
+    elif cls is int and ftype == "int" and -MAX_INT <= value <= MAX_INT:
         return value
     label = FIELD_LABELS.get(name, name)
-    if ftype == "text":
-        if not isinstance(value, str) or not value.strip():
-            raise InvalidInput(f"{event}：{label}（{name}）不能为空")
-        return value.strip()
-    if ftype == "int":
-        if isinstance(value, bool):
-            raise InvalidInput(f"{event}：{label}（{name}）应为整数")
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise InvalidInput(f"{event}：{label}（{name}）应为整数，而不是 {value!r}") from None
-        if isinstance(value, float) and value != number:
-            raise InvalidInput(f"{event}：{label}（{name}）应为整数，而不是 {value!r}")
-        return number
+    try:
+        if ftype in TEXT_KINDS:
+            return clean_text(name, label, value, ftype)
+        if ftype == "int":
+            return clean_int(name, label, value)
+        if ftype == "money":
+            return clean_amount(name, label, value)
+    except BadValue as exc:
+        raise BadValue(name, label, exc.reason, event=event) from None
     if ftype == "date":
+        if not isinstance(value, str):
+            raise BadValue(name, label, f"应为 YYYY-MM-DD 日期，而不是 {shown(value)}", event=event)
         try:
-            return date.fromisoformat(str(value)).isoformat()
+            return date.fromisoformat(value).isoformat()
         except ValueError:
-            raise InvalidInput(f"{event}：{label}（{name}）应为 YYYY-MM-DD 日期，而不是 {value!r}") from None
+            raise BadValue(name, label, f"应为 YYYY-MM-DD 日期，而不是 {shown(value)}", event=event) from None
     if ftype == "map":
         if not isinstance(value, Mapping) or not value or not all(isinstance(k, str) for k in value):
-            raise InvalidInput(f"{event}：{label}（{name}）应为非空的字段对象")
+            raise BadValue(name, label, "应为非空的字段对象", event=event)
         return dict(value)
-    if ftype == "money":
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            raise InvalidInput(f"{event}：{label}（{name}）应为金额（元），而不是 {value!r}") from None
-        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-            raise InvalidInput(f"{event}：{label}（{name}）应为不小于 0、最多两位小数的金额")
-        return int(amount) if amount == amount.to_integral_value() else float(amount)
     enum_cls = ENUMS[ftype[5:]]
     try:
         # A member's value by dict lookup (a StrEnum member hashes as its value): an Enum call
@@ -397,11 +387,8 @@ def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
         known = None
     if known is not None:
         return known
-    try:
-        return enum_cls(value).value
-    except ValueError:
-        choices = "、".join(m.value for m in enum_cls)
-        raise InvalidInput(f"{event}：{label}（{name}）无效：{value!r}，可选：{choices}") from None
+    choices = "、".join(m.value for m in enum_cls)
+    raise BadValue(name, label, f"无效：{shown(value)}，可选：{choices}", event=event)
 
 
 _ENUM_VALUES: dict[type[StrEnum], dict[str, str]] = {cls: {m.value: m.value for m in cls} for cls in ENUMS.values()}

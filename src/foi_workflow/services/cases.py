@@ -19,14 +19,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import require_schema, unit_of_work
-from foi_workflow.adapters.tables import Agency, Case, Counter, Event, YearClose, utcnow
+from foi_workflow.adapters.tables import Agency, Case, Counter, Event, YearClose, column_limits, utcnow
+from foi_workflow.domain.boundary import clean_amend_reason, clean_by, clean_id
+from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.replay import REPLAY_TODAY, StoredEvent, replay_case
 from foi_workflow.domain.workflow import (
     CaseSnapshot,
     apply_case_event,
     receive_case,
 )
-from foi_workflow.errors import AlreadyExists, ClosedYear, ConcurrentChange, InvalidInput, NotFound
+from foi_workflow.errors import AlreadyExists, ClosedYear, ConcurrentChange, NotFound
 from foi_workflow.services.app import App, apply_context
 from foi_workflow.services.outbox import drop_stale_mail
 
@@ -203,16 +205,17 @@ def intake(
 ) -> Change:
     """Register an application: the `receive` event creates the case."""
     ctx = apply_context(app, today)
+    limits = column_limits()
+    by, amend_reason = clean_by(by, limits), clean_amend_reason(amend_reason, limits)
     with session_scope(app, session) as s:
         agency = str(data.get("agency") or app.config.default_agency)
         app.config.agency(agency)  # refuses an agency the config does not know
         if case_id is not None:
-            case_id = case_id.strip()
-            if not case_id or len(case_id) > 64:
-                raise InvalidInput("案件编号不能为空，且不超过 64 个字符")
+            case_id = clean_id("case", "案件编号", case_id, limits.case["id"])
             if s.get(Case, case_id) is not None:
                 raise AlreadyExists(f"编号为 {case_id} 的案件已存在")
         snap, clean = receive_case(app.workflow, case_id or "(new)", on, {**data, "agency": agency}, ctx, by=by)
+        limits.check_case_data(clean, FIELD_LABELS)
         check_open_year(s, agency, on, amend_reason, "登记申请")
         ensure_agency(s, app, agency)
         if case_id is None:
@@ -244,6 +247,9 @@ def advance(
 ) -> Change:
     """Record one workflow event on an existing case (SPEC §3), in one transaction."""
     ctx = apply_context(app, today)
+    limits = column_limits()
+    case_id = clean_id("case", "案件编号", case_id, limits.case["id"])
+    by, amend_reason = clean_by(by, limits), clean_amend_reason(amend_reason, limits)
     with session_scope(app, session) as s:
         # Lock the row (PostgreSQL; SQLite ignores FOR UPDATE and serialises writers itself): a
         # concurrent writer of the same case waits here, then re-reads and re-validates against
@@ -253,6 +259,7 @@ def advance(
             raise ConcurrentChange(f"案件 {case_id} 已被其他人修改（版本 {row.version}），本次操作未保存")
         snap = replay(app, case_id, case_events(s, case_id))
         new, clean, warnings = apply_case_event(app.workflow, snap, event, on, data or {}, ctx)
+        limits.check_case_data(clean, FIELD_LABELS)
         if event != "carry_over":
             check_open_year(s, row.agency, on, amend_reason, f"案件 {case_id}")
         write_projection(row, new)
@@ -274,35 +281,51 @@ def reminder_keys(app: App, row: Case) -> dict[str, set[str]]:
     return keys
 
 
+def _differences(case_id: str, row: Case, snap: CaseSnapshot) -> list[str]:
+    """Where a stored case row differs from what its log gives (`case id: column stored ≠ expected`)."""
+    return [
+        f"{case_id}: {column} {getattr(row, column)!r} ≠ {expected!r}"
+        for column, expected in projection_dict(snap).items()
+        if getattr(row, column) != expected
+    ]
+
+
 def rebuild(app: App, *, check_only: bool = False) -> list[str]:
     """Recompute every case row from the event log. Returns the differences found (case id:
-    column), and rewrites the rows unless `check_only`."""
-    differences: list[str] = []
+    column), and rewrites the rows that differ unless `check_only`.
+
+    The comparison reads one snapshot without locks. Only the rows that differ are written
+    (a row that agrees keeps its version, so no writer beside the rebuild is disturbed), each
+    locked first (FOR UPDATE) and compared again with its log as it is then: a writer that
+    changed the case meanwhile is waited for, never overwritten."""
     require_schema(app.engine)
-    with unit_of_work(app.engine) as s:
+    differences: list[str] = []
+    to_write: list[str] = []
+    with Session(app.engine) as s:
         by_case: dict[str, list[Event]] = {}
         for ev in s.scalars(select(Event).where(col(Event.case_id).is_not(None)).order_by(col(Event.seq))):
             assert ev.case_id is not None
             by_case.setdefault(ev.case_id, []).append(ev)
         rows = {r.id: r for r in s.scalars(select(Case))}
         for case_id, events in by_case.items():
-            snap = replay(app, case_id, events)
-            expected = projection_values(snap)
             row = rows.pop(case_id, None)
-            if row is None:
-                differences.append(f"{case_id}: 案件表缺少该案件")
-                if not check_only:
-                    s.add(Case(**expected))
-                continue
-            for column in projection_dict(snap):
-                if getattr(row, column) != expected[column]:
-                    differences.append(f"{case_id}: {column} {getattr(row, column)!r} ≠ {expected[column]!r}")
-            if not check_only:
-                write_projection(row, snap)
-        for orphan in rows:
-            differences.append(f"{orphan}: 案件表中的案件没有事件记录")
-        if check_only:
-            s.rollback()
+            snap = replay(app, case_id, events)
+            found = [f"{case_id}: 案件表缺少该案件"] if row is None else _differences(case_id, row, snap)
+            if found:
+                differences.extend(found)
+                to_write.append(case_id)
+        differences.extend(f"{orphan}: 案件表中的案件没有事件记录" for orphan in rows)
+    if check_only or not to_write:
+        return differences
+    with transaction(app) as s:
+        for case_id in sorted(to_write):  # one lock order for every rebuild: no deadlock between two
+            locked = s.get(Case, case_id, with_for_update=True, populate_existing=True)
+            snap = replay(app, case_id, case_events(s, case_id))
+            if locked is None:
+                s.add(Case(**projection_values(snap)))
+            elif _differences(case_id, locked, snap):
+                write_projection(locked, snap)
+        s.flush()
     return differences
 
 

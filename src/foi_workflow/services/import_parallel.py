@@ -20,12 +20,15 @@ then names the first bad line and its reason, exactly as without workers.
 
 from __future__ import annotations
 
+import ctypes
 import marshal
 import multiprocessing
 import os
 import pickle
 import re
+import signal
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -115,9 +118,36 @@ def _replay_share(importer: Importer, lines: list[str], keys: list[str | None], 
     return _Share(done, importer.events, list(zip(starts, rows, strict=True)), existing, first)
 
 
-def _worker(send: Connection, importer: Importer, lines: list[str], keys: list[str | None], chunks: _Chunks) -> None:
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when `parent` ends. A killed parent leaves a worker blocked for ever on
+    a pipe that a sibling (forked later, holding a copy of its read end) keeps open. On Linux
+    the kernel sends SIGKILL when the parent dies; elsewhere a thread watches the parent."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # no libc prctl: not Linux
+        armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+
+
+def _worker(
+    send: Connection, importer: Importer, lines: list[str], keys: list[str | None], chunks: _Chunks, parent: int
+) -> None:
     """A forked worker: replay the chunks it claims and send them back (an empty message when
     anything went wrong: any refusal or fault, which the parent's serial replay then reports)."""
+    _die_with(parent)
     try:
         share = _replay_share(importer, lines, keys, chunks.claim())
         packed = _pack(share)
@@ -189,7 +219,9 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
     try:
         for _ in range(workers - 1):
             receive, send = context.Pipe(duplex=False)
-            process = context.Process(target=_worker, args=(send, importer, lines, keys, chunks), daemon=True)
+            process = context.Process(
+                target=_worker, args=(send, importer, lines, keys, chunks, os.getpid()), daemon=True
+            )
             process.start()
             send.close()
             children.append((process, receive))

@@ -20,6 +20,7 @@ from sqlalchemy import String, cast, exists, func, literal, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from foi_workflow.adapters.db import unit_of_work
+from foi_workflow.adapters.failures import refusal_for
 from foi_workflow.adapters.tables import Agency, Case
 from foi_workflow.config import SHANGHAI, Config
 from foi_workflow.domain.reminders import (
@@ -168,7 +169,8 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, FoiError):
         return exc.line()
     if isinstance(exc, DBAPIError):
-        return "数据库错误：" + " ".join(str(exc.orig).split())[:300]
+        # What it means, not the driver's text: that may quote a refused value (an identity number).
+        return "数据库错误：" + refusal_for(exc).message
     return " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
 
 

@@ -21,8 +21,17 @@ from sqlalchemy import JSON, Column, Date, DateTime, Table, insert, select
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import json_text, require_schema
-from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, utcnow
+from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, column_limits, utcnow
+from foi_workflow.domain.boundary import (
+    MAX_DEPTH,
+    check_utf8,
+    clean_amend_reason,
+    clean_by,
+    clean_id,
+    json_depth_ok,
+)
 from foi_workflow.domain.corrections import Counted
+from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.workflow import (
     AppealSnapshot,
     CaseSnapshot,
@@ -59,14 +68,22 @@ class ImportResult:
     appeals: int
 
 
+def _no_constant(name: str) -> Any:
+    raise InvalidInput(f"不是有效的 JSON：{name} 不是数")
+
+
 def parse_line(lineno: int, line: str) -> dict[str, Any]:
+    if not json_depth_ok(line):
+        raise InvalidInput(f"嵌套过深（超过 {MAX_DEPTH} 层）")
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
-        # What orjson refuses, `json` may still read (NaN, integers beyond 64 bits) or refuses
-        # with its own familiar reason (a UTF-8 BOM, "Expecting value"): the stdlib decides.
+        # What orjson refuses, `json` may still read (integers beyond 64 bits, lone surrogates,
+        # refused later by the field checks) or refuses with its own familiar reason (a UTF-8
+        # BOM, "Expecting value"): the stdlib decides. NaN and Infinity are not JSON.
+        check_utf8(line)
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"不是有效的 JSON：{exc.msg}") from None
     if not isinstance(obj, dict):
@@ -90,7 +107,8 @@ class Importer:
     def __init__(self, app: App, session: Session, by: str, *, amendments: bool = True) -> None:
         self.app = app
         self.s = session
-        self.by = by
+        self.limits = column_limits()
+        self.by = clean_by(by, self.limits)
         # One transaction: every row of the import is recorded at the same instant.
         self.now = utcnow()
         self.ctx = apply_context(app)
@@ -132,8 +150,8 @@ class Importer:
             for ev in self.s.scalars(query):
                 self.stored_events.setdefault(str(ev.case_id), []).append(ev)
 
-    def _check_year(self, agency: str, on: date, obj: dict[str, Any]) -> None:
-        if (agency, on.year) in self.closed and not obj.get("amend_reason"):
+    def _check_year(self, agency: str, on: date, amend_reason: str | None) -> None:
+        if (agency, on.year) in self.closed and not amend_reason:
             raise ClosedYear(f"{on.year} 年度已结转封存；如确需补录，请在该行加 amend_reason 字段说明理由")
 
     def _case(self, case_id: str) -> CaseSnapshot:
@@ -146,27 +164,31 @@ class Importer:
             self.existing_cases.add(case_id)
         return snap
 
+    def _by(self, obj: dict[str, Any]) -> str:
+        by = obj.get("by")
+        return self.by if by is None or by == "" else clean_by(by, self.limits)
+
     def case_line(self, obj: dict[str, Any]) -> None:
-        case_id = obj["case"]
-        if not isinstance(case_id, str) or not case_id.strip():
-            raise InvalidInput("字段 case 应为非空的案件编号")
+        case_id = clean_id("case", "案件编号", obj["case"], self.limits.case["id"])
         event, on = obj["event"], _on(obj)
-        by = str(obj.get("by") or self.by)
+        by = self._by(obj)
+        amend = clean_amend_reason(obj.get("amend_reason"), self.limits)
         reserved = _RESERVED
         data = {k: v for k, v in obj.items() if k not in reserved}
         if event in self.amending:
-            snap, clean = self._amend(case_id, event, on, by, data, obj)
+            snap, clean = self._amend(case_id, event, on, by, data, amend)
         elif event == "receive":
             if case_id in self.cases or case_id in self.stored_case_ids:
                 raise AlreadyExists(f"案件 {case_id} 已存在")
-            self.app.config.agency(data.get("agency") or self.app.config.default_agency)
             snap, clean = receive_case(self.app.workflow, case_id, on, data, self.ctx, by=by, deadlines=False)
+            self.app.config.agency(snap.agency)  # a known agency (the field itself is checked above)
         else:
             # The deadlines are computed once per case in `write`; the guards read the clock.
             current = self._case(case_id)
             snap, clean, _ = apply_case_event(self.app.workflow, current, event, on, data, self.ctx, deadlines=False)
+        self.limits.check_case_data(clean, FIELD_LABELS)
         if self.closed and event != "carry_over":
-            self._check_year(snap.agency, on, obj)
+            self._check_year(snap.agency, on, amend)
         self.cases[case_id] = snap
         if self.logs is not None:
             log = self.logs.setdefault(case_id, [])
@@ -175,10 +197,10 @@ class Importer:
         counts[case_id] = counts.get(case_id, 0) + 1
         # The case's and the event's names as one object each (not one per line): hundreds of
         # thousands fewer objects to keep, send between processes and free.
-        self.events.append(self.event_row(snap.id, None, intern(event), on, by, clean, obj.get("amend_reason")))
+        self.events.append(self.event_row(snap.id, None, intern(event), on, by, clean, amend))
 
     def _amend(
-        self, case_id: str, event: str, on: date, by: str, data: dict[str, Any], obj: dict[str, Any]
+        self, case_id: str, event: str, on: date, by: str, data: dict[str, Any], amend: str | None
     ) -> tuple[CaseSnapshot, dict[str, Any]]:
         """A `void` or `correct` line (SPEC §11): the case's whole history, stored and from the
         file, replayed with it."""
@@ -190,13 +212,13 @@ class Importer:
             stored = case_events(self.s, case_id)
         history = [*(stored or ()), *self.logs.get(case_id, ())]
         wf, line = self.app.workflow, Counted(0, event, on, data, by)
-        check = lambda day: self._check_year(snap.agency, day, obj)  # noqa: E731
+        check = lambda day: self._check_year(snap.agency, day, amend)  # noqa: E731
         amended, clean = replay_amendment(wf, wf.disclosure, case_id, history, line, self.ctx, check)
         assert isinstance(amended, CaseSnapshot)
         return amended, clean
 
     def _amend_appeal(
-        self, appeal_id: str, event: str, on: date, by: str, data: dict[str, Any], obj: dict[str, Any]
+        self, appeal_id: str, event: str, on: date, by: str, data: dict[str, Any], amend: str | None
     ) -> AppealSnapshot:
         """A `void` or `correct` line of an appeal, as `_amend` for a case."""
         current = self.appeals.get(appeal_id)
@@ -209,7 +231,7 @@ class Importer:
             stored = list(self.s.scalars(query))
         history = [*stored, *self.appeal_logs.get(appeal_id, ())]
         wf, line = self.app.workflow, Counted(0, event, on, data, by)
-        check = lambda day: self._check_year(current.agency, day, obj)  # noqa: E731
+        check = lambda day: self._check_year(current.agency, day, amend)  # noqa: E731
         amended, clean = replay_amendment(wf, wf.appeal, appeal_id, history, line, self.ctx, check)
         assert isinstance(amended, AppealSnapshot)
         data.clear()
@@ -217,23 +239,23 @@ class Importer:
         return amended
 
     def appeal_line(self, obj: dict[str, Any]) -> None:
-        appeal_id = obj["appeal"]
-        if not isinstance(appeal_id, str) or not appeal_id.strip():
-            raise InvalidInput("字段 appeal 应为非空的复议诉讼编号")
+        appeal_id = clean_id("appeal", "复议诉讼编号", obj["appeal"], self.limits.appeal["id"])
         event, on = obj["event"], _on(obj)
-        by = str(obj.get("by") or self.by)
+        by = self._by(obj)
+        amend = clean_amend_reason(obj.get("amend_reason"), self.limits)
         data = {k: v for k, v in obj.items() if k not in RESERVED or k == "case"}
         if event == "file":
             if appeal_id in self.appeals or appeal_id in self.stored_appeal_ids:
                 raise AlreadyExists(f"复议诉讼 {appeal_id} 已存在")
             linked = data.get("case")
             if linked:
-                agency = self._linked_agency(str(linked))
+                data["case"] = linked = clean_id("case", "案件编号", linked, self.limits.case["id"])
+                agency = self._linked_agency(linked)
                 if "agency" not in data:
                     data["agency"] = agency
             snap, clean = file_appeal(self.app.workflow, appeal_id, on, data, self.ctx)
         elif event in self.app.workflow.appeal.amending:
-            snap = self._amend_appeal(appeal_id, event, on, by, data, obj)
+            snap = self._amend_appeal(appeal_id, event, on, by, data, amend)
             clean = data
         else:
             current = self.appeals.get(appeal_id)
@@ -241,10 +263,11 @@ class Importer:
                 current = appeal_snapshot(self.app, self.s, appeal_id)
                 self.existing_appeals.add(appeal_id)
             snap, clean = apply_appeal_event(self.app.workflow, current, event, on, data, self.ctx)
-        self._check_year(snap.agency, on, obj)
+        self.limits.check_appeal_data(clean, FIELD_LABELS)
+        self._check_year(snap.agency, on, amend)
         self.appeals[appeal_id] = snap
         self.appeal_logs.setdefault(appeal_id, []).append(Counted(0, event, on, clean, by))
-        self.events.append(self.event_row(None, appeal_id, event, on, by, clean, obj.get("amend_reason")))
+        self.events.append(self.event_row(None, appeal_id, event, on, by, clean, amend))
 
     def _linked_agency(self, case_id: str) -> str:
         """The agency of the case an appeal names: a case of the file (on an earlier line) or a
