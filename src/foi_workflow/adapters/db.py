@@ -105,13 +105,13 @@ def require_schema(engine: Engine) -> None:
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed when the block ends normally, rolled back on any exception."""
+    """One transaction that the use case commits itself (`session.commit()`); whatever it has
+    not committed when the block ends, normally or by an exception, is rolled back.
+
+    The safe default of cosmicpython's `AbstractUnitOfWork`: a dry run, a check or a use case
+    that returns early keeps nothing unless it says so."""
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     finally:
-        session.close()
+        session.close()  # rolls back anything not committed

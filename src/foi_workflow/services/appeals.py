@@ -103,6 +103,7 @@ def file(
         s.add(row)
         s.flush()
         s.add(Event(appeal_id=snap.id, event="file", on=on, by=by, data=clean, amend_reason=amend_reason))
+        s.commit()
         return row
 
 
@@ -123,5 +124,5 @@ def conclude(
         check_open_year(s, snap.agency, on, amend_reason, f"复议诉讼 {appeal_id}")
         row = write_appeal(s, snap)
         s.add(Event(appeal_id=appeal_id, event="conclude", on=on, by=by, data=clean, amend_reason=amend_reason))
-        s.flush()
+        s.commit()
         return row

@@ -43,7 +43,8 @@ class Change:
 
 @contextmanager
 def session_scope(app: App, session: Session | None) -> Iterator[Session]:
-    """Join the caller's transaction, or run a unit of work of our own."""
+    """Join the caller's transaction, or run a unit of work of our own (rolled back unless the
+    use case commits it: see `commit_own`)."""
     if session is not None:
         yield session
         return
@@ -61,8 +62,16 @@ def session_scope(app: App, session: Session | None) -> Iterator[Session]:
 
 
 def transaction(app: App) -> AbstractContextManager[Session]:
-    """A unit of work of its own whose concurrency failures become a clear E-CONFLICT."""
+    """A unit of work of its own whose concurrency failures become a clear E-CONFLICT; the use
+    case commits it (`session.commit()`), or it is rolled back."""
     return session_scope(app, None)
+
+
+def commit_own(s: Session, joined: Session | None) -> None:
+    """The end of a use case run in `session_scope(app, joined)`: commit its own unit of work;
+    a joined one belongs to the caller, who commits it (or not) with everything else."""
+    if joined is None:
+        s.commit()
 
 
 # --------------------------------------------------------------------------- projection
@@ -226,6 +235,7 @@ def intake(
         event = Event(case_id=snap.id, event="receive", on=on, by=by, data=clean, amend_reason=amend_reason)
         s.add(event)
         s.flush()
+        commit_own(s, session)
         return Change(row, event, snap)
 
 
@@ -261,6 +271,7 @@ def advance(
         s.add(ev)
         s.flush()
         drop_stale_mail(s.connection(), case_id, reminder_keys(app, row))
+        commit_own(s, session)
         return Change(row, ev, new, warnings)
 
 
@@ -301,8 +312,8 @@ def rebuild(app: App, *, check_only: bool = False) -> list[str]:
                 write_projection(row, snap)
         for orphan in rows:
             differences.append(f"{orphan}: 案件表中的案件没有事件记录")
-        if check_only:
-            s.rollback()
+        if not check_only:
+            s.commit()
     return differences
 
 
