@@ -12,8 +12,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+from foi_workflow.domain.reminders import DEADLINE_COLUMNS
 
 
 def utcnow() -> datetime:
@@ -34,9 +36,6 @@ class Agency(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=32)
     name: str = Field(default="", max_length=200)
     created_at: datetime = _ts()
-
-
-DEADLINE_COLUMNS = ("reply_due", "correction_notice_due", "correction_due", "consultation_due", "fee_due")
 
 
 def _not_null_index(name: str, column: str, *more: str) -> Index:
@@ -93,6 +92,10 @@ class Case(SQLModel, table=True):
     version: int = Field(default=1, sa_column=CASE_VERSION)
 
 
+# The table itself, for Core statements and bulk inserts: the one declaration of its columns.
+CASE_TABLE: Table = Case.__table__  # type: ignore[attr-defined]
+
+
 class Event(SQLModel, table=True):
     """One line of the append-only event log, for a case or an appeal."""
 
@@ -112,6 +115,9 @@ class Event(SQLModel, table=True):
     recorded_at: datetime = _ts()
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     amend_reason: str | None = None  # given with --amend-closed-year
+
+
+EVENT_TABLE: Table = Event.__table__  # type: ignore[attr-defined]
 
 
 APPEAL_VERSION = Column("version", Integer, nullable=False, default=1)
