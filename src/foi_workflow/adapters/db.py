@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from foi_workflow.errors import DatabaseError
+from foi_workflow.errors import DatabaseError, one_line
 
 
 def json_text(value: Any) -> str:
@@ -65,10 +65,6 @@ def open_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True)
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def _alembic_config(engine: Engine) -> Any:
     from alembic.config import Config as AlembicConfig
 
@@ -78,11 +74,6 @@ def _alembic_config(engine: Engine) -> Any:
     return cfg
 
 
-def _one_line(reason: object) -> str:
-    # psycopg adds a hint on a second line; the CLI prints one line per error.
-    return " ".join(str(reason).split())
-
-
 def migrate(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration."""
     from alembic import command
@@ -90,7 +81,7 @@ def migrate(engine: Engine) -> None:
     try:
         command.upgrade(_alembic_config(engine), "head")
     except OperationalError as exc:
-        raise DatabaseError(f"无法打开或升级数据库：{_one_line(exc.orig)}") from None
+        raise DatabaseError(f"无法打开或升级数据库：{one_line(exc.orig)}") from None
 
 
 def require_schema(engine: Engine) -> None:
@@ -98,7 +89,7 @@ def require_schema(engine: Engine) -> None:
     try:
         present = inspect(engine).has_table("foi_case")
     except OperationalError as exc:
-        raise DatabaseError(f"无法打开数据库：{_one_line(exc.orig)}") from None
+        raise DatabaseError(f"无法打开数据库：{one_line(exc.orig)}") from None
     if not present:
         raise DatabaseError("数据库尚未初始化，请先运行 foi init")
 

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from foi_workflow.errors import DatabaseError
+from foi_workflow.errors import DatabaseError, one_line
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -35,11 +35,6 @@ BUSY_TIMEOUT_MS = 10_000  # as the engine's connections (adapters.db._sqlite_pra
 
 _SQLITE_SCHEMES = ("sqlite", "sqlite+pysqlite")
 _POSTGRESQL_SCHEMES = ("postgresql", "postgresql+psycopg")
-
-
-def _one_line(reason: object) -> str:
-    # psycopg adds a hint on a second line; the CLI prints one line per error.
-    return " ".join(str(reason).split())
 
 
 def _placeholders(sql: str, paramstyle: str) -> str:
@@ -154,7 +149,7 @@ def _open_sqlite(path: str) -> Reader:
         found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SCHEMA_TABLE,))
         present = found.fetchone() is not None
     except sqlite3.Error as exc:
-        raise DatabaseError(f"无法打开数据库：{_one_line(exc)}") from None
+        raise DatabaseError(f"无法打开数据库：{one_line(exc)}") from None
     if not present:
         conn.close()
         raise DatabaseError(NOT_INITIALISED)
@@ -167,7 +162,7 @@ def _open_postgresql(conninfo: str) -> Reader:
     try:
         conn = psycopg.connect(conninfo)
     except psycopg.Error as exc:
-        raise DatabaseError(f"无法打开数据库：{_one_line(exc)}") from None
+        raise DatabaseError(f"无法打开数据库：{one_line(exc)}") from None
     try:
         # Read only, one snapshot for the case row, its events and notices (a read-only
         # transaction at REPEATABLE READ never fails to serialise).
@@ -176,7 +171,7 @@ def _open_postgresql(conninfo: str) -> Reader:
         found = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (SCHEMA_TABLE,)).fetchone()
     except psycopg.Error as exc:
         conn.close()
-        raise DatabaseError(f"无法打开数据库：{_one_line(exc)}") from None
+        raise DatabaseError(f"无法打开数据库：{one_line(exc)}") from None
     if not (found and found[0]):
         conn.close()
         raise DatabaseError(NOT_INITIALISED)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
@@ -315,9 +315,3 @@ def rebuild(app: App, *, check_only: bool = False) -> list[str]:
         if not check_only:
             s.commit()
     return differences
-
-
-def count_cases(app: App) -> int:
-    require_schema(app.engine)
-    with Session(app.engine) as s:
-        return int(s.scalar(select(func.count()).select_from(Case)) or 0)

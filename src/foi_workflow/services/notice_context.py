@@ -5,7 +5,7 @@ that moment and the agency's config. Pure: no database, no templates."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -30,7 +30,7 @@ REGULATION = "《中华人民共和国政府信息公开条例》"
 FEE_RULES = "《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）"
 REVIEW_FIRST_FROM = date(2024, 1, 1)  # 《行政复议法》(2023) in force: Art. 23 review first for refusals
 
-# The event a letter of each kind answers.
+# The event a letter of each kind answers (and so the letter `--notice` issues with an event).
 KIND_EVENTS: dict[NoticeKind, frozenset[str]] = {
     NoticeKind.ACKNOWLEDGEMENT: frozenset({"receive"}),
     NoticeKind.CORRECTION: frozenset({"request_correction"}),
@@ -386,7 +386,3 @@ def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -
         "decision": _decision(src, answered) if kind is NoticeKind.DECISION else None,
     }
 
-
-def context_as_dict(context: dict[str, Any]) -> dict[str, Any]:
-    """The context as plain JSON-like values (debugging, tests)."""
-    return {k: asdict(v) if hasattr(v, "__dataclass_fields__") else v for k, v in context.items()}

@@ -26,6 +26,7 @@ from foi_workflow.adapters.report_render.layout import (
 )
 from foi_workflow.adapters.report_render.markdown import MONTHS, section_text, timeliness_lines, title
 from foi_workflow.adapters.report_render.text import paragraphs, segments
+from foi_workflow.adapters.word import set_east_asian_font
 from foi_workflow.domain.report import AnnualReport
 from foi_workflow.domain.vocabulary import AppealKind
 
@@ -33,15 +34,8 @@ FONT = "Noto Serif CJK SC"
 
 
 def _east_asian(run_or_style: Any, name: str = FONT) -> None:
-    from docx.oxml.ns import qn
-
     run_or_style.font.name = name
-    rpr = run_or_style.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(fonts)
-    fonts.set(qn("w:eastAsia"), name)
+    set_east_asian_font(run_or_style, name)
 
 
 def _text(doc: Any, text: str) -> None:
