@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from foi_workflow.adapters.db import migrate, open_engine
-from foi_workflow.adapters.tables import CASE_TABLE, Case
+from foi_workflow.adapters.tables import APPEAL_TABLE, CASE_TABLE, Case
 from foi_workflow.domain.reminders import DEADLINE_COLUMNS
 from foi_workflow.domain.workflow import CaseSnapshot
 from foi_workflow.services import transfer, views
@@ -54,3 +54,11 @@ def test_every_cached_deadline_is_a_date_column_with_its_partial_index() -> None
     for name in DEADLINE_COLUMNS:
         assert CASE_TABLE.c[name].type.python_type is date and CASE_TABLE.c[name].nullable
         assert (name,) in indexed
+
+
+def test_an_appeal_row_is_its_snapshot_plus_the_version() -> None:
+    from foi_workflow.domain.workflow import AppealSnapshot
+    from foi_workflow.services.appeals import COLUMNS
+
+    assert (*COLUMNS, "version") == tuple(column.name for column in APPEAL_TABLE.c)
+    assert set(COLUMNS) <= set(get_type_hints(AppealSnapshot))

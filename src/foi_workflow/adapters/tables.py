@@ -142,6 +142,9 @@ class Appeal(SQLModel, table=True):
     version: int = Field(default=1, sa_column=APPEAL_VERSION)
 
 
+APPEAL_TABLE: Table = Appeal.__table__  # type: ignore[attr-defined]
+
+
 class Notice(SQLModel, table=True):
     """A rendered letter (告知书), stored with its case and the hash of its template."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -123,9 +123,12 @@ class OutboxEntry:
     failure: str = ""
 
 
+_ENTRY_COLUMNS = tuple(f.name for f in fields(OutboxEntry))
+
+
 def list_outbox(app: App, failed_only: bool = False, include_sent: bool = False) -> list[OutboxEntry]:
     """The mail not yet sent (queued, sending, failed), oldest first; only failed ones with `failed_only`."""
-    stmt = select(OUTBOX).order_by(OUTBOX.c.id)
+    stmt = select(*(OUTBOX.c[name] for name in _ENTRY_COLUMNS)).order_by(OUTBOX.c.id)
     if failed_only:
         stmt = stmt.where(OUTBOX.c.status == "failed")
     elif not include_sent:
@@ -133,19 +136,8 @@ def list_outbox(app: App, failed_only: bool = False, include_sent: bool = False)
     with app.engine.connect() as conn:
         rows = conn.execute(stmt).all()
     return [
-        OutboxEntry(
-            id=r.id,
-            key=r.key,
-            status=r.status,
-            attempts=r.attempts,
-            to_addr=r.to_addr,
-            subject=r.subject,
-            next_attempt_at=_aware(r.next_attempt_at),
-            sent_at=_aware(r.sent_at),
-            last_error=r.last_error,
-            failure=r.failure,
-        )
-        for r in rows
+        replace(OutboxEntry(*row), next_attempt_at=_aware(row.next_attempt_at), sent_at=_aware(row.sent_at))
+        for row in rows
     ]
 
 

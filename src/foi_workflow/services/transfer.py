@@ -149,12 +149,15 @@ class Importer:
             self.existing_cases.add(case_id)
         return snap
 
+    def _head(self, obj: dict[str, Any], key: str, what: str) -> tuple[str, str, date, str]:
+        """A line's id (under `key`, naming a `what`), event, date of effect and recorder."""
+        ident = obj[key]
+        if not isinstance(ident, str) or not ident.strip():
+            raise InvalidInput(f"字段 {key} 应为非空的{what}编号")
+        return ident, obj["event"], _on(obj), str(obj.get("by") or self.by)
+
     def case_line(self, obj: dict[str, Any]) -> None:
-        case_id = obj["case"]
-        if not isinstance(case_id, str) or not case_id.strip():
-            raise InvalidInput("字段 case 应为非空的案件编号")
-        event, on = obj["event"], _on(obj)
-        by = str(obj.get("by") or self.by)
+        case_id, event, on, by = self._head(obj, "case", "案件")
         reserved = _RESERVED
         data = {k: v for k, v in obj.items() if k not in reserved}
         if event in self.amending:
@@ -220,11 +223,7 @@ class Importer:
         return amended
 
     def appeal_line(self, obj: dict[str, Any]) -> None:
-        appeal_id = obj["appeal"]
-        if not isinstance(appeal_id, str) or not appeal_id.strip():
-            raise InvalidInput("字段 appeal 应为非空的复议诉讼编号")
-        event, on = obj["event"], _on(obj)
-        by = str(obj.get("by") or self.by)
+        appeal_id, event, on, by = self._head(obj, "appeal", "复议诉讼")
         data = {k: v for k, v in obj.items() if k not in RESERVED or k == "case"}
         if event == "file":
             if appeal_id in self.appeals or appeal_id in self.stored_appeal_ids:
