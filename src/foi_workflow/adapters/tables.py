@@ -192,10 +192,12 @@ class Outbox(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+    # The server defaults are migration 0004's, which added these columns to rows already there.
     # What the last failure was: unreachable | temporary | permanent | refused_all | invalid |
     # no_address ("" none). Only `temporary` and `permanent` counted as an attempt.
-    failure: str = Field(default="", max_length=16)
-    deferrals: int = 0  # deliveries in a row that found the server unreachable (its backoff)
+    failure: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": text("''")})
+    # deliveries in a row that found the server unreachable (its backoff)
+    deferrals: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     reported_at: datetime | None = _ts(nullable=True)  # a failed mail listed in a digest
 
 
