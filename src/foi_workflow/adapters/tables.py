@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, Table, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, Table, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from foi_workflow.domain.reminders import DEADLINE_COLUMNS
@@ -86,7 +86,8 @@ class Case(SQLModel, table=True):
     extended_days: int = 0
     on_time: bool | None = None
     carried_over_to: int | None = None  # the latest year this case was carried into (结转)
-    voided: bool = False  # its registration was voided (SPEC §11): in no list, count or report
+    # Its registration was voided (SPEC §11): in no list, count or report. Server default: 0005's.
+    voided: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     last_event_on: date
     updated_at: datetime = _ts()
     version: int = Field(default=1, sa_column=CASE_VERSION)
@@ -138,7 +139,8 @@ class Appeal(SQLModel, table=True):
     filed_on: date
     concluded_on: date | None = None
     result: str | None = Field(default=None, max_length=16)
-    voided: bool = False  # its filing was voided (SPEC §11): not in report table 4
+    # Its filing was voided (SPEC §11): not in report table 4. Server default: migration 0005's.
+    voided: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     version: int = Field(default=1, sa_column=APPEAL_VERSION)
 
 
