@@ -8,6 +8,12 @@ scripts match on them, so never rename one.
 from __future__ import annotations
 
 
+def one_line(reason: object) -> str:
+    """A driver's reason as one line: psycopg adds a hint on a second line, and the CLI prints
+    one line per error."""
+    return " ".join(str(reason).split())
+
+
 class FoiError(Exception):
     """Base class: a refusal a caseworker can understand. Nothing was written."""
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from foi_workflow.adapters.schema import check_revision
-from foi_workflow.errors import DatabaseError
+from foi_workflow.errors import DatabaseError, one_line
 
 
 def json_text(value: Any) -> str:
@@ -96,10 +96,6 @@ def open_engine(url: str) -> Engine:
         raise DatabaseError(f"缺少 {parsed.drivername} 的数据库驱动，请改用 postgresql+psycopg://") from None
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def _alembic_config(engine: Engine) -> Any:
     from alembic.config import Config as AlembicConfig
 
@@ -107,11 +103,6 @@ def _alembic_config(engine: Engine) -> Any:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
     return cfg
-
-
-def _one_line(reason: object) -> str:
-    # psycopg adds a hint on a second line; the CLI prints one line per error.
-    return " ".join(str(reason).split())
 
 
 def stored_revision(engine: Engine) -> str | None:
@@ -132,7 +123,7 @@ def migrate(engine: Engine) -> None:
         check_revision(stored_revision(engine))
         command.upgrade(_alembic_config(engine), "head")
     except OperationalError as exc:
-        raise DatabaseError(f"无法打开或升级数据库：{_one_line(exc.orig)}") from None
+        raise DatabaseError(f"无法打开或升级数据库：{one_line(exc.orig)}") from None
 
 
 def require_schema(engine: Engine) -> None:
@@ -143,20 +134,20 @@ def require_schema(engine: Engine) -> None:
         if present:
             check_revision(stored_revision(engine))
     except OperationalError as exc:
-        raise DatabaseError(f"无法打开数据库：{_one_line(exc.orig)}") from None
+        raise DatabaseError(f"无法打开数据库：{one_line(exc.orig)}") from None
     if not present:
         raise DatabaseError("数据库尚未初始化，请先运行 foi init")
 
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed when the block ends normally, rolled back on any exception."""
+    """One transaction that the use case commits itself (`session.commit()`); whatever it has
+    not committed when the block ends, normally or by an exception, is rolled back.
+
+    The safe default of cosmicpython's `AbstractUnitOfWork`: a dry run, a check or a use case
+    that returns early keeps nothing unless it says so."""
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     finally:
-        session.close()
+        session.close()  # rolls back anything not committed

@@ -24,7 +24,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from foi_workflow.adapters.schema import check_revision
-from foi_workflow.errors import DatabaseError
+from foi_workflow.errors import DatabaseError, one_line
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -38,11 +38,6 @@ BUSY_TIMEOUT_MS = 10_000  # as the engine's connections (adapters.db._sqlite_pra
 
 _SQLITE_SCHEMES = ("sqlite", "sqlite+pysqlite")
 _POSTGRESQL_SCHEMES = ("postgresql", "postgresql+psycopg")
-
-
-def _one_line(reason: object) -> str:
-    # psycopg adds a hint on a second line; the CLI prints one line per error.
-    return " ".join(str(reason).split())
 
 
 def _placeholders(sql: str, paramstyle: str) -> str:
@@ -160,7 +155,7 @@ def _open_sqlite(path: str) -> Reader:
         revision = conn.execute(STAMP_QUERY).fetchone() if stamped.fetchone() else None
     except sqlite3.Error as exc:
         conn.close()
-        raise DatabaseError(f"无法打开数据库：{_one_line(exc)}") from None
+        raise DatabaseError(f"无法打开数据库：{one_line(exc)}") from None
     return _checked(Reader(conn, via="sqlite3", paramstyle="qmark", text_dates=True), present, revision)
 
 
@@ -182,7 +177,7 @@ def _open_postgresql(conninfo: str) -> Reader:
     try:
         conn = psycopg.connect(conninfo)
     except psycopg.Error as exc:
-        raise DatabaseError(f"无法打开数据库：{_one_line(exc)}") from None
+        raise DatabaseError(f"无法打开数据库：{one_line(exc)}") from None
     try:
         # Read only, one snapshot for the case row, its events and notices (a read-only
         # transaction at REPEATABLE READ never fails to serialise).
@@ -193,7 +188,7 @@ def _open_postgresql(conninfo: str) -> Reader:
         revision = conn.execute(STAMP_QUERY).fetchone() if stamped and stamped[0] else None
     except psycopg.Error as exc:
         conn.close()
-        raise DatabaseError(f"无法打开数据库：{_one_line(exc)}") from None
+        raise DatabaseError(f"无法打开数据库：{one_line(exc)}") from None
     reader = Reader(conn, via="psycopg", paramstyle="format", text_dates=False)
     return _checked(reader, bool(found and found[0]), revision)
 

@@ -28,22 +28,10 @@ from foi_workflow.domain.vocabulary import (
     Channel,
     ConsultationKind,
     FeeBasis,
-    NoticeKind,
     Opinion,
     Outcome,
     State,
 )
-
-# The letter that goes with each event, for `--notice`.
-EVENT_NOTICE: dict[str, NoticeKind] = {
-    "receive": NoticeKind.ACKNOWLEDGEMENT,
-    "request_correction": NoticeKind.CORRECTION,
-    "consult": NoticeKind.CONSULTATION,
-    "extend": NoticeKind.EXTENSION,
-    "fee_notice": NoticeKind.FEE,
-    "decide": NoticeKind.DECISION,
-    "withdraw": NoticeKind.DECISION,
-}
 
 amend_option = click.option(
     "--amend-closed-year", "amend", default=None, metavar="REASON", help="更正已结转年度的事件，须说明理由"
@@ -81,6 +69,7 @@ def _echo_change(app_ctx: AppContext, change: Any, notice: bool) -> None:
 
 
 def _issue_notice(app_ctx: AppContext, case_id: str, event: str, by: str) -> None:
+    from foi_workflow.services.notice_context import EVENT_NOTICE
     from foi_workflow.services.notices import issue_notice
 
     kind = EVENT_NOTICE.get(event)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
+from foi_workflow.adapters.report_render import FORMATS
 from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import YEAR, AppContext, event_options, pass_app, resolve_on, today_local
 from foi_workflow.errors import InvalidInput
 
-FORMATS = ("md", "html", "json", "xlsx", "docx", "pdf")
 BINARY_FORMATS = ("xlsx", "docx", "pdf")
 
 

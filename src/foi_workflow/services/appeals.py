@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from foi_workflow.adapters.tables import Appeal, Event, column_limits
+from foi_workflow.adapters.tables import APPEAL_TABLE, Appeal, Event, column_limits
 from foi_workflow.domain.boundary import clean_amend_reason, clean_by, clean_id
 from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.workflow import AppealSnapshot, apply_appeal_event, file_appeal
@@ -22,50 +22,31 @@ from foi_workflow.services.cases import (
     transaction,
 )
 
+# The columns of an appeal row that its snapshot carries: all but the version (the table's).
+COLUMNS = tuple(column.name for column in APPEAL_TABLE.c if column.name != "version")
+# What a later event can change: all but the id and the agency (a correction may change what
+# was filed, SPEC §11).
+CHANGING = tuple(name for name in COLUMNS if name not in ("id", "agency"))
+
 
 def appeal_values(snap: AppealSnapshot) -> dict[str, Any]:
-    return {
-        "id": snap.id,
-        "agency": snap.agency,
-        "kind": snap.kind,
-        "case_id": snap.case_id,
-        "state": snap.state,
-        "filed_on": snap.filed_on,
-        "concluded_on": snap.concluded_on,
-        "result": snap.result,
-        "voided": snap.voided,
-        "version": 1,
-    }
+    """A new appeal row as column values."""
+    return {**{name: getattr(snap, name) for name in COLUMNS}, "version": 1}
 
 
 def appeal_snapshot(app: App, session: Session, appeal_id: str) -> AppealSnapshot:
     row = session.get(Appeal, appeal_id)
     if row is None:
         raise NotFound(f"没有编号为 {appeal_id} 的复议诉讼")
-    return AppealSnapshot(
-        id=row.id,
-        agency=row.agency,
-        kind=row.kind,
-        case_id=row.case_id,
-        state=row.state,
-        filed_on=row.filed_on,
-        last_event_on=max(d for d in (row.filed_on, row.concluded_on) if d is not None),
-        concluded_on=row.concluded_on,
-        result=row.result,
-        voided=row.voided,
-    )
+    last = max(d for d in (row.filed_on, row.concluded_on) if d is not None)
+    return AppealSnapshot(**{name: getattr(row, name) for name in COLUMNS}, last_event_on=last)
 
 
 def write_appeal(session: Session, snap: AppealSnapshot) -> Appeal:
     row = session.get(Appeal, snap.id)
     assert row is not None
-    row.state = snap.state
-    row.kind = snap.kind  # a correction may change what was filed (SPEC §11)
-    row.case_id = snap.case_id
-    row.filed_on = snap.filed_on
-    row.concluded_on = snap.concluded_on
-    row.result = snap.result
-    row.voided = snap.voided
+    for name in CHANGING:
+        setattr(row, name, getattr(snap, name))
     session.add(row)
     return row
 
@@ -109,6 +90,7 @@ def file(
         s.add(row)
         s.flush()
         s.add(Event(appeal_id=snap.id, event="file", on=on, by=by, data=clean, amend_reason=amend_reason))
+        s.commit()
         return row
 
 
@@ -133,5 +115,5 @@ def conclude(
         check_open_year(s, snap.agency, on, amend_reason, f"复议诉讼 {appeal_id}")
         row = write_appeal(s, snap)
         s.add(Event(appeal_id=appeal_id, event="conclude", on=on, by=by, data=clean, amend_reason=amend_reason))
-        s.flush()
+        s.commit()
         return row

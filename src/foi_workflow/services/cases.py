@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
@@ -45,7 +45,8 @@ class Change:
 
 @contextmanager
 def session_scope(app: App, session: Session | None) -> Iterator[Session]:
-    """Join the caller's transaction, or run a unit of work of our own."""
+    """Join the caller's transaction, or run a unit of work of our own (rolled back unless the
+    use case commits it: see `commit_own`)."""
     if session is not None:
         yield session
         return
@@ -63,8 +64,16 @@ def session_scope(app: App, session: Session | None) -> Iterator[Session]:
 
 
 def transaction(app: App) -> AbstractContextManager[Session]:
-    """A unit of work of its own whose concurrency failures become a clear E-CONFLICT."""
+    """A unit of work of its own whose concurrency failures become a clear E-CONFLICT; the use
+    case commits it (`session.commit()`), or it is rolled back."""
     return session_scope(app, None)
+
+
+def commit_own(s: Session, joined: Session | None) -> None:
+    """The end of a use case run in `session_scope(app, joined)`: commit its own unit of work;
+    a joined one belongs to the caller, who commits it (or not) with everything else."""
+    if joined is None:
+        s.commit()
 
 
 # --------------------------------------------------------------------------- projection
@@ -229,6 +238,7 @@ def intake(
         event = Event(case_id=snap.id, event="receive", on=on, by=by, data=clean, amend_reason=amend_reason)
         s.add(event)
         s.flush()
+        commit_own(s, session)
         return Change(row, event, snap)
 
 
@@ -268,6 +278,7 @@ def advance(
         s.add(ev)
         s.flush()
         drop_stale_mail(s.connection(), case_id, reminder_keys(app, row))
+        commit_own(s, session)
         return Change(row, ev, new, warnings)
 
 
@@ -325,11 +336,5 @@ def rebuild(app: App, *, check_only: bool = False) -> list[str]:
                 s.add(Case(**projection_values(snap)))
             elif _differences(case_id, locked, snap):
                 write_projection(locked, snap)
-        s.flush()
+        s.commit()
     return differences
-
-
-def count_cases(app: App) -> int:
-    require_schema(app.engine)
-    with Session(app.engine) as s:
-        return int(s.scalar(select(func.count()).select_from(Case)) or 0)

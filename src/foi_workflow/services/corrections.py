@@ -30,6 +30,7 @@ from foi_workflow.services.appeals import write_appeal
 from foi_workflow.services.cases import (
     case_events,
     check_open_year,
+    commit_own,
     get_case,
     reminder_keys,
     session_scope,
@@ -103,6 +104,7 @@ def amend_case(
         s.add(ev)
         s.flush()
         dropped = _drop_stale_mail(s, app, row, read_history(app.workflow.disclosure, [*events, ev]).counted)
+        commit_own(s, session)
         return Amended(case_id, ev, current, snap, dropped)
 
 
@@ -125,7 +127,7 @@ def amend_appeal(
         snap = replay_appeal(app.workflow, appeal_id, [*events, ev], ctx)
         write_appeal(s, snap)
         s.add(ev)
-        s.flush()
+        s.commit()
         return Amended(appeal_id, ev, current, snap)
 
 

@@ -124,7 +124,7 @@ def issue_notice(
     `on` is the letter's date; by default the date of the event it answers. Refused when the
     case's history has no such event (e.g. a decision for an open case)."""
     from foi_workflow.adapters.notices import renderer_for
-    from foi_workflow.services.cases import next_sequence, session_scope
+    from foi_workflow.services.cases import commit_own, next_sequence, session_scope
 
     chosen = parse_kind(kind)
     with session_scope(app, session) as s:
@@ -159,6 +159,7 @@ def issue_notice(
         )
         s.add(notice)
         s.flush()
+        commit_own(s, session)
         return notice
 
 

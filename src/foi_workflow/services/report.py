@@ -343,7 +343,7 @@ def close_year(app: App, year: int, *, by: str, on: date, agency: str | None = N
             figs = per_agency.get(ag, empty)
             session.add(YearClose(agency=ag, year=year, by=by,
                                   figures=ReportFigures(year, ag, figs.table3, figs.table4).to_json()))
-        session.flush()
+        session.commit()
         total = sum_figures(year, [per_agency.get(ag, empty) for ag in agencies])
     return CloseResult(year, tuple(agencies), tuple(open_ids), ReportFigures(year, agency, total.table3,
                                                                               total.table4))

@@ -154,6 +154,7 @@ def _fire_automatic(
                     body=text.body,
                 )
                 queue_mails(session.connection(), [mail], now)
+                session.commit()
         except Exception as exc:  # one bad case must not stop the sweep: log it, go on
             if database_unavailable(exc):
                 raise  # not this case: every other one would fail the same way
@@ -257,6 +258,7 @@ def _queue_reminders(app: App, today: date, now: datetime, result: SweepResult) 
     if mails:
         with unit_of_work(app.engine) as session:
             result.reminders = queue_mails(session.connection(), mails, now, checked=True)
+            session.commit()
         result.unaddressed = sum(1 for m in mails if not m.to_addr)
 
 
@@ -318,6 +320,7 @@ def queue_digests(app: App, now: datetime) -> int:
             session.connection().execute(
                 update(OUTBOX).where(OUTBOX.c.id.in_(reported[i : i + 500])).values(reported_at=utc(now))
             )
+        session.commit()
         return queued
 
 

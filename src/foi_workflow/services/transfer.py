@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from sys import intern
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import JSON, Column, Date, DateTime, Table, insert, select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
-from foi_workflow.adapters.db import json_text, require_schema
-from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, column_limits, utcnow
+from foi_workflow.adapters import bulk
+from foi_workflow.adapters.db import require_schema
+from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE, Appeal, Case, Event, YearClose, column_limits, utcnow
 from foi_workflow.domain.boundary import (
     MAX_DEPTH,
     check_utf8,
@@ -54,8 +56,9 @@ from foi_workflow.services.cases import (
 )
 from foi_workflow.services.corrections import replay_amendment
 
-_PROBE_DATE = date(2024, 3, 1)
-_BULK_CACHE_KIB = -65536  # PRAGMA cache_size for a bulk insert: 64 MiB (negative: in KiB)
+if TYPE_CHECKING:
+    from foi_workflow.services.import_parallel import Share
+
 RESERVED = ("case", "appeal", "event", "on", "by", "amend_reason")
 _RESERVED = frozenset(RESERVED)
 
@@ -118,8 +121,8 @@ class Importer:
         self.existing_appeals: set[str] = set()
         # Event rows in file order, ready for the bulk insert: tuples already in SQLite's storage
         # form, or dicts for a Core insert (see `_event_row_builder`).
-        self.event_row = _event_row_builder(session, self.now)
-        self.case_row = _case_row_builder(session, self.now)
+        self.event_row = _event_row_builder(session.connection(), self.now)
+        self.case_row = _case_row_builder(session.connection(), self.now)
         self.events: list[Any] = []
         self.event_counts: dict[str, int] = {}  # per case: a new case's version is its number of events
         # The ids already stored, read once: asking the database line by line is the slow part.
@@ -284,6 +287,30 @@ class Importer:
             return str(self.s.scalar(select(col(Case.agency)).where(col(Case.id) == case_id)))
         raise NotFound(f"复议诉讼关联的案件 {case_id} 不存在")
 
+    def absorb(self, shares: Sequence[Share], lines: int, appeals: Iterable[tuple[int, dict[str, Any]]]) -> list[Any]:
+        """Take over the workers' replays of the file's cases (`import_parallel`; this process's
+        own share among them), then replay the appeal lines (index, parsed line) in file order,
+        knowing where each case began. Returns the rows of the new cases in the order of their
+        first lines, as the serial replay creates them; a refused appeal line raises."""
+        slots: list[Any] = [None] * lines
+        new_cases: list[tuple[int, Any]] = []
+        self.file_cases = {}
+        for share in shares:
+            for index, row in zip(share.indices, share.events, strict=True):
+                slots[index] = row
+            self.file_cases.update(share.file_cases)
+            new_cases.extend(share.new_cases)
+            self.cases.update(share.existing)
+            self.existing_cases.update(share.existing)
+        self.events = []
+        for index, obj in appeals:
+            self.line_index = index
+            self.appeal_line(obj)
+            slots[index] = self.events.pop()
+        self.events = [row for row in slots if row is not None]
+        new_cases.sort(key=lambda pair: pair[0])
+        return [row for _, row in new_cases]
+
     def new_case_rows(self) -> list[Any]:
         """The rows of the cases the file creates, in the order of their first lines, in the
         form the bulk insert takes (see `_case_row_builder`)."""
@@ -307,15 +334,14 @@ class Importer:
         for agency in sorted(self.case_agencies() | {a.agency for a in self.appeals.values()}):
             ensure_agency(self.s, self.app, agency)
         new_appeals = [appeal_values(a) for aid, a in self.appeals.items() if aid not in self.existing_appeals]
-        case_table, event_table = Case.metadata.tables["foi_case"], Event.metadata.tables["event"]
-        with _bulk_load(self.s, {case_table: len(new_cases), event_table: len(self.events)}):
+        conn = self.s.connection()
+        with bulk.bulk_load(conn, {CASE_TABLE: len(new_cases), EVENT_TABLE: len(self.events)}):
             if new_cases:
-                # Core insert: the ORM bulk path would reset the version column to 1.
-                _insert_rows(self.s, case_table, new_cases, CASE_COLUMNS)
+                bulk.insert_rows(conn, CASE_TABLE, new_cases, CASE_COLUMNS)
             if new_appeals:
                 self.s.execute(insert(Appeal), new_appeals)
             if self.events:  # after the cases and appeals they refer to
-                _insert_rows(self.s, event_table, self.events, EVENT_COLUMNS)
+                bulk.insert_rows(conn, EVENT_TABLE, self.events, EVENT_COLUMNS)
         for cid in self.existing_cases:
             row = self.s.get(Case, cid)
             assert row is not None
@@ -331,61 +357,39 @@ class Importer:
         )
 
 
+# The columns of a row, in the order of the table's declaration (`adapters.tables`).
+CASE_COLUMNS = tuple(CASE_TABLE.c.keys())
 EVENT_COLUMNS = ("case_id", "appeal_id", "event", "on", "by", "recorded_at", "data", "amend_reason")
-# (case_id, appeal_id, event, on, by, data, amend_reason) -> a row for `_insert_rows`
+# (case_id, appeal_id, event, on, by, data, amend_reason) -> a row for `bulk.insert_rows`
 EventRowBuilder = Callable[[str | None, str | None, str, date, str, dict[str, Any], str | None], Any]
 
 
-def _iso_or_none(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _value_converter(dialect: Any, column: Column[Any]) -> Callable[[Any], Any] | None:
-    """What a Core insert does to one value of `column` on `dialect` (None: nothing), with the
-    per-call overhead taken out where the result is known to be the same."""
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    if process is None:
-        return None
-    if isinstance(column.type, Date) and process(_PROBE_DATE) == _PROBE_DATE.isoformat():
-        # SQLite's DATE storage format is ISO 8601: the same text from the C method.
-        return _iso_or_none if column.nullable else date.isoformat
-    if isinstance(column.type, JSON):
-        return _json_processor(dialect, column.type) or process
-    return cast(Callable[[Any], Any], process)
-
-
-# The columns of a new case row: the projection's (in `projection_dict` order) between the id
-# and the bookkeeping columns.
-_NO_CASE = CaseSnapshot("", "", "", "", "", "", "", date.min, date.min)
-CASE_COLUMNS = ("id", *projection_dict(_NO_CASE), "updated_at", "version")
-
-
-def _case_row_builder(session: Session, now: datetime) -> Callable[[CaseSnapshot, int], Any]:
+def _case_row_builder(conn: Connection, now: datetime) -> Callable[[CaseSnapshot, int], Any]:
     """New case rows (snapshot, version) as the bulk insert takes them: on SQLite a tuple of
     stored values in `CASE_COLUMNS` order, else a dict for the Core insert."""
-    dialect = session.connection().dialect
-    if dialect.name != "sqlite":
+    forms = bulk.stored_forms(conn, CASE_TABLE, CASE_COLUMNS)
+    if forms is None:
         return lambda snap, version: {"id": snap.id, **projection_dict(snap), "updated_at": now, "version": version}
-    columns = Case.metadata.tables["foi_case"].c
-    processes = [_value_converter(dialect, columns[name]) for name in CASE_COLUMNS[1:-2]]
-    stamp_value = _value_converter(dialect, columns["updated_at"])
-    stamp = stamp_value(now) if stamp_value is not None else now
+    projected = CASE_COLUMNS[1:-2]  # between the id and the bookkeeping columns
+    in_order = itemgetter(*projected)
+    processes = forms[1:-2]
+    stamp_form = forms[-2]
+    stamp = stamp_form(now) if stamp_form is not None else now
 
     def as_tuple(snap: CaseSnapshot, version: int) -> tuple[Any, ...]:
-        values = zip(projection_dict(snap).values(), processes, strict=True)  # in CASE_COLUMNS order
+        values = zip(in_order(projection_dict(snap)), processes, strict=True)
         return (snap.id, *[value if process is None else process(value) for value, process in values], stamp, version)
 
     return as_tuple
 
 
-def _event_row_builder(session: Session, now: datetime) -> EventRowBuilder:
+def _event_row_builder(conn: Connection, now: datetime) -> EventRowBuilder:
     """Event rows as the bulk insert takes them: on SQLite a tuple of stored values in
     `EVENT_COLUMNS` order, built once per event (no per-column pass later); else a dict for
     the Core insert."""
-    dialect = session.connection().dialect
-    columns = Event.metadata.tables["event"].c
-    if dialect.name == "sqlite":
-        convert = {name: _value_converter(dialect, columns[name]) for name in EVENT_COLUMNS}
+    forms = bulk.stored_forms(conn, EVENT_TABLE, EVENT_COLUMNS)
+    if forms is not None:
+        convert = dict(zip(EVENT_COLUMNS, forms, strict=True))
         on_value, data_value, stamp_value = convert.pop("on"), convert.pop("data"), convert.pop("recorded_at")
         if on_value is not None and data_value is not None and stamp_value is not None and not any(convert.values()):
             stamp = stamp_value(now)  # one transaction: every row is recorded at the same instant
@@ -396,93 +400,6 @@ def _event_row_builder(session: Session, now: datetime) -> EventRowBuilder:
     return lambda case_id, appeal_id, event, on, by, data, amend: dict(
         zip(EVENT_COLUMNS, (case_id, appeal_id, event, on, by, now, data, amend), strict=True)
     )
-
-
-def _insert_rows(session: Session, table: Table, rows: Sequence[Any], names: Sequence[str] = ()) -> None:
-    """Insert many rows of one shape in one executemany: dicts (any database, through each
-    column type's bind processing), or on SQLite tuples of stored values in `names` order.
-
-    On SQLite the values go straight to the driver's executemany: the Core insert's per-row
-    parameter bookkeeping cost more than the insert itself. Other databases use the Core
-    insert (psycopg batches it)."""
-    conn = session.connection()
-    dialect = conn.dialect
-    if dialect.name != "sqlite":
-        # Core, not the ORM bulk path: that would reset the version column to 1.
-        session.execute(insert(table), list(rows))
-        return
-    if rows and isinstance(rows[0], dict):
-        names = list(rows[0])
-        # Column by column: one tight loop per column instead of a processor call per cell.
-        converted: list[list[Any]] = []
-        for name in names:
-            values = [row[name] for row in rows]
-            process = _value_converter(dialect, table.c[name])
-            if process is None:
-                pass
-            elif isinstance(table.c[name].type, DateTime):
-                # Usually one instant for the whole import: convert each distinct value once.
-                done = {v: process(v) for v in set(values)}
-                values = [done[v] for v in values]
-            else:
-                values = list(map(process, values))
-            converted.append(values)
-        rows = list(zip(*converted, strict=True))
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(table.c[n].name) for n in names)}) "
-        f"VALUES ({', '.join('?' for _ in names)})"
-    )
-    conn.exec_driver_sql(sql, rows)
-
-
-@contextmanager
-def _bulk_load(session: Session, incoming: Mapping[Table, int]) -> Iterator[None]:
-    """On SQLite, prepare a connection for a bulk load into `incoming` (table -> rows to come).
-
-    A bulk load inserts into every index of a table in key order of its own: a page cache
-    bigger than SQLite's default 2 MB keeps those B-trees in memory (a connection setting, put
-    back afterwards). And when a load brings at least as many rows as a table holds (a first
-    migration into a new database), its secondary indexes are dropped for the load and built
-    again from sorted keys afterwards, which is cheaper than keeping them up to date row by
-    row. Both inside the import's one transaction (SQLite's DDL is transactional): a failed
-    import rolls the indexes back with everything else, and readers keep seeing the old state."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    raw = conn.connection.dbapi_connection
-    if raw is not None and not raw.in_transaction:
-        # pysqlite opens its transaction only before DML: DDL would commit on its own.
-        conn.exec_driver_sql("BEGIN")
-    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size={_BULK_CACHE_KIB}")
-    rebuild: list[str] = []
-    for table, count in incoming.items():
-        held = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table.name}").scalar() or 0
-        if count and count >= held:
-            indexes = conn.exec_driver_sql(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-                (table.name,),
-            ).all()
-            for name, create in indexes:
-                conn.exec_driver_sql(f'DROP INDEX "{name}"')
-                rebuild.append(create)
-    try:
-        yield
-        for create in rebuild:
-            conn.exec_driver_sql(create)
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(previous) if previous is not None else -2000}")
-
-
-def _json_processor(dialect: Any, json_type: Any) -> Callable[[Any], str] | None:
-    """The engine's JSON serializer itself, when that is all the column's bind processor
-    adds (no string processing); else None (use the processor)."""
-    str_impl = getattr(json_type, "_str_impl", None)
-    if getattr(dialect, "_json_serializer", None) is not json_text or str_impl is None:
-        return None
-    return json_text if str_impl.bind_processor(dialect) is None else None
 
 
 def import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None = None) -> ImportResult:
@@ -517,13 +434,17 @@ def _import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | Non
                 importer = Importer(app, s, by, amendments=may_amend(lines))
                 new_cases = import_parallel.replay(importer, lines, count)
                 if new_cases is not None:
-                    return importer.write(new_cases)
+                    result = importer.write(new_cases)
+                    s.commit()
+                    return result
                 # Something in the file is refused (or could not be placed): the serial replay
                 # finds the first bad line and says why, exactly as without workers.
         lines = lines if isinstance(lines, list) else list(lines)
         importer = Importer(app, s, by, amendments=may_amend(lines))
         replay_lines(importer, enumerate(lines))
-        return importer.write()
+        result = importer.write()
+        s.commit()
+        return result
 
 
 def may_amend(lines: Sequence[str]) -> bool:

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from foi_workflow.adapters.reader import Reader, as_bool, as_date, as_json, as_timestamp
 from foi_workflow.domain.corrections import History, read_history
@@ -26,7 +27,10 @@ from foi_workflow.services.app import App, apply_context, today_local
 
 @dataclass(frozen=True, slots=True)
 class CaseRow:
-    """The columns of `foi_case` the views print."""
+    """The columns of `foi_case` the views print: the table's own declaration
+    (`adapters.tables.Case`) cannot be imported on this path, so this record repeats its names
+    and Python types, in the table's order, and `tests/integration/test_schema.py` holds the
+    two together. Each value is converted by its declared type, never by its name."""
 
     id: str
     agency: str
@@ -56,18 +60,24 @@ class CaseRow:
 
     @classmethod
     def from_db(cls, r: tuple[Any, ...]) -> CaseRow:
-        values = dict(zip(CASE_FIELDS, r, strict=True))
-        for name in _CASE_DATES:
-            values[name] = as_date(values[name])
-        values["reply_due_provisional"] = bool(values["reply_due_provisional"])
-        values["on_time"] = as_bool(values["on_time"])
-        values["voided"] = bool(values["voided"])
-        return cls(**values)
+        return cls(*[value if convert is None else convert(value) for value, convert in zip(r, _CONVERT, strict=True)])
 
 
 CASE_FIELDS = tuple(f.name for f in fields(CaseRow))
 CASE_COLUMNS = ", ".join(CASE_FIELDS)
-_CASE_DATES = tuple(name for name in CASE_FIELDS if name.endswith(("_on", "_due")))
+
+
+def _converter(declared: Any) -> Callable[[Any], Any] | None:
+    """How a raw value of a field declared `declared` becomes what SQLAlchemy's type gives."""
+    kinds = set(get_args(declared)) or {declared}
+    if date in kinds:
+        return as_date
+    if bool in kinds:
+        return as_bool
+    return None
+
+
+_CONVERT = tuple(_converter(declared) for declared in get_type_hints(CaseRow).values())
 
 
 @dataclass(frozen=True, slots=True)
