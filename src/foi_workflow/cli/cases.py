@@ -247,10 +247,10 @@ def set_reasonable_period_cmd(due: str, reason: str) -> dict[str, Any]:
 
 
 @_event_command("fee-notice", f"申请人应在{FEE_DAYS}个工作日内缴费 / the applicant has {FEE_DAYS} working days to pay.")
-@click.option("--amount", required=True, help="金额（元）")
+@click.option("--amount", default=None, help="金额（元）；省略时按收费标准计算，填写时须与之相符")
 @click.option("--basis", required=True, type=_choice(FeeBasis), help="per_item 按件 / per_page 按量")
 @click.option("--quantity", required=True, type=int, help="件数或页数")
-def fee_notice_cmd(amount: str, basis: str, quantity: int) -> dict[str, Any]:
+def fee_notice_cmd(amount: str | None, basis: str, quantity: int) -> dict[str, Any]:
     return {"amount": amount, "basis": basis, "quantity": quantity}
 
 

@@ -253,6 +253,8 @@ def advance(
             raise ConcurrentChange(f"案件 {case_id} 已被其他人修改（版本 {row.version}），本次操作未保存")
         snap = replay(app, case_id, case_events(s, case_id))
         new, clean, warnings = apply_case_event(app.workflow, snap, event, on, data or {}, ctx)
+        if event == "fee_notice":
+            _settle_fee(s, snap, on, clean)
         if event != "carry_over":
             check_open_year(s, row.agency, on, amend_reason, f"案件 {case_id}")
         write_projection(row, new)
@@ -272,6 +274,14 @@ def reminder_keys(app: App, row: Case) -> dict[str, set[str]]:
         due = getattr(row, rule.deadline, None)
         keys[rule.name] = {f"{row.id}:{rule.name}:{due.isoformat()}"} if due is not None else set()
     return keys
+
+def _settle_fee(session: Session, snap: CaseSnapshot, on: date, clean: dict[str, Any]) -> None:
+    from foi_workflow.services.fee_month import settle_amount, stored_month_quantity
+
+    already = stored_month_quantity(
+        session, agency=snap.agency, applicant=snap.applicant, case_id=snap.id, on=on, basis=clean["basis"]
+    )
+    settle_amount(clean, already)
 
 
 def rebuild(app: App, *, check_only: bool = False) -> list[str]:

@@ -182,6 +182,7 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
         return None
     keys, shares, appeals = shared
     importer.prefetch(key for key in keys if key is not None)
+    importer.parallel = True
     context = multiprocessing.get_context("fork")
     chunks = _Chunks(shares, context.Value("i", 0))
     children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []

@@ -33,7 +33,9 @@ from foi_workflow.domain.workflow import (
     receive_case,
 )
 from foi_workflow.errors import AlreadyExists, ClosedYear, FoiError, ImportFailed, InvalidInput, NotFound
+from foi_workflow.domain.fees import counted_over_the_month
 from foi_workflow.services.app import App, apply_context
+from foi_workflow.services.fee_month import FileFees
 from foi_workflow.services.appeals import appeal_snapshot, appeal_values, write_appeal
 from foi_workflow.services.cases import (
     case_events,
@@ -122,6 +124,8 @@ class Importer:
         self.logs: dict[str, list[Counted]] | None = {} if amendments else None
         self.amending = app.workflow.disclosure.amending
         self.appeal_logs: dict[str, list[Counted]] = {}  # appeals are few: always kept
+        self.file_fees = FileFees()
+        self.parallel = False  # set by the parallel replay, which cannot see other workers' lines
 
     def prefetch(self, case_ids: Iterable[str]) -> None:
         """Read the stored histories of `case_ids` now, in this transaction."""
@@ -165,6 +169,8 @@ class Importer:
             # The deadlines are computed once per case in `write`; the guards read the clock.
             current = self._case(case_id)
             snap, clean, _ = apply_case_event(self.app.workflow, current, event, on, data, self.ctx, deadlines=False)
+            if event == "fee_notice":
+                self._settle_fee(current, on, clean)
         if self.closed and event != "carry_over":
             self._check_year(snap.agency, on, obj)
         self.cases[case_id] = snap
@@ -215,6 +221,11 @@ class Importer:
         data.clear()
         data.update(clean)
         return amended
+
+    def _settle_fee(self, case: CaseSnapshot, on: date, clean: dict[str, Any]) -> None:
+        if self.parallel and counted_over_the_month(clean["basis"]):
+            raise ImportFailed("按件计收的收费通知须按文件顺序逐行核对")  # the serial replay takes over
+        self.file_fees.settle(self.s, case.agency, case.applicant, case.id, on, clean)
 
     def appeal_line(self, obj: dict[str, Any]) -> None:
         appeal_id = obj["appeal"]

@@ -1,0 +1,104 @@
+"""What a caseworker's first week found wrong (issue: consultation silence, fees, year close,
+the config's database path, hand-set periods, masking, letter wording), end to end."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from tests.cli_helpers import CAL, intake, refused, show
+from tests.conftest import Foi
+
+# --------------------------------------------------------------------------- consultation
+
+
+def test_no_opinion_is_refused_until_the_consultation_period_has_ended(foi: Foi) -> None:
+    case = intake(foi, "2024-03-01")
+    foi.ok(f"consult {case} --party 某某公司 --kind third_party --on 2024-03-04")
+    due = CAL.add_working_days(date(2024, 3, 4), 15)
+    line = refused(foi, "E-RULE", f"consultation-reply {case} --opinion none --on {due.isoformat()}")
+    assert "第三十二条" in line and due.isoformat() in line
+    after = CAL.add_working_days(due, 1).isoformat()
+    foi.ok(f"consultation-reply {case} --opinion none --on {after}")
+    d = show(foi, case)
+    assert d["state"] == "received" and d["consultation_due"] is None
+    assert "期限届满未收到意见" in foi.ok("show", case)
+
+
+def test_a_reply_received_within_the_period_is_recorded(foi: Foi) -> None:
+    case = intake(foi, "2024-03-01")
+    foi.ok(f"consult {case} --party 某某公司 --on 2024-03-04")
+    foi.ok(f"consultation-reply {case} --opinion agree --on 2024-03-05")
+    assert show(foi, case)["state"] == "received"
+
+
+# --------------------------------------------------------------------------- fees
+
+
+def _fee_notice(foi: Foi, case: str, extra: str) -> None:
+    foi.ok(f"fee-notice {case} {extra} --on 2024-03-05")
+
+
+def _amount(foi: Foi, case: str) -> int:
+    fee = [e for e in show(foi, case)["events"] if e["event"] == "fee_notice"][-1]
+    amount = fee["data"]["amount"] if "data" in fee else fee["amount"]
+    assert isinstance(amount, int)
+    return amount
+
+
+def test_the_fee_notice_amount_is_computed_from_the_fee_rules(foi: Foi) -> None:
+    case = intake(foi, "2024-03-01")
+    _fee_notice(foi, case, "--basis per_page --quantity 150")
+    assert _amount(foi, case) == 70 * 10 + 50 * 20
+
+
+def test_a_fee_notice_with_the_wrong_amount_is_refused_with_the_right_one(foi: Foi) -> None:
+    case = intake(foi, "2024-03-01")
+    line = refused(foi, "E-RULE", f"fee-notice {case} --amount 100 --basis per_item --quantity 15 --on 2024-03-05")
+    assert "500 元" in line and "100" in line
+    _fee_notice(foi, case, "--amount 500 --basis per_item --quantity 15")
+    assert show(foi, case)["state"] == "fee_notice"
+
+
+def test_a_request_that_costs_nothing_gets_no_fee_notice(foi: Foi) -> None:
+    case = intake(foi, "2024-03-01")
+    for args in ("--basis per_page --quantity 30", "--amount 0 --basis per_item --quantity 10"):
+        line = refused(foi, "E-RULE", f"fee-notice {case} {args} --on 2024-03-05")
+        assert "不收取信息处理费" in line
+
+
+def test_per_item_counts_the_applicants_earlier_items_of_the_month_but_per_page_does_not(foi: Foi) -> None:
+    first, second, third = intake(foi, "2024-03-01"), intake(foi, "2024-03-01"), intake(foi, "2024-03-01")
+    _fee_notice(foi, first, "--basis per_item --quantity 12")  # items 11, 12 of the month
+    assert _amount(foi, first) == 200
+    _fee_notice(foi, second, "--basis per_item --quantity 3")  # items 13–15: 300, not free
+    assert _amount(foi, second) == 300
+    _fee_notice(foi, third, "--basis per_page --quantity 40")
+    assert _amount(foi, third) == 100
+    fourth = intake(foi, "2024-03-01")  # pages 1–25 of this request: free, whatever came before
+    refused(foi, "E-RULE", f"fee-notice {fourth} --basis per_page --quantity 25 --on 2024-03-05")
+    other = intake(foi, "2024-04-01")
+    line = refused(foi, "E-RULE", f"fee-notice {other} --basis per_item --quantity 3 --on 2024-04-02")
+    assert "不收取" in line  # a new month starts again from the first item
+
+
+def test_an_imported_fee_notice_goes_through_the_same_rule(foi: Foi, tmp_path: Path) -> None:
+    lines = [
+        {"case": "F-1", "event": "receive", "on": "2024-03-01", "applicant": "张三",
+         "applicant_type": "natural_person", "channel": "online", "request": "某文件"},
+        {"case": "F-1", "event": "fee_notice", "on": "2024-03-04", "basis": "per_item", "quantity": 12},
+        {"case": "F-2", "event": "receive", "on": "2024-03-01", "applicant": "张三",
+         "applicant_type": "natural_person", "channel": "online", "request": "另一文件"},
+        {"case": "F-2", "event": "fee_notice", "on": "2024-03-05", "amount": 100, "basis": "per_item", "quantity": 1},
+    ]  # fmt: skip
+    good = tmp_path / "fees.jsonl"
+    good.write_text("".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in lines), encoding="utf-8")
+    foi.ok("import", str(good))
+    assert _amount(foi, "F-1") == 200 and _amount(foi, "F-2") == 100
+    lines[3]["case"], lines[2]["case"] = "F-3", "F-3"
+    lines[3]["amount"] = 0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in lines[2:]), encoding="utf-8")
+    line = refused(foi, "E-IMPORT", "import", str(bad))
+    assert "第 2 行" in line and "200 元" in line
