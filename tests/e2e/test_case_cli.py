@@ -6,17 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.vocabulary import Outcome
-from tests.cli_helpers import CAL, INTAKE, SHOW_FIELDS, database_state, intake, refused, show, usage_error
+from tests.cli_helpers import CAL, INTAKE, SHOW_FIELDS, intake, refused, show, usage_error
 from tests.conftest import Foi
 
 # --------------------------------------------------------------------------- every event

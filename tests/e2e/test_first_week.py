@@ -101,4 +101,4 @@ def test_an_imported_fee_notice_goes_through_the_same_rule(foi: Foi, tmp_path: P
     bad = tmp_path / "bad.jsonl"
     bad.write_text("".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in lines[2:]), encoding="utf-8")
     line = refused(foi, "E-IMPORT", "import", str(bad))
-    assert "第 2 行" in line and "200 元" in line
+    assert "第 2 行" in line and "应为 100 元" in line and "此前已计13件" in line  # the stored 13 items count

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-
 from decimal import Decimal, InvalidOperation
 
 from foi_workflow.domain.vocabulary import FeeBasis

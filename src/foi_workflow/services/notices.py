@@ -26,7 +26,6 @@ from foi_workflow.services.notice_context import (
     Sources,
     answered_event,
     build_context,
-    int_field,
     latest_event,
 )
 

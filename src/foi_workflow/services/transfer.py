@@ -22,7 +22,11 @@ from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import json_text, require_schema
 from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, utcnow
+<<<<<<< HEAD
 from foi_workflow.domain.corrections import Counted
+=======
+from foi_workflow.domain.fees import counted_over_the_month
+>>>>>>> 6814f6a (Refuse consultation silence before the 15 days end; fee notices state the amount the fee rules give (per page never accumulates, --amount optional, free requests get none); CLI test helpers in tests/cli_helpers.py)
 from foi_workflow.domain.workflow import (
     AppealSnapshot,
     CaseSnapshot,
@@ -33,9 +37,7 @@ from foi_workflow.domain.workflow import (
     receive_case,
 )
 from foi_workflow.errors import AlreadyExists, ClosedYear, FoiError, ImportFailed, InvalidInput, NotFound
-from foi_workflow.domain.fees import counted_over_the_month
 from foi_workflow.services.app import App, apply_context
-from foi_workflow.services.fee_month import FileFees
 from foi_workflow.services.appeals import appeal_snapshot, appeal_values, write_appeal
 from foi_workflow.services.cases import (
     case_events,
@@ -45,7 +47,11 @@ from foi_workflow.services.cases import (
     transaction,
     write_projection,
 )
+<<<<<<< HEAD
 from foi_workflow.services.corrections import replay_amendment
+=======
+from foi_workflow.services.fee_month import FileFees
+>>>>>>> 6814f6a (Refuse consultation silence before the 15 days end; fee notices state the amount the fee rules give (per page never accumulates, --amount optional, free requests get none); CLI test helpers in tests/cli_helpers.py)
 
 _PROBE_DATE = date(2024, 3, 1)
 _BULK_CACHE_KIB = -65536  # PRAGMA cache_size for a bulk insert: 64 MiB (negative: in KiB)
