@@ -7,7 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from tests.cli_helpers import CAL, intake, refused, show
+from tests.cli_helpers import CAL, INTAKE, intake, refused, show
 from tests.conftest import Foi
 
 # --------------------------------------------------------------------------- consultation
@@ -102,3 +102,28 @@ def test_an_imported_fee_notice_goes_through_the_same_rule(foi: Foi, tmp_path: P
     bad.write_text("".join(json.dumps(obj, ensure_ascii=False) + "\n" for obj in lines[2:]), encoding="utf-8")
     line = refused(foi, "E-IMPORT", "import", str(bad))
     assert "第 2 行" in line and "应为 100 元" in line and "此前已计13件" in line  # the stored 13 items count
+
+
+# --------------------------------------------------------------------------- year close
+
+
+def test_year_close_dates_the_carry_over_the_closed_years_last_day(foi: Foi) -> None:
+    case = intake(foi, "2024-12-20")
+    foi.ok(f"assign {case} 王五 --on 2025-01-06")
+    foi.ok("year close 2024 --on 2025-01-20 --by 主任")
+    events = show(foi, case)["events"]
+    assert [(e["event"], e["on"]) for e in events] == [
+        ("receive", "2024-12-20"), ("carry_over", "2024-12-31"), ("assign", "2025-01-06")]  # fmt: skip
+    foi.ok(f"decide {case} --outcome granted --on 2025-01-21")
+    assert [e["event"] for e in show(foi, case)["events"]][-1] == "decide"
+
+
+def test_a_case_registered_into_a_closed_year_is_carried_over_like_the_others(foi: Foi) -> None:
+    foi.ok(f"decide {intake(foi, '2024-12-02')} --outcome granted --on 2024-12-10")
+    foi.ok("year close 2024 --on 2025-01-20 --by 主任")
+    refused(foi, "E-CLOSED-YEAR", f"{INTAKE} --on 2024-12-30")
+    case = intake(foi, "2024-12-30", extra="--amend-closed-year 漏登补录")
+    d = show(foi, case)
+    assert d["carried_over_to"] == 2025
+    carried = [e for e in d["events"] if e["event"] == "carry_over"]
+    assert [(e["on"], e["data"]["year"] if "data" in e else e["year"]) for e in carried] == [("2024-12-31", 2025)]

@@ -226,7 +226,21 @@ def intake(
         event = Event(case_id=snap.id, event="receive", on=on, by=by, data=clean, amend_reason=amend_reason)
         s.add(event)
         s.flush()
+        if amend_reason:
+            snap = _carry_into_open_years(app, s, snap, by)
         return Change(row, event, snap)
+
+
+def _carry_into_open_years(app: App, session: Session, snap: CaseSnapshot, by: str) -> CaseSnapshot:
+    """A case registered into a closed year is open at that year's end: it gets the 结转 marker
+    `foi year close` gave the cases open then, dated the same 31 December (each closed year on)."""
+    closed = closed_years(session, snap.agency)
+    year = snap.received_on.year
+    while year in closed:
+        data = {"year": year + 1}
+        snap = advance(app, snap.id, "carry_over", on=date(year, 12, 31), by=by, data=data, session=session).snapshot
+        year += 1
+    return snap
 
 
 def advance(

@@ -210,7 +210,9 @@ def case_detail(app: App, db: Reader, case_id: str, today: date) -> CaseDetail:
         summary=case_summary(row, today, masked=False),
         request=row.request,
         contact=row.contact,
-        events=[event_dict(e, no, history) for no, e in enumerate(events, 1)],
+        # In the order they took effect (numbered as recorded): a 结转 marker is recorded weeks
+        # after its 31 December.
+        events=[event_dict(e, no, history) for no, e in sorted(enumerate(events, 1), key=lambda p: p[1].on)],
         explanation=list(snap.deadlines.explanation) if snap.deadlines else [],
         notices=[
             {
