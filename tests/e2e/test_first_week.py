@@ -7,6 +7,9 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
+
+from foi_workflow.cli.main import main
 from tests.cli_helpers import CAL, INTAKE, intake, refused, show
 from tests.conftest import Foi
 
@@ -127,3 +130,26 @@ def test_a_case_registered_into_a_closed_year_is_carried_over_like_the_others(fo
     assert d["carried_over_to"] == 2025
     carried = [e for e in d["events"] if e["event"] == "carry_over"]
     assert [(e["on"], e["data"]["year"] if "data" in e else e["year"]) for e in carried] == [("2024-12-31", 2025)]
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def test_a_relative_database_in_a_config_file_lives_beside_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agency = tmp_path / "agency"
+    agency.mkdir()
+    config = agency / "foi.toml"
+    config.write_text('db = "sqlite:///data/cases.db"\n', encoding="utf-8")
+    (agency / "data").mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("FOI_DB", raising=False)
+    try:
+        main(["--config", str(config), "init"])
+    except SystemExit as ended:
+        assert ended.code in (0, None)
+    assert (agency / "data" / "cases.db").is_file()
+    assert not (elsewhere / "data").exists()
