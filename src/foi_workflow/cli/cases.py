@@ -279,12 +279,14 @@ def withdraw_cmd(reason: str | None) -> dict[str, Any]:
 @click.option("--year", type=int, default=None, help="按收到申请的年度筛选")
 @click.option("--agency", default=None, help="机关代码（默认配置中的机关）")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--reveal", is_flag=True, help="显示完整的电话和身份证件号码（默认遮蔽）")
 @pass_app
 def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: int | None, year: int | None,
-             agency: str | None, fmt: str) -> None:  # fmt: skip
+             agency: str | None, fmt: str, reveal: bool) -> None:  # fmt: skip
     from foi_workflow.services.views import list_cases
 
-    rows = list_cases(app_ctx.app, state=state, overdue=overdue, due_within=due_within, year=year, agency=agency)
+    rows = list_cases(app_ctx.app, state=state, overdue=overdue, due_within=due_within, year=year, agency=agency,
+                      reveal=reveal)  # fmt: skip
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -324,12 +326,13 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 )
 @click.argument("case_id", metavar="ID")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--reveal", is_flag=True, help="显示完整的电话和身份证件号码（默认遮蔽）")
 @pass_app
-def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
+def show_cmd(app_ctx: AppContext, case_id: str, fmt: str, reveal: bool) -> None:
     from foi_workflow.domain.vocabulary import Deadline
     from foi_workflow.services.views import show_case
 
-    detail = show_case(app_ctx.app, case_id)
+    detail = show_case(app_ctx.app, case_id, reveal=reveal)
     if fmt == "json":
         click.echo(json.dumps(detail.as_json(), ensure_ascii=False, indent=1))
         return
