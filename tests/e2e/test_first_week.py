@@ -153,3 +153,22 @@ def test_a_relative_database_in_a_config_file_lives_beside_the_file(
         assert ended.code in (0, None)
     assert (agency / "data" / "cases.db").is_file()
     assert not (elsewhere / "data").exists()
+
+
+# --------------------------------------------------------------------------- letters
+
+
+def test_the_extension_reason_is_recorded_and_printed_in_the_letter(foi: Foi) -> None:
+    case = intake(foi, "2024-03-01")
+    foi.ok(f"extend {case} --days 10 --approved-by 赵主任 --reason 所申请信息需调取归档资料 --on 2024-03-25")
+    [extend] = [e for e in show(foi, case)["events"] if e["event"] == "extend"]
+    assert extend["data"]["reason"] == "所申请信息需调取归档资料"
+    letter = foi.ok("notice", case, "extension")
+    assert "因所申请信息需调取归档资料，本机关不能在规定的期限内作出答复" in letter
+
+
+def test_a_withdrawn_case_gets_a_termination_letter_without_remedies(foi: Foi) -> None:
+    case = intake(foi, "2024-03-01")
+    foi.ok(f"withdraw {case} --reason 已通过其他途径获取 --on 2024-03-05")
+    letter = foi.ok("notice", case, "decision")
+    assert "终止办理告知书" in letter and "行政复议" not in letter and letter.count("特此告知") == 1

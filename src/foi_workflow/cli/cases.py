@@ -235,8 +235,9 @@ def consultation_reply_cmd(opinion: str, party: str | None) -> dict[str, Any]:
 @_event_command("extend", "须政府信息公开工作机构负责人同意 / needs the head of the disclosure office.")
 @click.option("--days", required=True, type=int, help="延长的工作日数（1–20）")
 @click.option("--approved-by", required=True, help="批准延期的政府信息公开工作机构负责人")
-def extend_cmd(days: int, approved_by: str) -> dict[str, Any]:
-    return {"days": days, "approved_by": approved_by}
+@click.option("--reason", default=None, help="延期理由（写入延期答复告知书，如：所申请信息需调取归档资料）")
+def extend_cmd(days: int, approved_by: str, reason: str | None) -> dict[str, Any]:
+    return {"days": days, "approved_by": approved_by, "reason": reason}
 
 
 @_event_command("set-reasonable-period", "条例第三十五条：申请数量、频次明显超过合理范围 / Art. 35.")
