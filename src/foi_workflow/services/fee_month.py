@@ -4,7 +4,8 @@ only the database (and the file being imported) know."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping
+import json
+from collections.abc import Iterable, MutableMapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlmodel import Session, col
 
 from foi_workflow.adapters.tables import Case, Event
 from foi_workflow.domain import fees
+from foi_workflow.domain.vocabulary import FeeBasis
 
 
 def stored_month_quantity(
@@ -70,16 +72,52 @@ class FileFees:
     def __init__(self) -> None:
         # By (agency, applicant, year, month): (date, case, items) of the file's per-item notices.
         self.seen: dict[tuple[str, str, int, int], list[tuple[date, str, int]]] = {}
+        # For a parallel replay, worked out in file order beforehand: line index -> earlier items.
+        self.planned: dict[int, int] = {}
 
     def settle(
         self, session: Session, agency: str, applicant: str, case_id: str, on: date, clean: MutableMapping[str, Any]
     ) -> None:
         already = 0
         if fees.counted_over_the_month(clean["basis"]):
-            already = stored_month_quantity(
-                session, agency=agency, applicant=applicant, case_id=case_id, on=on, basis=clean["basis"]
-            )
-            earlier = self.seen.setdefault((agency, applicant, on.year, on.month), [])
-            already += sum(quantity for day, other, quantity in earlier if day <= on and other != case_id)
-            earlier.append((on, case_id, int(clean["quantity"])))
+            already = self.earlier(session, agency, applicant, case_id, on, int(clean["quantity"]))
         settle_amount(clean, already)
+
+    def earlier(self, session: Session, agency: str, applicant: str, case_id: str, on: date, quantity: int) -> int:
+        """The applicant's items of the month before this notice (stored, then earlier in the file)."""
+        already = stored_month_quantity(
+            session, agency=agency, applicant=applicant, case_id=case_id, on=on, basis=FeeBasis.PER_ITEM.value
+        )
+        seen = self.seen.setdefault((agency, applicant, on.year, on.month), [])
+        already += sum(items for day, other, items in seen if day <= on and other != case_id)
+        seen.append((on, case_id, quantity))
+        return already
+
+    def plan(self, session: Session, lines: Sequence[str], default_agency: str) -> None:
+        """Each per-item fee notice's earlier items of the month, worked out in file order."""
+        parsed = [
+            (i, obj)
+            for i, line in enumerate(lines)
+            if '"fee_notice"' in line and '"per_item"' in line and isinstance(obj := json.loads(line), dict)
+        ]
+        if not parsed:
+            return
+        wanted = {case for _, obj in parsed if isinstance(case := obj.get("case"), str)}
+        who: dict[str, tuple[str, str]] = {}
+        for line in lines:
+            if '"receive"' in line:
+                obj = json.loads(line)
+                if isinstance(obj, dict) and obj.get("event") == "receive" and obj.get("case") in wanted:
+                    who[obj["case"]] = (str(obj.get("agency") or default_agency), str(obj.get("applicant")))
+        for missing in wanted - who.keys():
+            stored = session.get(Case, missing)
+            if stored is not None:
+                who[missing] = (stored.agency, stored.applicant)
+        for index, obj in parsed:
+            case, quantity, on = obj.get("case"), obj.get("quantity"), obj.get("on")
+            if obj.get("event") != "fee_notice" or not isinstance(case, str) or case not in who:
+                continue  # the replay refuses the line or falls back to the serial replay
+            if not isinstance(quantity, int) or not isinstance(on, str):
+                continue
+            agency, applicant = who[case]
+            self.planned[index] = self.earlier(session, agency, applicant, case, date.fromisoformat(on), quantity)

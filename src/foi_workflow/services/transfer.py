@@ -22,11 +22,8 @@ from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import json_text, require_schema
 from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, utcnow
-<<<<<<< HEAD
 from foi_workflow.domain.corrections import Counted
-=======
 from foi_workflow.domain.fees import counted_over_the_month
->>>>>>> 6814f6a (Refuse consultation silence before the 15 days end; fee notices state the amount the fee rules give (per page never accumulates, --amount optional, free requests get none); CLI test helpers in tests/cli_helpers.py)
 from foi_workflow.domain.workflow import (
     AppealSnapshot,
     CaseSnapshot,
@@ -47,11 +44,8 @@ from foi_workflow.services.cases import (
     transaction,
     write_projection,
 )
-<<<<<<< HEAD
 from foi_workflow.services.corrections import replay_amendment
-=======
-from foi_workflow.services.fee_month import FileFees
->>>>>>> 6814f6a (Refuse consultation silence before the 15 days end; fee notices state the amount the fee rules give (per page never accumulates, --amount optional, free requests get none); CLI test helpers in tests/cli_helpers.py)
+from foi_workflow.services.fee_month import FileFees, settle_amount
 
 _PROBE_DATE = date(2024, 3, 1)
 _BULK_CACHE_KIB = -65536  # PRAGMA cache_size for a bulk insert: 64 MiB (negative: in KiB)
@@ -230,8 +224,16 @@ class Importer:
 
     def _settle_fee(self, case: CaseSnapshot, on: date, clean: dict[str, Any]) -> None:
         if self.parallel and counted_over_the_month(clean["basis"]):
-            raise ImportFailed("按件计收的收费通知须按文件顺序逐行核对")  # the serial replay takes over
+            already = self.file_fees.planned.get(self.line_index)
+            if already is None:  # not worked out beforehand: the serial replay takes over and says why
+                raise ImportFailed("按件计收的收费通知须按文件顺序逐行核对")
+            settle_amount(clean, already)
+            return
         self.file_fees.settle(self.s, case.agency, case.applicant, case.id, on, clean)
+
+    def plan_fees(self, lines: Sequence[str]) -> None:
+        """Before a parallel replay (whose workers each see only their own cases)."""
+        self.file_fees.plan(self.s, lines, self.app.config.default_agency)
 
     def appeal_line(self, obj: dict[str, Any]) -> None:
         appeal_id = obj["appeal"]
