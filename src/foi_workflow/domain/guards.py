@@ -66,9 +66,12 @@ def fee_period_ended(g: GuardInput) -> bool:
 
 def consultation_period_ended_for_silence(g: GuardInput) -> bool:
     """`none` (no opinion) only once the 15 working days have ended; a reply in time is agree/object."""
-    if g.data.get("opinion") != "none":
+    clock = g.snap.clock
+    if g.data.get("opinion") != "none" or clock is None:
         return True
-    due = g.snap.clock.consultation_due if g.snap.clock else None
+    party = str(g.data.get("party", "")).strip()
+    ends = [end for name, _, end in clock.consultations if name == party]
+    due = ends[0] if ends else clock.consultation_due  # that party's period, else the earliest open
     if due is not None and g.on <= due:
         raise RuleViolation(
             f"案件 {g.snap.id} 的征求意见期限至 {due.isoformat()} 届满，届满前不能按未提出意见处理"

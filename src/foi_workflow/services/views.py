@@ -223,7 +223,10 @@ def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool
         contact=row.contact,
         # In the order they took effect (numbered as recorded): a 结转 marker is recorded weeks
         # after its 31 December.
-        events=[event_dict(e, no, history, masked=not reveal) for no, e in sorted(enumerate(events, 1), key=lambda p: p[1].on)],
+        events=[
+            event_dict(e, no, history, masked=not reveal)
+            for no, e in sorted(enumerate(events, 1), key=lambda p: p[1].on)
+        ],
         explanation=list(snap.deadlines.explanation) if snap.deadlines else [],
         notices=[
             {
