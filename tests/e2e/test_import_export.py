@@ -32,7 +32,7 @@ def test_export_then_import_into_an_empty_database_gives_identical_cases(
            " --id CLI-1 --phone 13812345678 --contact 某路1号 --by 王五")  # fmt: skip
     foi.ok("assign CLI-1 赵六 --on 2024-03-04")
     foi.ok("extend CLI-1 --days 5 --approved-by 负责人 --on 2024-03-05")
-    foi.ok("fee-notice CLI-1 --amount 100.5 --basis per_page --quantity 40 --on 2024-03-06")
+    foi.ok("fee-notice CLI-1 --amount 100.00 --basis per_page --quantity 40 --on 2024-03-06")
     exported = foi.ok("export")
     out_file = tmp_path / "all.jsonl"
     foi.ok("export", "--out", out_file)

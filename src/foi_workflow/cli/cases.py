@@ -235,8 +235,9 @@ def consultation_reply_cmd(opinion: str, party: str | None) -> dict[str, Any]:
 @_event_command("extend", "须政府信息公开工作机构负责人同意 / needs the head of the disclosure office.")
 @click.option("--days", required=True, type=int, help="延长的工作日数（1–20）")
 @click.option("--approved-by", required=True, help="批准延期的政府信息公开工作机构负责人")
-def extend_cmd(days: int, approved_by: str) -> dict[str, Any]:
-    return {"days": days, "approved_by": approved_by}
+@click.option("--reason", default=None, help="延期理由（写入延期答复告知书，如：所申请信息需调取归档资料）")
+def extend_cmd(days: int, approved_by: str, reason: str | None) -> dict[str, Any]:
+    return {"days": days, "approved_by": approved_by, "reason": reason}
 
 
 @_event_command("set-reasonable-period", "条例第三十五条：申请数量、频次明显超过合理范围 / Art. 35.")
@@ -247,10 +248,10 @@ def set_reasonable_period_cmd(due: str, reason: str) -> dict[str, Any]:
 
 
 @_event_command("fee-notice", f"申请人应在{FEE_DAYS}个工作日内缴费 / the applicant has {FEE_DAYS} working days to pay.")
-@click.option("--amount", required=True, help="金额（元）")
+@click.option("--amount", default=None, help="金额（元）；省略时按收费标准计算，填写时须与之相符")
 @click.option("--basis", required=True, type=_choice(FeeBasis), help="per_item 按件 / per_page 按量")
 @click.option("--quantity", required=True, type=int, help="件数或页数")
-def fee_notice_cmd(amount: str, basis: str, quantity: int) -> dict[str, Any]:
+def fee_notice_cmd(amount: str | None, basis: str, quantity: int) -> dict[str, Any]:
     return {"amount": amount, "basis": basis, "quantity": quantity}
 
 
@@ -279,12 +280,14 @@ def withdraw_cmd(reason: str | None) -> dict[str, Any]:
 @click.option("--year", type=YEAR, default=None, help="按收到申请的年度筛选")
 @click.option("--agency", default=None, help="机关代码（默认配置中的机关）")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--reveal", is_flag=True, help="显示完整的电话和身份证件号码（默认遮蔽）")
 @pass_app
 def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: int | None, year: int | None,
-             agency: str | None, fmt: str) -> None:  # fmt: skip
+             agency: str | None, fmt: str, reveal: bool) -> None:  # fmt: skip
     from foi_workflow.services.views import list_cases
 
-    rows = list_cases(app_ctx.app, state=state, overdue=overdue, due_within=due_within, year=year, agency=agency)
+    rows = list_cases(app_ctx.app, state=state, overdue=overdue, due_within=due_within, year=year, agency=agency,
+                      reveal=reveal)  # fmt: skip
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -328,12 +331,13 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 )
 @click.argument("case_id", metavar="ID", type=IDENTIFIER)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--reveal", is_flag=True, help="显示完整的电话和身份证件号码（默认遮蔽）")
 @pass_app
-def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
+def show_cmd(app_ctx: AppContext, case_id: str, fmt: str, reveal: bool) -> None:
     from foi_workflow.domain.vocabulary import Deadline
     from foi_workflow.services.views import show_case
 
-    detail = show_case(app_ctx.app, case_id)
+    detail = show_case(app_ctx.app, case_id, reveal=reveal)
     if fmt == "json":
         click.echo(json.dumps(detail.as_json(), ensure_ascii=False, indent=1))
         return

@@ -256,7 +256,8 @@ class ClockState:
 
         # The calendar stretches each date shown rests on, by the name of its period.
         periods: list[tuple[str, list[tuple[date, date]]]] = []
-        if reply_due is not None and self.run_start is not None:
+        # A due date set by hand (Art. 35) rests on no calendar: never provisional, nothing to explain.
+        if reply_due is not None and self.run_start is not None and not self.manual_due:
             periods.append((Deadline.REPLY_DUE.label, [*self.runs, (self.run_start, reply_due)]))
         others = (
             (Deadline.CORRECTION_DUE.label, correction_due),

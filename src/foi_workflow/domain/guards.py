@@ -64,6 +64,22 @@ def fee_period_ended(g: GuardInput) -> bool:
     return _period_ended(g, due, Deadline.FEE_DUE, "按未缴费处理")
 
 
+def consultation_period_ended_for_silence(g: GuardInput) -> bool:
+    """`none` (no opinion) only once the 15 working days have ended; a reply in time is agree/object."""
+    clock = g.snap.clock
+    if g.data.get("opinion") != "none" or clock is None:
+        return True
+    party = str(g.data.get("party", "")).strip()
+    ends = [end for name, _, end in clock.consultations if name == party]
+    due = ends[0] if ends else clock.consultation_due  # that party's period, else the earliest open
+    if due is not None and g.on <= due:
+        raise RuleViolation(
+            f"案件 {g.snap.id} 的征求意见期限至 {due.isoformat()} 届满，届满前不能按未提出意见处理"
+            "（条例第三十二条）；期限内收到回复请记为 agree 或 object"
+        )
+    return True
+
+
 def extension_within_limits(g: GuardInput) -> bool:
     days = int(g.data["days"])
     already = g.snap.extended_days
@@ -143,6 +159,7 @@ GUARDS: dict[str, Guard] = {
         correction_period_positive,
         correction_period_ended,
         fee_period_ended,
+        consultation_period_ended_for_silence,
         extension_within_limits,
         extension_before_due,
         reasonable_period_later,

@@ -238,8 +238,22 @@ def intake(
         event = Event(case_id=snap.id, event="receive", on=on, by=by, data=clean, amend_reason=amend_reason)
         s.add(event)
         s.flush()
+        if amend_reason:
+            snap = _carry_into_open_years(app, s, snap, by)
         commit_own(s, session)
         return Change(row, event, snap)
+
+
+def _carry_into_open_years(app: App, session: Session, snap: CaseSnapshot, by: str) -> CaseSnapshot:
+    """A case registered into a closed year is open at that year's end: it gets the 结转 marker
+    `foi year close` gave the cases open then, dated the same 31 December (each closed year on)."""
+    closed = closed_years(session, snap.agency)
+    year = snap.received_on.year
+    while year in closed:
+        data = {"year": year + 1}
+        snap = advance(app, snap.id, "carry_over", on=date(year, 12, 31), by=by, data=data, session=session).snapshot
+        year += 1
+    return snap
 
 
 def advance(
@@ -269,6 +283,8 @@ def advance(
             raise ConcurrentChange(f"案件 {case_id} 已被其他人修改（版本 {row.version}），本次操作未保存")
         snap = replay(app, case_id, case_events(s, case_id))
         new, clean, warnings = apply_case_event(app.workflow, snap, event, on, data or {}, ctx)
+        if event == "fee_notice":
+            _settle_fee(s, snap, on, clean)
         limits.check_case_data(clean, FIELD_LABELS)
         if event != "carry_over":
             check_open_year(s, row.agency, on, amend_reason, f"案件 {case_id}")
@@ -290,6 +306,14 @@ def reminder_keys(app: App, row: Case) -> dict[str, set[str]]:
         due = getattr(row, rule.deadline, None)
         keys[rule.name] = {f"{row.id}:{rule.name}:{due.isoformat()}"} if due is not None else set()
     return keys
+
+def _settle_fee(session: Session, snap: CaseSnapshot, on: date, clean: dict[str, Any]) -> None:
+    from foi_workflow.services.fee_month import settle_amount, stored_month_quantity
+
+    already = stored_month_quantity(
+        session, agency=snap.agency, applicant=snap.applicant, case_id=snap.id, on=on, basis=clean["basis"]
+    )
+    settle_amount(clean, already)
 
 
 def _differences(case_id: str, row: Case, snap: CaseSnapshot) -> list[str]:

@@ -111,6 +111,7 @@ def _replay_share(importer: Importer, lines: list[str], keys: list[str | None], 
             obj = parse_line(index + 1, lines[index])
             if key is None or obj.get("case") != key or "appeal" in obj:
                 raise _Unplaced
+            importer.line_index = index
             importer.case_line(obj)
             if key not in first:
                 first[key] = (index, importer.cases[key].agency)
@@ -234,6 +235,11 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
         return None
     keys, shares, appeals = shared
     importer.prefetch(key for key in keys if key is not None)
+    try:
+        importer.plan_fees(lines)
+    except (ValueError, FoiError):  # a bad line: the serial replay finds it and says why
+        return None
+    importer.parallel = True
     context = multiprocessing.get_context("fork")
     chunks = _Chunks(shares, context.Value("i", 0))
     children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []

@@ -347,6 +347,14 @@ def answered_event(kind: NoticeKind, events: Sequence[Event], case_id: str) -> E
     return found
 
 
+# A withdrawal ends the case without a decision on the request: no 答复, and no remedies.
+WITHDRAWAL_TITLE = "政府信息公开申请终止办理告知书"
+
+
+def _title(kind: NoticeKind, answered: Event) -> str:
+    return WITHDRAWAL_TITLE if kind is NoticeKind.DECISION and answered.event == "withdraw" else kind.label
+
+
 def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -> dict[str, Any]:
     """Everything the templates may use (see notices/_wording.j2)."""
     case = src.case
@@ -361,7 +369,7 @@ def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -
     consultation = _consultation(src, consult_ev) if consult_ev else None
     agency = src.agency
     return {
-        "notice": LetterHead(kind.value, kind.label, number, dated),
+        "notice": LetterHead(kind.value, _title(kind, answered), number, dated),
         "agency": AgencyInfo(
             agency.code, agency.name, agency.short_name, agency.address, agency.phone, agency.postcode
         ),

@@ -26,7 +26,6 @@ from foi_workflow.services.notice_context import (
     Sources,
     answered_event,
     build_context,
-    int_field,
     latest_event,
 )
 
@@ -60,29 +59,18 @@ def document_number(agency: Agency, kind: NoticeKind, year: int, seq: int) -> st
 
 
 def _already_this_month(session: Session, case: Case, fee_ev: Event) -> int:
-    """The applicant's fee quantity on the same basis in earlier requests of the same natural month."""
-    data = dict(fee_ev.data or {})
-    first = fee_ev.on.replace(day=1)
-    rows = session.scalars(
-        select(Event)
-        .join(Case, col(Case.id) == col(Event.case_id))
-        .where(
-            col(Case.agency) == case.agency,
-            col(Case.applicant) == case.applicant,
-            col(Case.id) != case.id,
-            col(Event.event) == "fee_notice",
-            col(Event.on) >= first,
-            col(Event.on) <= fee_ev.on,
-        )
+    """The applicant's earlier fee quantity of the month that the notice's fee counts."""
+    from foi_workflow.services.fee_month import stored_month_quantity
+
+    return stored_month_quantity(
+        session,
+        agency=case.agency,
+        applicant=case.applicant,
+        case_id=case.id,
+        on=fee_ev.on,
+        basis=str((fee_ev.data or {}).get("basis", "")),
+        before_seq=fee_ev.seq or 0,
     )
-    total = 0
-    for row in rows:
-        if row.on == fee_ev.on and (row.seq or 0) > (fee_ev.seq or 0):
-            continue  # recorded after this one: it counts this request, not the other way round
-        other = dict(row.data or {})
-        if other.get("basis") == data.get("basis"):
-            total += int_field(other, "quantity", 0)
-    return total
 
 
 def sources_for(app: App, session: Session, case_id: str) -> Sources:

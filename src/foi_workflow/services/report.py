@@ -335,8 +335,10 @@ def close_year(app: App, year: int, *, by: str, on: date, agency: str | None = N
         if agency is not None:
             open_stmt = open_stmt.where(CASE.agency == agency)
         open_ids = [str(i) for (i,) in conn.execute(open_stmt.order_by(CASE.id))]
-        for case_id in open_ids:  # one event per case: the log must say which cases were carried
-            advance(app, case_id, "carry_over", on=on, by=by, data={"year": year + 1}, session=session)
+        # One event per case (the log must say which cases were carried), dated the year's last
+        # day, when they were carried, not the day the close ran.
+        for case_id in open_ids:
+            advance(app, case_id, "carry_over", on=end, by=by, data={"year": year + 1}, session=session)
         for ag in agencies:
             if ag in app.config.agencies or ag == app.config.default_agency:
                 ensure_agency(session, app, ag)

@@ -34,6 +34,7 @@ from foi_workflow.domain.boundary import (
 )
 from foi_workflow.domain.corrections import Counted
 from foi_workflow.domain.definition import FIELD_LABELS
+from foi_workflow.domain.fees import counted_over_the_month
 from foi_workflow.domain.workflow import (
     AppealSnapshot,
     CaseSnapshot,
@@ -55,6 +56,7 @@ from foi_workflow.services.cases import (
     write_projection,
 )
 from foi_workflow.services.corrections import replay_amendment
+from foi_workflow.services.fee_month import FileFees, settle_amount
 
 if TYPE_CHECKING:
     from foi_workflow.services.import_parallel import Share
@@ -143,6 +145,8 @@ class Importer:
         self.logs: dict[str, list[Counted]] | None = {} if amendments else None
         self.amending = app.workflow.disclosure.amending
         self.appeal_logs: dict[str, list[Counted]] = {}  # appeals are few: always kept
+        self.file_fees = FileFees()
+        self.parallel = False  # set by the parallel replay, which cannot see other workers' lines
 
     def prefetch(self, case_ids: Iterable[str]) -> None:
         """Read the stored histories of `case_ids` now, in this transaction."""
@@ -189,6 +193,8 @@ class Importer:
             # The deadlines are computed once per case in `write`; the guards read the clock.
             current = self._case(case_id)
             snap, clean, _ = apply_case_event(self.app.workflow, current, event, on, data, self.ctx, deadlines=False)
+            if event == "fee_notice":
+                self._settle_fee(current, on, clean)
         self.limits.check_case_data(clean, FIELD_LABELS)
         if self.closed and event != "carry_over":
             self._check_year(snap.agency, on, amend)
@@ -240,6 +246,19 @@ class Importer:
         data.clear()
         data.update(clean)
         return amended
+
+    def _settle_fee(self, case: CaseSnapshot, on: date, clean: dict[str, Any]) -> None:
+        if self.parallel and counted_over_the_month(clean["basis"]):
+            already = self.file_fees.planned.get(self.line_index)
+            if already is None:  # not worked out beforehand: the serial replay takes over and says why
+                raise ImportFailed("按件计收的收费通知须按文件顺序逐行核对")
+            settle_amount(clean, already)
+            return
+        self.file_fees.settle(self.s, case.agency, case.applicant, case.id, on, clean)
+
+    def plan_fees(self, lines: Sequence[str]) -> None:
+        """Before a parallel replay (whose workers each see only their own cases)."""
+        self.file_fees.plan(self.s, lines, self.app.config.default_agency)
 
     def appeal_line(self, obj: dict[str, Any]) -> None:
         appeal_id = clean_id("appeal", "复议诉讼编号", obj["appeal"], self.limits.appeal["id"])

@@ -114,6 +114,17 @@ def mask_id_number(number: str) -> str:
     return n[:6] + "*" * (len(n) - 10) + n[-4:]
 
 
+# What is masked in `foi show` and `foi list` unless `--reveal` (in full only in `foi export`).
+_MASKS = {"phone": mask_phone, "id_number": mask_id_number}
+
+
+def masked_data(data: dict[str, Any]) -> dict[str, Any]:
+    """An event's data with the applicant's phone and identity number masked."""
+    if not any(key in data for key in _MASKS):
+        return data
+    return {k: _MASKS[k](str(v)) if k in _MASKS and v else v for k, v in data.items()}
+
+
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -174,7 +185,7 @@ class CaseDetail:
         }
 
 
-def event_dict(ev: EventRow, no: int, history: History) -> dict[str, Any]:
+def event_dict(ev: EventRow, no: int, history: History, *, masked: bool = True) -> dict[str, Any]:
     """One event as `foi show --format json` prints it: numbered (the ordinal `foi void` and
     `foi correct` name), with the void and the corrections that apply to it (SPEC §11)."""
     voided = history.voided.get(no)
@@ -185,19 +196,19 @@ def event_dict(ev: EventRow, no: int, history: History) -> dict[str, Any]:
         "by": ev.by,
         "recorded_at": ev.recorded_at.isoformat() if ev.recorded_at else None,
         **({"amend_reason": ev.amend_reason} if ev.amend_reason else {}),
-        "data": ev.data,
+        "data": masked_data(ev.data) if masked else ev.data,
         "voided": voided.as_json() if voided is not None else None,
         "corrected_by": [c.as_json() for c in history.corrections.get(no, ())],
     }
 
 
-def show_case(app: App, case_id: str, today: date | None = None) -> CaseDetail:
+def show_case(app: App, case_id: str, today: date | None = None, *, reveal: bool = False) -> CaseDetail:
     today = today or today_local()
     with app.reader() as db:
-        return case_detail(app, db, case_id, today)
+        return case_detail(app, db, case_id, today, reveal=reveal)
 
 
-def case_detail(app: App, db: Reader, case_id: str, today: date) -> CaseDetail:
+def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool = False) -> CaseDetail:
     """What `foi show` prints, read through `db` (one read transaction)."""
     found = db.rows(f"SELECT {CASE_COLUMNS} FROM foi_case WHERE id = ?", (case_id,))
     if not found:
@@ -217,10 +228,15 @@ def case_detail(app: App, db: Reader, case_id: str, today: date) -> CaseDetail:
     snap = replay_case(app.workflow, case_id, events, apply_context(app, REPLAY_TODAY, explain=True))
     history = read_history(app.workflow.disclosure, events)
     return CaseDetail(
-        summary=case_summary(row, today, masked=False),
+        summary=case_summary(row, today, masked=not reveal),
         request=row.request,
         contact=row.contact,
-        events=[event_dict(e, no, history) for no, e in enumerate(events, 1)],
+        # In the order they took effect (numbered as recorded): a 结转 marker is recorded weeks
+        # after its 31 December.
+        events=[
+            event_dict(e, no, history, masked=not reveal)
+            for no, e in sorted(enumerate(events, 1), key=lambda p: p[1].on)
+        ],
         explanation=list(snap.deadlines.explanation) if snap.deadlines else [],
         notices=[
             {
@@ -245,6 +261,7 @@ def list_cases(
     year: int | None = None,
     agency: str | None = None,
     today: date | None = None,
+    reveal: bool = False,
 ) -> list[dict[str, Any]]:
     """Cases of one agency (default: the configured one), filtered, oldest first."""
     today = today or today_local()
@@ -264,4 +281,4 @@ def list_cases(
         params += [date(year, 1, 1), date(year, 12, 31)]
     sql = f"SELECT {CASE_COLUMNS} FROM foi_case WHERE {' AND '.join(where)} ORDER BY received_on, id"
     with app.reader() as db:
-        return [case_summary(CaseRow.from_db(r), today) for r in db.rows(sql, params)]
+        return [case_summary(CaseRow.from_db(r), today, masked=not reveal) for r in db.rows(sql, params)]
