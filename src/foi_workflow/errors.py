@@ -123,3 +123,10 @@ class InconsistentReport(FoiError):
     """`foi report check` found inconsistencies in a submitted report (each listed by cell)."""
 
     code = "E-REPORT"
+
+
+class LedgerRefused(FoiError):
+    """An application ledger (登记台账) cannot be imported: its header, or cells named by row,
+    column and value. Nothing of it was kept."""
+
+    code = "E-LEDGER"
