@@ -98,7 +98,8 @@ def _print_result(file: Path, result: LedgerImportResult) -> None:
             row = case.ledger
             steps = " → ".join(f"{EVENT_WORDS.get(event, event)} {on}" for event, on in case.events)
             done = OUTCOME_INFO[Outcome(row.outcome)].row if row.outcome else "未办结"
-            click.echo(f"  第 {row.row} 行  {case.case_id}  {row.applicant}（{APPLICANT_TYPE_LABELS[ApplicantType(row.applicant_type)]}）  {steps}  [{done}]")
+            kind = APPLICANT_TYPE_LABELS[ApplicantType(row.applicant_type)]
+            click.echo(f"  第 {row.row} 行  {case.case_id}  {row.applicant}（{kind}）  {steps}  [{done}]")
     for figures in result.figures:
         click.echo(_table3_text(figures, "导入后将为" if result.dry_run else "导入后"))
 
