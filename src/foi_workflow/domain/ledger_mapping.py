@@ -6,8 +6,8 @@ ledger calls otherwise, and its own wordings of results, applicant types and cha
     default_channel = "邮寄"    # for rows (or ledgers) without 申请方式 (default: 互联网)
 
     [columns]                   # our column (as the export names it, or its key) = the ledger's header
-    收到日期 = "来件时间"
-    处理结果 = "办理结论"
+    "收到日期" = "来件时间"
+    "处理结果" = "办理结论"
 
     [outcomes]                  # the ledger's text = an outcome code (or the report's wording)
     "同意提供" = "granted"

@@ -51,13 +51,14 @@ def is_blank(value: object) -> bool:
 
 
 def guard_formula(text: str) -> str:
-    """Text that a spreadsheet would run as a formula, made inert with a leading apostrophe."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Text that a spreadsheet would run as a formula, made inert with a leading apostrophe
+    (and text that already looks guarded gets one more, so `unguard_formula` gives it back)."""
+    return "'" + text if text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 
 def unguard_formula(text: str) -> str:
     """The text `guard_formula` protected, as it was."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_STARTS) else text
 
 
 # --------------------------------------------------------------------------- dates
