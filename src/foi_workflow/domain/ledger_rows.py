@@ -302,5 +302,5 @@ def describe_problems(problems: Sequence[Problem], limit_rows: int = 8) -> str:
         shown = "、".join(str(r) for r in rows[:limit_rows]) + (f" 等 {len(rows)} 行" if len(rows) > limit_rows else "")
         where = f"{column}（{letter}列）" if letter else column
         said = f"“{value}”" if value else "（空）"
-        parts.append(f"第 {shown} 行 {where} {said}：{reason}")
+        parts.append(f"第 {shown} 行 {where}{said}：{reason}")
     return "；".join(parts)

@@ -151,7 +151,7 @@ def _replay(importer: Importer, case: LedgerCase, case_id: str, agency: str | No
             where = case.columns.get(key) or BY_KEY[key].header
             value = case_id if key == "case" else _shown(on, data, key)
             raise LedgerRefused(
-                f"第 {case.row} 行 {where} “{value}”：{exc.message}（{exc.code}）；整个台账未导入"
+                f"第 {case.row} 行 {where}“{value}”：{exc.message}（{exc.code}）；整个台账未导入"
             ) from None
         yield event, on
 
