@@ -299,7 +299,7 @@ def describe_problems(problems: Sequence[Problem], limit_rows: int = 8) -> str:
         grouped.setdefault((p.column, p.letter, p.value, p.reason), []).append(p.row)
     parts = []
     for (column, letter, value, reason), rows in grouped.items():
-        shown = "、".join(str(r) for r in rows[:limit_rows]) + (f" 等 {len(rows)} 行" if len(rows) > limit_rows else "")
+        shown = "、".join(str(r) for r in rows[:limit_rows]) + (f" 等 {len(rows)}" if len(rows) > limit_rows else "")
         where = f"{column}（{letter}列）" if letter else column
         said = f"“{value}”" if value else "（空）"
         parts.append(f"第 {shown} 行 {where}{said}：{reason}")
