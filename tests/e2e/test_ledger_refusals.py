@@ -40,34 +40,37 @@ def test_unknown_outcome_texts_are_listed_all_at_once_with_their_rows(foi: Foi, 
     assert "第 5 行 处理结果（F列）“不予公开”" in line  # which of the eight 不予公开 rows? the ledger must say
 
 
-def test_an_impossible_date_is_refused_with_row_column_and_value(foi: Foi, tmp_path: Path) -> None:
-    rows = [["X-1", "2024-03-01", "自然人", "张三", "", ""],
-            ["X-2", "2024-02-30", "自然人", "李四", "", ""],
-            ["X-3", "2024-03-03", "自然人", "王五", "2024年13月1日", "予以公开"]]  # fmt: skip
+OK_ROW = ["X-1", "2024-03-01", "自然人", "张三", "", ""]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        pytest.param([OK_ROW, ["X-2", "2024-02-30", "自然人", "李四", "", ""],
+                      ["X-3", "2024-03-03", "自然人", "王五", "2024年13月1日", "予以公开"]],
+                     ["第 3 行 收到日期（B列）“2024-02-30”：日期不存在",
+                      "第 4 行 答复日期（E列）“2024年13月1日”：日期不存在"],
+                     id="impossible dates"),
+        pytest.param([OK_ROW, ["X-2", "2024-03-02", "", "李四", "", ""], ["X-3", "", "自然人", "王五", "", ""]],
+                     ["第 3 行 申请人类型（C列）（空）：缺少申请人类型", "第 4 行 收到日期（B列）（空）：缺少收到日期"],
+                     id="no applicant type, no receipt date"),
+        pytest.param([["X-1", "2024-03-01", "法人或其他组织", "某单位", "", ""]],
+                     ["第 2 行 申请人类型（C列）“法人或其他组织”：无法对应到申请人类型"], id="unknown applicant type"),
+        pytest.param([OK_ROW, ["X-2", "2024-03-02", "自然人", "李四", "", ""],
+                      ["X-1", "2024-03-03", "自然人", "王五", "", ""]],
+                     ["第 4 行 登记编号（A列）“X-1”：登记编号重复（与第 2 行相同）"], id="duplicate number"),
+    ],
+)  # fmt: skip
+def test_a_bad_cell_is_refused_with_row_column_and_value(
+    foi: Foi, tmp_path: Path, rows: list[list[str]], expected: list[str]
+) -> None:
     line = refused(foi, write_csv_ledger(tmp_path / "bad.csv", HEADER, rows))
-    assert "第 3 行 收到日期（B列）“2024-02-30”：日期不存在" in line
-    assert "第 4 行 答复日期（E列）“2024年13月1日”：日期不存在" in line
+    for fragment in expected:
+        assert fragment in line
 
 
-def test_a_row_without_applicant_type_or_receipt_date_is_refused_with_its_row(foi: Foi, tmp_path: Path) -> None:
-    rows = [["X-1", "2024-03-01", "自然人", "张三", "", ""],
-            ["X-2", "2024-03-02", "", "李四", "", ""],
-            ["X-3", "", "自然人", "王五", "", ""]]  # fmt: skip
-    line = refused(foi, write_csv_ledger(tmp_path / "bad.csv", HEADER, rows))
-    assert "第 3 行 申请人类型（C列）（空）：缺少申请人类型" in line
-    assert "第 4 行 收到日期（B列）（空）：缺少收到日期" in line
-
-
-def test_an_unknown_applicant_type_is_refused_like_an_unknown_outcome(foi: Foi, tmp_path: Path) -> None:
-    rows = [["X-1", "2024-03-01", "法人或其他组织", "某单位", "", ""]]
-    line = refused(foi, write_csv_ledger(tmp_path / "bad.csv", HEADER, rows))
-    assert "第 2 行 申请人类型（C列）“法人或其他组织”：无法对应到申请人类型" in line
-
-
-def test_a_duplicate_number_is_refused_naming_both_rows(foi: Foi, tmp_path: Path) -> None:
-    rows = [["X-1", "2024-03-01", "自然人", "张三", "", ""],
-            ["X-2", "2024-03-02", "自然人", "李四", "", ""],
-            ["X-1", "2024-03-03", "自然人", "王五", "", ""]]  # fmt: skip
+def test_a_duplicate_number_under_a_title_row_names_the_spreadsheet_rows(foi: Foi, tmp_path: Path) -> None:
+    rows = [OK_ROW, ["X-2", "2024-03-02", "自然人", "李四", "", ""], ["X-1", "2024-03-03", "自然人", "王五", "", ""]]
     line = refused(foi, write_xlsx_ledger(tmp_path / "bad.xlsx", HEADER, rows, titles=["台账"]))
     assert "第 5 行 登记编号（A列）“X-1”：登记编号重复（与第 3 行相同）" in line
 
