@@ -249,6 +249,11 @@ def _read_case(row: _Row, received_on: date | None, vocab: Vocabularies, before:
         row.fail("outcome", f"有答复日期 {dates['decided_on'].isoformat()}，但没有处理结果")
     if dates["correction_received_on"] is not None and dates["correction_requested_on"] is None:
         row.fail("correction_requested_on", "有补正收到日期，但没有补正告知日期")
+    # A lapse ends a period the ledger must show was started.
+    if outcome == Outcome.OTHER_CORRECTION_LAPSED.value and dates["correction_requested_on"] is None:
+        row.fail("correction_requested_on", f"处理结果为“{outcome_text}”，须填写补正告知日期")
+    if outcome == Outcome.OTHER_FEE_UNPAID.value and dates["fee_notice_on"] is None:
+        row.fail("fee_notice_on", f"处理结果为“{outcome_text}”，须填写收费通知日期、收费金额、计费方式和收费数量")
     if len(row.problems) > before or received_on is None or applicant_type is None:
         return None
     return LedgerCase(
