@@ -233,8 +233,8 @@ def _read_case(row: _Row, received_on: date | None, vocab: Vocabularies, before:
             row.fail(key, f"过长（最多 {limit} 个字符）", text[:20] + "…")
     applicant_type = row.code("applicant_type", vocab.applicant_types, "申请人类型（自然人、商业企业、科研机构、"
                                                                        "社会公益组织、法律服务机构、其他）")
-    if applicant_type is None and row.text("applicant_type") is None:
-        row.fail("applicant_type", "缺少申请人类型")
+    if applicant_type is None and is_blank(row.text("applicant_type")):
+        row.fail("applicant_type", "缺少申请人类型", row.text("applicant_type"))
     channel = row.code("channel", vocab.channels, "申请方式（当面提交、邮寄、互联网、传真）")
     outcome_text = row.text("outcome") or ""
     outcome = row.code("outcome", vocab.outcomes, "年度报告的办理结果")
@@ -254,8 +254,10 @@ def _read_case(row: _Row, received_on: date | None, vocab: Vocabularies, before:
         row.fail("correction_requested_on", f"处理结果为“{outcome_text}”，须填写补正告知日期")
     if outcome == Outcome.OTHER_FEE_UNPAID.value and dates["fee_notice_on"] is None:
         row.fail("fee_notice_on", f"处理结果为“{outcome_text}”，须填写收费通知日期、收费金额、计费方式和收费数量")
-    if len(row.problems) > before or received_on is None or applicant_type is None:
+    if len(row.problems) > before:
         return None
+    # Without either there is a problem above: no row is ever passed over in silence.
+    assert received_on is not None and applicant_type is not None
     return LedgerCase(
         row=row.number,
         case_id=row.text("case"),
@@ -291,7 +293,7 @@ def _read_fee(row: _Row, notice_on: date | None, vocab: Vocabularies) -> dict[st
     basis = row.code("fee_basis", vocab.fee_bases, "计费方式（按件计收、按量计收）")
     quantity = row.read("fee_quantity", values.parse_days) or None
     for key, value in (("fee_amount", amount), ("fee_basis", basis), ("fee_quantity", quantity)):
-        if value is None and row.text(key) is None:
+        if value is None and is_blank(row.text(key)):
             row.fail(key, f"有收费通知日期，但缺少{BY_KEY[key].header}")
     return {"fee_amount": amount, "fee_basis": basis, "fee_quantity": quantity}
 
