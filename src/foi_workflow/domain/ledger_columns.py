@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,16 @@ class HeaderMatch:
     row: int
     columns: Mapping[int, str]
     labels: Mapping[int, str]  # the header text of each matched column, as the ledger says it
+
+    @cached_property
+    def index(self) -> Mapping[str, int]:
+        """The column index of each key."""
+        return {key: i for i, key in self.columns.items()}
+
+    @cached_property
+    def places(self) -> Mapping[str, str]:
+        """Each key's column as a refusal names it: 处理结果（L列）."""
+        return {key: f"{self.labels[i]}（{column_letter(i)}列）" for i, key in self.columns.items()}
 
 
 def match_header_row(cells: Sequence[str], explicit: Mapping[str, str], above: Sequence[str] = ()

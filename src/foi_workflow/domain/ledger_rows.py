@@ -138,7 +138,7 @@ class _Row:
         self.cells = cells
         self.header = header
         self.problems = problems
-        self.index = {key: i for i, key in header.columns.items()}
+        self.index = header.index
 
     def raw(self, key: str) -> Any:
         i = self.index.get(key)
@@ -146,10 +146,6 @@ class _Row:
             return None
         value = self.cells[i]
         return unguard_formula(value) if isinstance(value, str) else value
-
-    def where(self, key: str) -> str:
-        i = self.index.get(key)
-        return f"{self.header.labels[i]}（{column_letter(i)}列）" if i is not None else BY_KEY[key].header
 
     def fail(self, key: str, reason: str, value: Any = None) -> None:
         i = self.index.get(key)
@@ -280,7 +276,7 @@ def _read_case(row: _Row, received_on: date | None, vocab: Vocabularies, before:
         outcome=outcome,
         outcome_text=outcome_text,
         withdrawn=values.is_withdrawal(outcome_text) and outcome == Outcome.OTHER_OTHER.value,
-        columns={key: row.where(key) for key in row.index},
+        columns=row.header.places,
         **fee,
     )
 

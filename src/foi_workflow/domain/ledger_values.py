@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import TypeVar
 
 from foi_workflow.domain.vocabulary import (
@@ -38,6 +39,7 @@ BLANKS = frozenset({"", "/", "\\", "-", "--", "—", "——", "无", "暂无", 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+@lru_cache(maxsize=65536)  # the same few texts fill a ledger's columns
 def normalize_text(value: str) -> str:
     """A value as compared: full-width forms folded (NFKC), spaces, quotes and trailing
     punctuation removed, Latin letters in lower case."""
@@ -46,8 +48,17 @@ def normalize_text(value: str) -> str:
     return kept.rstrip("。.;；,，").lower()
 
 
+_LONGEST_BLANK = max(len(b) for b in BLANKS)
+
+
 def is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and normalize_text(value) in BLANKS)
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    # Most cells are longer than any blank word: no need to fold them to find out.
+    return not text or (len(text) <= _LONGEST_BLANK and normalize_text(text) in BLANKS)
 
 
 def guard_formula(text: str) -> str:
@@ -93,6 +104,11 @@ def parse_date(value: object) -> date | None:
         if value is None or isinstance(value, str):
             return None
         raise BadValue("不是日期")
+    return _parse_date_text(value)
+
+
+@lru_cache(maxsize=4096)  # a ledger's dates repeat: a year has 366 of them
+def _parse_date_text(value: str) -> date:
     text = unicodedata.normalize("NFKC", value).strip()
     match = _DATE_TEXT.match(text) or _COMPACT.match(text)
     if match:
@@ -205,6 +221,7 @@ class PhraseMatcher:
     # A code that wins over the others a text also names: a partially disclosed case counts
     # only as 部分公开 (SPEC §2), whatever reason the text gives for the withheld part.
     dominant: frozenset[str] = frozenset()
+    _memo: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def build(cls, whole: Iterable[tuple[str, str]], contained: Iterable[tuple[str, str]],
@@ -225,6 +242,14 @@ class PhraseMatcher:
         return PhraseMatcher(whole, self.contained, self.dominant)
 
     def match(self, text: str) -> str | None:
+        # A ledger says the same few things thousands of times: each text is matched once.
+        try:
+            return self._memo[text]
+        except KeyError:
+            found = self._memo[text] = self._match(text)
+            return found
+
+    def _match(self, text: str) -> str | None:
         norm = normalize_text(text)
         if not norm:
             return None

@@ -23,6 +23,7 @@ from foi_workflow.adapters.ledger_files import write_csv, write_xlsx
 from foi_workflow.adapters.tables import Case, Event
 from foi_workflow.domain.ledger_columns import BY_KEY, EXPORT_KEYS, OPTIONAL_EXPORT_KEYS
 from foi_workflow.domain.ledger_values import FEE_BASIS_TEXT, ledger_outcome_text
+from foi_workflow.domain.replay import StoredEvent
 from foi_workflow.domain.vocabulary import (
     APPLICANT_TYPE_LABELS,
     CHANNEL_LABELS,
@@ -48,10 +49,10 @@ class Ledger:
     rows: tuple[tuple[Any, ...], ...]
 
 
-def year_cases(session: Session, year: int, agency: str | None) -> list[Case]:
-    """The cases the year's report counts, by receipt date and number."""
+def year_cases(session: Session, year: int, agency: str | None) -> list[str]:
+    """The ids of the cases the year's report counts, by receipt date and number."""
     start, end = year_bounds(year)
-    query = select(Case).where(
+    query = select(col(Case.id)).where(
         col(Case.received_on) <= end, or_(col(Case.decided_on).is_(None), col(Case.decided_on) >= start)
     )
     if agency is not None:
@@ -59,17 +60,19 @@ def year_cases(session: Session, year: int, agency: str | None) -> list[Case]:
     return list(session.scalars(query.order_by(col(Case.received_on), col(Case.id))))
 
 
-def _events(session: Session, case_ids: Sequence[str]) -> dict[str, list[Event]]:
-    by_case: dict[str, list[Event]] = {}
+def _events(session: Session, case_ids: Sequence[str]) -> dict[str, list[StoredEvent]]:
+    """The histories of `case_ids`, as plain rows (no ORM objects: a year has thousands)."""
+    by_case: dict[str, list[StoredEvent]] = {}
+    columns = (col(Event.case_id), col(Event.event), col(Event.on), col(Event.data), col(Event.by))
     for first in range(0, len(case_ids), _CHUNK):
         chunk = case_ids[first : first + _CHUNK]
-        query = select(Event).where(col(Event.case_id).in_(chunk)).order_by(col(Event.seq))
-        for ev in session.scalars(query):
+        query = select(*columns).where(col(Event.case_id).in_(chunk)).order_by(col(Event.seq))
+        for ev in session.execute(query):
             by_case.setdefault(str(ev.case_id), []).append(ev)
     return by_case
 
 
-def _last(events: Sequence[Event], *names: str) -> tuple[int, Event | None]:
+def _last(events: Sequence[StoredEvent], *names: str) -> tuple[int, StoredEvent | None]:
     """The last event of one of `names`, with its position (-1 and None when there is none)."""
     for i in range(len(events) - 1, -1, -1):
         if events[i].event in names:
@@ -84,7 +87,7 @@ def _reply_due(snap: CaseSnapshot) -> date | None:
     return clock.frozen_due if snap.state == State.DECIDED.value else clock.reply_due
 
 
-def ledger_row(snap: CaseSnapshot, events: Sequence[Event]) -> dict[str, Any]:
+def ledger_row(snap: CaseSnapshot, events: Sequence[StoredEvent]) -> dict[str, Any]:
     """One case's cells by column key."""
     _, correction = _last(events, "request_correction")
     _, corrected = _last(events, "receive_correction")
@@ -130,9 +133,9 @@ def build_ledger(app: App, year: int, agency: str | None = None) -> Ledger:
     require_schema(app.engine)
     scope = resolve_scope(app.config, agency, False)
     with Session(app.engine) as s:
-        cases = year_cases(s, year, scope)
-        events = _events(s, [c.id for c in cases])
-    rows = [ledger_row(replay(app, c.id, events[c.id]), events[c.id]) for c in cases]
+        case_ids = year_cases(s, year, scope)
+        events = _events(s, case_ids)
+    rows = [ledger_row(replay(app, case_id, events[case_id]), events[case_id]) for case_id in case_ids]
     keys = _columns(rows)
     return Ledger(year, tuple(BY_KEY[k].header for k in keys), tuple(tuple(row[k] for k in keys) for row in rows))
 
