@@ -192,3 +192,43 @@ def test_a_dry_run_shows_the_cases_and_table_3_and_keeps_nothing(foi: Foi, tmp_p
     assert case_count(foi) == 0
     foi.ok("ledger", "import", ledger)  # the same file imports for real afterwards
     assert case_count(foi) == 2
+
+
+def test_a_mapping_file_chooses_the_sheet_and_the_header_row(foi: Foi, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "说明"
+    ws = wb.create_sheet("2024年台账")
+    for r in range(1, 25):  # a long preamble: the header is past where it is looked for
+        ws.cell(r, 1, f"填表说明第{r}条")
+    for c, text in enumerate(["编号", "收到日期", "申请人类型", "答复日期", "处理结果"], start=1):
+        ws.cell(25, c, text)
+    for c, value in enumerate(["S-1", date(2024, 4, 1), "企业", date(2024, 4, 12), "予以公开"], start=1):
+        ws.cell(26, c, value)
+    ledger = tmp_path / "sheets.xlsx"
+    wb.save(ledger)
+    assert "找不到表头" in foi("ledger", "import", ledger).stderr
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('sheet = "2024年台账"\nheader_row = 25\n', encoding="utf-8")
+    assert "表头在第 25 行" in foi.ok("ledger", "import", ledger, "--mapping", mapping)
+    assert_same_table3(table3(foi, 2024), expected_table3(
+        received=[0, 1, 0, 0, 0, 0], granted=[0, 1, 0, 0, 0, 0], handled_total=[0, 1, 0, 0, 0, 0],
+    ))  # fmt: skip
+
+
+def test_a_mapping_file_that_does_not_fit_is_refused_before_anything_is_read(foi: Foi, tmp_path: Path) -> None:
+    ledger = write_csv_ledger(tmp_path / "l.csv", ["收到日期", "申请人类型"], [["2024-03-01", "自然人"]])
+    cases = {
+        '[columns]\n"处理结果" = "办理结论"\n': ("E-LEDGER", "第 1 行表头中找不到：处理结果 = “办理结论”"),
+        '[outcomes]\n"准予" = "approved"\n': ("E-CONFIG", "[outcomes] 中“准予” = “approved” 不是可识别的代码或名称"),
+        '[columns]\n"是否按期" = "按期"\n': ("E-CONFIG", "[columns] 中的“是否按期”不是可导入的列"),
+        'sheets = "x"\n': ("E-CONFIG", "不认识的设置 sheets"),
+        "[columns\n": ("E-CONFIG", "不是有效的 TOML"),
+    }
+    for number, (text, (code, message)) in enumerate(cases.items()):
+        mapping = tmp_path / f"m{number}.toml"
+        mapping.write_text(text, encoding="utf-8")
+        result = foi("ledger", "import", ledger, "--mapping", mapping)
+        assert result.exit_code == 1 and result.stderr.startswith(f"错误[{code}]：") and message in result.stderr
+    assert case_count(foi) == 0
