@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from tests.conftest import Foi
-from tests.ledger_helpers import assert_same_table3, case_count, expected_table3, table3
+from tests.ledger_helpers import assert_same_table3, case_count, expected_table3, table3, write_csv_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -64,3 +64,12 @@ def test_a_ledger_imported_mid_year_goes_on_with_the_commands(foi: Foi) -> None:
     assert_same_table3(table3(foi, 2024), EXAMPLE_2024)
     again = foi("ledger", "import", "examples/ledger-2024.xlsx")
     assert again.exit_code == 1 and "已存在（E-EXISTS）" in again.stderr
+    late = write_csv_ledger(foi.cwd / "late.csv", ["登记编号", "收到日期", "申请人类型", "答复日期", "处理结果"],
+                            [["2024-100", "2024-12-30", "企业", "2025-01-08", "予以公开"]])  # fmt: skip
+    closed = foi("ledger", "import", late)
+    assert closed.exit_code == 1 and closed.stderr.startswith(
+        "错误[E-LEDGER]：第 2 行 收到日期（B列）“2024-12-30”："
+        '2024 年度已结转封存；如确需补录，请加 --amend-closed-year "理由"'
+    )  # fmt: skip
+    foi.ok("ledger", "import", late, "--amend-closed-year", "补录年底漏登的申请")
+    assert table3(foi, 2024)["received"][-1] == 12

@@ -74,16 +74,18 @@ def export_cmd(ctx: AppContext, year: int, fmt: str | None, out: Path | None, ag
 @click.option("--dry-run", is_flag=True, help="只检查并显示将新建的案件和表三，不保存")
 @click.option("--agency", default=None, help="导入到该机关（默认：配置中的默认机关）")
 @click.option("--by", default=None, help="记录人（默认当前登录名）")
+@click.option("--amend-closed-year", "amend_reason", default=None, metavar="理由",
+              help="台账中有已结转年度的事件时，说明补录的理由")
 @pass_app
 def import_cmd(ctx: AppContext, file: Path, mapping: Path | None, dry_run: bool, agency: str | None,
-               by: str | None) -> None:
+               by: str | None, amend_reason: str | None) -> None:
     """导入登记台账（xlsx 或 csv）：每行一件申请，按流程规则校验，全部成功才保存 / import a ledger."""
     from foi_workflow.adapters.db import require_schema
     from foi_workflow.services.ledger_import import import_ledger, load_mapping
 
     require_schema(ctx.engine)
     result = import_ledger(ctx.app, file, by=by or ctx.config.user, mapping=load_mapping(mapping),
-                           agency=agency, dry_run=dry_run)
+                           agency=agency, dry_run=dry_run, amend_reason=amend_reason)
     _print_result(file, result)
 
 

@@ -27,7 +27,7 @@ from foi_workflow.domain.ledger_columns import BY_KEY, HEADER_SEARCH_ROWS, Heade
 from foi_workflow.domain.ledger_mapping import LedgerMapping, parse_mapping
 from foi_workflow.domain.ledger_rows import LedgerCase, describe_problems, read_ledger
 from foi_workflow.domain.report import ReportFigures
-from foi_workflow.errors import ConfigError, FoiError, LedgerRefused
+from foi_workflow.errors import AlreadyExists, ClosedYear, ConfigError, FoiError, LedgerRefused
 from foi_workflow.services.app import App
 from foi_workflow.services.cases import new_case_id, transaction
 from foi_workflow.services.report import compute_figures, resolve_scope
@@ -120,8 +120,10 @@ def _case_ids(session: Session, cases: list[LedgerCase], agency: str) -> Iterato
 
 
 def import_ledger(app: App, path: Path, *, by: str, mapping: LedgerMapping | None = None,
-                  agency: str | None = None, dry_run: bool = False) -> LedgerImportResult:
-    """Import a ledger, all or nothing (`dry_run`: everything but the commit)."""
+                  agency: str | None = None, dry_run: bool = False, amend_reason: str | None = None
+                  ) -> LedgerImportResult:
+    """Import a ledger, all or nothing (`dry_run`: everything but the commit; `amend_reason`:
+    why events dated in a closed year are recorded, as `--amend-closed-year` gives it)."""
     mapping = mapping or LedgerMapping()
     sheet, header, cases = read_cases(path, mapping)
     code = app.config.agency(agency).code if agency else app.config.default_agency
@@ -129,7 +131,8 @@ def import_ledger(app: App, path: Path, *, by: str, mapping: LedgerMapping | Non
         importer = Importer(app, s, by)
         imported: list[ImportedCase] = []
         for case, case_id in zip(cases, _case_ids(s, cases, code), strict=True):
-            imported.append(ImportedCase(case_id, case, tuple(_replay(importer, case, case_id, agency))))
+            steps = _replay(importer, case, case_id, agency, amend_reason)
+            imported.append(ImportedCase(case_id, case, tuple(steps)))
         result = importer.write()
         scope = resolve_scope(app.config, agency, False)
         figures = tuple(compute_figures(s.connection(), year, scope) for year in _years(cases))
@@ -138,21 +141,25 @@ def import_ledger(app: App, path: Path, *, by: str, mapping: LedgerMapping | Non
     return LedgerImportResult(sheet, header.row + 1, tuple(imported), result.events, figures, dry_run)
 
 
-def _replay(importer: Importer, case: LedgerCase, case_id: str, agency: str | None) -> Iterator[tuple[str, date]]:
+def _replay(importer: Importer, case: LedgerCase, case_id: str, agency: str | None, amend_reason: str | None
+            ) -> Iterator[tuple[str, date]]:
     for event, on, data, key in case.events():
         line = {"case": case_id, "event": event, "on": on.isoformat(), **data}
         if event == "receive" and agency:
             line["agency"] = agency
+        if amend_reason:
+            line["amend_reason"] = amend_reason
         try:
             importer.case_line(line)
         except FoiError as exc:
-            if event == "receive" and exc.code == "E-EXISTS":
+            message = exc.message
+            if isinstance(exc, AlreadyExists):
                 key = "case"
+            elif isinstance(exc, ClosedYear):  # the event file's advice does not fit a ledger
+                message = f'{on.year} 年度已结转封存；如确需补录，请加 --amend-closed-year "理由"'
             where = case.columns.get(key) or BY_KEY[key].header
             value = case_id if key == "case" else _shown(on, data, key)
-            raise LedgerRefused(
-                f"第 {case.row} 行 {where}“{value}”：{exc.message}（{exc.code}）；整个台账未导入"
-            ) from None
+            raise LedgerRefused(f"第 {case.row} 行 {where}“{value}”：{message}（{exc.code}）；整个台账未导入") from None
         yield event, on
 
 
