@@ -232,3 +232,23 @@ def test_a_mapping_file_that_does_not_fit_is_refused_before_anything_is_read(foi
         result = foi("ledger", "import", ledger, "--mapping", mapping)
         assert result.exit_code == 1 and result.stderr.startswith(f"错误[{code}]：") and message in result.stderr
     assert case_count(foi) == 0
+
+
+def test_a_ledger_goes_to_the_agency_named_and_its_export_holds_only_that_agencys_cases(
+    db_url: str, tmp_path: Path
+) -> None:
+    from tests.smtp_helpers import write_config
+
+    foi = Foi(db_url, tmp_path, write_config(tmp_path, None))
+    foi.ok("init")
+    header = ["收到日期", "申请人类型", "申请人", "答复日期", "处理结果"]
+    water = write_csv_ledger(tmp_path / "water.csv", header, [["2024-03-01", "企业", "某公司", "2024-03-08", "公开"]])
+    own = write_csv_ledger(tmp_path / "own.csv", header, [["2024-03-02", "公民", "张三", "", ""]])
+    foi.ok("ledger", "import", water, "--agency", "water")
+    foi.ok("ledger", "import", own)
+    shown = json.loads(foi.ok("show", "water-2024-00001", "--format", "json"))
+    assert shown["applicant"] == "某公司"
+    exported = foi.ok("ledger", "export", "2024", "--format", "csv", "--agency", "water")
+    assert "water-2024-00001" in exported and "2024-00001,2024-03-02" not in exported
+    assert "water-2024-00001" not in foi.ok("ledger", "export", "2024", "--format", "csv")
+    assert foi("ledger", "import", own, "--agency", "nowhere").exit_code == 1
