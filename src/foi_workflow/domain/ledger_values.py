@@ -20,6 +20,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import TypeVar
 
+from foi_workflow.domain.fees import BASIS_LABELS
 from foi_workflow.domain.vocabulary import (
     APPLICANT_TYPE_LABELS,
     CHANNEL_LABELS,
@@ -310,11 +311,10 @@ def is_withdrawal(text: str) -> bool:
     return any(word in norm for word in WITHDRAWAL_WORDS)
 
 
-FEE_BASIS_TEXT: Mapping[FeeBasis, str] = {FeeBasis.PER_ITEM: "按件计收", FeeBasis.PER_PAGE: "按量计收"}
 FEE_BASES = PhraseMatcher.build(
     [(b.value, b.value) for b in FeeBasis],
-    [(text, b.value) for b, text in FEE_BASIS_TEXT.items()] + [("按件", "per_item"), ("按量", "per_page"),
-                                                               ("按页", "per_page")],
+    [(text, b.value) for b, text in BASIS_LABELS.items()] + [("按件", "per_item"), ("按量", "per_page"),
+                                                             ("按页", "per_page")],
 )
 
 _AMOUNT = re.compile(r"^[¥￥]?(\d+(?:\.\d{1,2})?)元?$")

@@ -21,8 +21,9 @@ from sqlmodel import Session, col
 from foi_workflow.adapters.db import require_schema
 from foi_workflow.adapters.ledger_files import write_csv, write_xlsx
 from foi_workflow.adapters.tables import Case, Event
+from foi_workflow.domain.fees import BASIS_LABELS
 from foi_workflow.domain.ledger_columns import BY_KEY, EXPORT_KEYS, OPTIONAL_EXPORT_KEYS
-from foi_workflow.domain.ledger_values import FEE_BASIS_TEXT, ledger_outcome_text
+from foi_workflow.domain.ledger_values import ledger_outcome_text
 from foi_workflow.domain.replay import StoredEvent
 from foi_workflow.domain.vocabulary import (
     APPLICANT_TYPE_LABELS,
@@ -117,7 +118,7 @@ def ledger_row(snap: CaseSnapshot, events: Sequence[StoredEvent]) -> dict[str, A
         "state": STATE_LABELS[State(snap.state)],
         "fee_notice_on": fee.on if fee else None,
         "fee_amount": fee.data.get("amount") if fee else None,
-        "fee_basis": FEE_BASIS_TEXT[FeeBasis(fee.data["basis"])] if fee else None,
+        "fee_basis": BASIS_LABELS[FeeBasis(fee.data["basis"])] if fee else None,
         "fee_quantity": fee.data.get("quantity") if fee else None,
         "fee_paid_on": paid.on if paid is not None and paid_at > noticed else None,
     }
