@@ -80,49 +80,60 @@ class LedgerCase:
     def events(self) -> list[tuple[str, date, dict[str, Any], str]]:
         """The case's events in the order they took effect: (event, on, data, the column whose
         date it is). An extension is dated when the reply clock (re)started: the ledger gives
-        its days, not its date, and an extension is allowed any day up to the reply due date."""
+        its days, not its date, and an extension is allowed any day up to the reply due date.
+
+        The ledger does not say in which order a correction and a fee notice came: they go by
+        date, and on one day the one whose pause ends first goes first (each pause must end
+        before another can begin)."""
         receive: dict[str, Any] = {"applicant": self.applicant, "applicant_type": self.applicant_type,
                                    "channel": self.channel, "request": self.request}
         for key in ("caseworker", "contact", "phone"):
             if getattr(self, key):
                 receive[key] = getattr(self, key)
-        out: list[tuple[str, date, dict[str, Any], str]] = [("receive", self.received_on, receive, "received_on")]
-        extend = ("extend", {"days": self.extended_days, "approved_by": LEDGER_APPROVER}, "extended_days")
-        if self.extended_days and self.correction_received_on is None:
-            out.append((extend[0], self.received_on, extend[1], extend[2]))
+        # (on, the day its pause ends, rank on a tie, event, data, column)
+        dated: list[tuple[date, date, int, str, dict[str, Any], str]] = [
+            (self.received_on, self.received_on, 0, "receive", receive, "received_on")
+        ]
+        if self.extended_days:
+            restart = self.correction_received_on or self.received_on
+            extend = {"days": self.extended_days, "approved_by": LEDGER_APPROVER}
+            dated.append((restart, restart, 3, "extend", extend, "extended_days"))
         if self.correction_requested_on is not None:
             data: dict[str, Any] = {"items": self.correction_items}
             if self.correction_period is not None:
                 data["period"] = self.correction_period
-            out.append(("request_correction", self.correction_requested_on, data, "correction_requested_on"))
+            ends = self.correction_received_on or date.max
+            dated.append((self.correction_requested_on, ends, 1, "request_correction", data, "correction_requested_on"))
         if self.correction_received_on is not None:
-            out.append(("receive_correction", self.correction_received_on, {}, "correction_received_on"))
-            if self.extended_days:
-                out.append((extend[0], self.correction_received_on, extend[1], extend[2]))
+            on = self.correction_received_on
+            dated.append((on, on, 2, "receive_correction", {}, "correction_received_on"))
         if self.fee_notice_on is not None:
             fee = {"amount": self.fee_amount, "basis": self.fee_basis, "quantity": self.fee_quantity}
-            out.append(("fee_notice", self.fee_notice_on, fee, "fee_notice_on"))
+            ends = self.fee_paid_on or date.max
+            dated.append((self.fee_notice_on, ends, 4, "fee_notice", fee, "fee_notice_on"))
             if self.fee_paid_on is not None:
-                out.append(("fee_paid", self.fee_paid_on, {}, "fee_paid_on"))
+                dated.append((self.fee_paid_on, self.fee_paid_on, 5, "fee_paid", {}, "fee_paid_on"))
         if self.decided_on is not None and self.outcome is not None:
-            out.append((*self._final(), "decided_on"))
-        return out
+            event, data = self._final()
+            dated.append((self.decided_on, date.max, 9, event, data, "decided_on"))  # last of its day
+        dated.sort(key=lambda d: d[:3])
+        return [(event, on, data, key) for on, _, _, event, data, key in dated]
 
-    def _final(self) -> tuple[str, date, dict[str, Any]]:
-        assert self.decided_on is not None and self.outcome is not None
+    def _final(self) -> tuple[str, dict[str, Any]]:
+        assert self.outcome is not None
         if self.outcome == Outcome.OTHER_CORRECTION_LAPSED.value:
-            return "lapse_correction", self.decided_on, {}
+            return "lapse_correction", {}
         if self.outcome == Outcome.OTHER_FEE_UNPAID.value:
-            return "lapse_fee", self.decided_on, {}
+            return "lapse_fee", {}
         # `withdraw` ends a case in any open state; `decide` only a case whose clock runs.
         if self.withdrawn or (self.outcome == Outcome.OTHER_OTHER.value and self._awaiting_applicant()):
-            return "withdraw", self.decided_on, {"reason": self.outcome_text or NOT_STATED}
+            return "withdraw", {"reason": self.outcome_text or NOT_STATED}
         data: dict[str, Any] = {"outcome": self.outcome}
         if self.outcome_text and values.normalize_text(self.outcome_text) != values.normalize_text(
             values.ledger_outcome_text(Outcome(self.outcome))
         ):
             data["note"] = self.outcome_text  # the ledger's own words, kept with the decision
-        return "decide", self.decided_on, data
+        return "decide", data
 
     def _awaiting_applicant(self) -> bool:
         corrected = self.correction_requested_on is None or self.correction_received_on is not None
