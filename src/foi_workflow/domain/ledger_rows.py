@@ -47,6 +47,9 @@ class Problem:
     reason: str
 
 
+Step = tuple[str, date, dict[str, Any], str]  # (event, on, data, the key of the column it comes from)
+
+
 @dataclass
 class LedgerCase:
     """One row of the ledger, read: everything the events need."""
@@ -77,47 +80,48 @@ class LedgerCase:
     withdrawn: bool = False
     columns: Mapping[str, str] = field(default_factory=dict)  # key -> "处理结果（L列）", for refusals
 
-    def events(self) -> list[tuple[str, date, dict[str, Any], str]]:
+    def events(self) -> list[Step]:
         """The case's events in the order they took effect: (event, on, data, the column whose
         date it is). An extension is dated when the reply clock (re)started: the ledger gives
         its days, not its date, and an extension is allowed any day up to the reply due date.
 
-        The ledger does not say in which order a correction and a fee notice came: they go by
-        date, and on one day the one whose pause ends first goes first (each pause must end
-        before another can begin)."""
+        The ledger does not say whether the correction or the fee notice came first: the pause
+        that began first goes first (on one day, the one that ended first). Within each the
+        workflow's order stands, so a date out of order is refused as such."""
         receive: dict[str, Any] = {"applicant": self.applicant, "applicant_type": self.applicant_type,
                                    "channel": self.channel, "request": self.request}
         for key in ("caseworker", "contact", "phone"):
             if getattr(self, key):
                 receive[key] = getattr(self, key)
-        # (on, the day its pause ends, rank on a tie, event, data, column)
-        dated: list[tuple[date, date, int, str, dict[str, Any], str]] = [
-            (self.received_on, self.received_on, 0, "receive", receive, "received_on")
-        ]
+        out: list[Step] = [("receive", self.received_on, receive, "received_on")]
+        extend: list[Step] = []
         if self.extended_days:
             restart = self.correction_received_on or self.received_on
-            extend = {"days": self.extended_days, "approved_by": LEDGER_APPROVER}
-            dated.append((restart, restart, 3, "extend", extend, "extended_days"))
+            days = {"days": self.extended_days, "approved_by": LEDGER_APPROVER}
+            extend = [("extend", restart, days, "extended_days")]
+        if self.correction_received_on is None:
+            out += extend
+        pauses: list[tuple[tuple[date, date], list[Step]]] = []
         if self.correction_requested_on is not None:
             data: dict[str, Any] = {"items": self.correction_items}
             if self.correction_period is not None:
                 data["period"] = self.correction_period
-            ends = self.correction_received_on or date.max
-            dated.append((self.correction_requested_on, ends, 1, "request_correction", data, "correction_requested_on"))
-        if self.correction_received_on is not None:
-            on = self.correction_received_on
-            dated.append((on, on, 2, "receive_correction", {}, "correction_received_on"))
+            steps: list[Step] = [("request_correction", self.correction_requested_on, data, "correction_requested_on")]
+            if self.correction_received_on is not None:
+                steps += [("receive_correction", self.correction_received_on, {}, "correction_received_on"), *extend]
+            pauses.append(((self.correction_requested_on, self.correction_received_on or date.max), steps))
         if self.fee_notice_on is not None:
             fee = {"amount": self.fee_amount, "basis": self.fee_basis, "quantity": self.fee_quantity}
-            ends = self.fee_paid_on or date.max
-            dated.append((self.fee_notice_on, ends, 4, "fee_notice", fee, "fee_notice_on"))
+            steps = [("fee_notice", self.fee_notice_on, fee, "fee_notice_on")]
             if self.fee_paid_on is not None:
-                dated.append((self.fee_paid_on, self.fee_paid_on, 5, "fee_paid", {}, "fee_paid_on"))
+                steps.append(("fee_paid", self.fee_paid_on, {}, "fee_paid_on"))
+            pauses.append(((self.fee_notice_on, self.fee_paid_on or date.max), steps))
+        for _, steps in sorted(pauses, key=lambda pause: pause[0]):
+            out += steps
         if self.decided_on is not None and self.outcome is not None:
-            event, data = self._final()
-            dated.append((self.decided_on, date.max, 9, event, data, "decided_on"))  # last of its day
-        dated.sort(key=lambda d: d[:3])
-        return [(event, on, data, key) for on, _, _, event, data, key in dated]
+            event, final = self._final()
+            out.append((event, self.decided_on, final, "decided_on"))
+        return out
 
     def _final(self) -> tuple[str, dict[str, Any]]:
         assert self.outcome is not None
