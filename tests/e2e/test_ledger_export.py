@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from foi_workflow.domain.ledger_columns import BY_KEY, EXPORT_KEYS
-from tests.conftest import Foi
+from tests.conftest import FIXTURES, Foi
 from tests.ledger_helpers import assert_same_table3, table3
 
 SPEC_COLUMNS = ["登记编号", "收到日期", "申请人", "申请人类型", "申请方式", "申请内容", "补正告知日期", "补正收到日期",
@@ -161,11 +161,13 @@ def _without(ledger: Path, *columns: str) -> list[list[str]]:
     return [[row[i] for i in keep] for row in rows]
 
 
-def test_the_example_events_survive_the_round_trip_for_both_years(
-    foi: Foi, events_small: Path, tmp_path: Path, make_db_url: Callable[[], str]
+@pytest.mark.parametrize(("fixture", "years"), [("events-small.jsonl", (2023, 2024)),
+                                                ("events-every-kind.jsonl", (2023, 2024, 2025))])  # fmt: skip
+def test_the_fixture_histories_survive_the_round_trip_for_every_year(
+    foi: Foi, tmp_path: Path, make_db_url: Callable[[], str], fixture: str, years: tuple[int, ...]
 ) -> None:
-    foi.ok("import", events_small)
-    for year in (2023, 2024):
+    foi.ok("import", FIXTURES / fixture)
+    for year in years:
         out = tmp_path / f"{year}.xlsx"
         foi.ok("ledger", "export", str(year), "--out", out)
         other = _empty(make_db_url, tmp_path, str(year))
