@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import AppContext, pass_app
 from foi_workflow.errors import InvalidInput
 
@@ -25,14 +26,18 @@ EVENT_WORDS = {
 }  # fmt: skip
 
 
-@click.group("ledger")
+@click.group(
+    "ledger",
+    help=command_help(
+        "ledger",
+        "按年导出台账（xlsx / csv），或把机关现有的台账导入为案件。\n\n"
+        "\b\n"
+        "foi ledger export YEAR [--format xlsx|csv] [--out FILE]\n"
+        "foi ledger import FILE [--mapping MAPPING.toml] [--dry-run]",
+    ),
+)
 def ledger_group() -> None:
-    """登记台账：按年导出（xlsx / csv），或把机关现有的台账导入为案件 / the application ledger.
-
-    \b
-    foi ledger export YEAR [--format xlsx|csv] [--out FILE]
-    foi ledger import FILE [--mapping MAPPING.toml] [--dry-run]
-    """
+    pass
 
 
 @ledger_group.command("export")
@@ -90,7 +95,7 @@ def import_cmd(ctx: AppContext, file: Path, mapping: Path | None, dry_run: bool,
 
 
 def _print_result(file: Path, result: LedgerImportResult) -> None:
-    from foi_workflow.domain.vocabulary import APPLICANT_TYPE_LABELS, OUTCOME_INFO, ApplicantType, Outcome
+    from foi_workflow.domain.vocabulary import OUTCOME_INFO, ApplicantType, Outcome
 
     verb = "将新建" if result.dry_run else "已新建"
     click.echo(f"台账 {file.name}（工作表“{result.sheet}”，表头在第 {result.header_row} 行）：{verb} "
@@ -100,7 +105,7 @@ def _print_result(file: Path, result: LedgerImportResult) -> None:
             row = case.ledger
             steps = " → ".join(f"{EVENT_WORDS.get(event, event)} {on}" for event, on in case.events)
             done = OUTCOME_INFO[Outcome(row.outcome)].row if row.outcome else "未办结"
-            kind = APPLICANT_TYPE_LABELS[ApplicantType(row.applicant_type)]
+            kind = ApplicantType(row.applicant_type).label
             click.echo(f"  第 {row.row} 行  {case.case_id}  {row.applicant}（{kind}）  {steps}  [{done}]")
     for figures in result.figures:
         click.echo(_table3_text(figures, "导入后将为" if result.dry_run else "导入后"))

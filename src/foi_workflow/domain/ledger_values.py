@@ -22,8 +22,6 @@ from typing import TypeVar
 
 from foi_workflow.domain.fees import BASIS_LABELS
 from foi_workflow.domain.vocabulary import (
-    APPLICANT_TYPE_LABELS,
-    CHANNEL_LABELS,
     OUTCOME_INFO,
     ApplicantType,
     Channel,
@@ -297,12 +295,12 @@ OUTCOMES = PhraseMatcher.build(
 )
 APPLICANT_TYPES = PhraseMatcher.build(
     [(t.value, t.value) for t in ApplicantType] + _pairs(APPLICANT_TYPE_WHOLE_PHRASES),
-    [(label, t.value) for t, label in APPLICANT_TYPE_LABELS.items() if t is not ApplicantType.OTHER]
+    [(t.label, t.value) for t in ApplicantType if t is not ApplicantType.OTHER]
     + _pairs(APPLICANT_TYPE_PHRASES),
 )
 CHANNELS = PhraseMatcher.build(
     [(c.value, c.value) for c in Channel],
-    [(label, c.value) for c, label in CHANNEL_LABELS.items()] + _pairs(CHANNEL_PHRASES),
+    [(c.label, c.value) for c in Channel] + _pairs(CHANNEL_PHRASES),
 )
 
 

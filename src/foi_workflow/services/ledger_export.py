@@ -26,9 +26,6 @@ from foi_workflow.domain.ledger_columns import BY_KEY, EXPORT_KEYS, OPTIONAL_EXP
 from foi_workflow.domain.ledger_values import ledger_outcome_text
 from foi_workflow.domain.replay import StoredEvent
 from foi_workflow.domain.vocabulary import (
-    APPLICANT_TYPE_LABELS,
-    CHANNEL_LABELS,
-    STATE_LABELS,
     ApplicantType,
     Channel,
     FeeBasis,
@@ -103,8 +100,8 @@ def ledger_row(snap: CaseSnapshot, events: Sequence[StoredEvent]) -> dict[str, A
         "case": snap.id,
         "received_on": snap.received_on,
         "applicant": snap.applicant,
-        "applicant_type": APPLICANT_TYPE_LABELS[ApplicantType(snap.applicant_type)],
-        "channel": CHANNEL_LABELS[Channel(snap.channel)],
+        "applicant_type": ApplicantType(snap.applicant_type).label,
+        "channel": Channel(snap.channel).label,
         "request": snap.request,
         "correction_requested_on": correction.on if correction else None,
         "correction_received_on": corrected.on if corrected else None,
@@ -115,7 +112,7 @@ def ledger_row(snap: CaseSnapshot, events: Sequence[StoredEvent]) -> dict[str, A
         "outcome": outcome,
         "on_time": None if on_time is None else ("是" if on_time else "否"),
         "caseworker": snap.caseworker or None,
-        "state": STATE_LABELS[State(snap.state)],
+        "state": State(snap.state).label,
         "fee_notice_on": fee.on if fee else None,
         "fee_amount": fee.data.get("amount") if fee else None,
         "fee_basis": BASIS_LABELS[FeeBasis(fee.data["basis"])] if fee else None,
