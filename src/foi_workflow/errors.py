@@ -146,3 +146,10 @@ class InternalError(FoiError):
     """Something the program did not foresee: a bug to report, shown as one line all the same."""
 
     code = "E-INTERNAL"
+
+
+class LedgerRefused(FoiError):
+    """An application ledger (登记台账) cannot be imported: its header, or cells named by row,
+    column and value. Nothing of it was kept."""
+
+    code = "E-LEDGER"

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "appeal": ("appeals:appeal_group", "行政复议与行政诉讼 / appeals (review, litigation)"),
     "import": ("transfer:import_cmd", "导入事件文件（JSON Lines，全部或全不）/ import events"),
     "export": ("transfer:export_cmd", "导出全部事件日志（可再导入）/ export the event log"),
+    "ledger": ("ledger:ledger_group", "登记台账的导出与导入 / the application ledger"),
     "notice": ("notices:notice_cmd", "生成告知书 / render a notice letter"),
     "fee": ("notices:fee_group", "信息处理费 / information processing fees"),
     "report": ("report:report_group", "政府信息公开工作年度报告 / the annual report"),
