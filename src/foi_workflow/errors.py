@@ -116,3 +116,17 @@ class InconsistentReport(FoiError):
     """`foi report check` found inconsistencies in a submitted report (each listed by cell)."""
 
     code = "E-REPORT"
+
+
+class OutputError(FoiError):
+    """The output file cannot be written where asked (no such folder, a folder, no room).
+    Nothing was stored."""
+
+    code = "E-OUTPUT"
+
+
+class IssuedNotWritten(FoiError):
+    """The letter was issued and stored, but writing its file failed afterwards: print it
+    again with `--reprint` (same number)."""
+
+    code = "E-NOT-WRITTEN"

@@ -183,7 +183,7 @@ def test_an_agency_override_is_used_recorded_and_hashed(app: App) -> None:
     assert "机关模板：acknowledgement.txt.j2" in first.template_name
     assert first.template_hash != default_hash
     override.write_text(override.read_text(encoding="utf-8").replace("12345", "12346"), encoding="utf-8")
-    second = issue_notice(app, case_id, "acknowledgement", by="w")
+    second = issue_notice(app, case_id, "acknowledgement", by="w", reissue_reason="机关模板更新")
     assert "12346" in second.body_text and second.template_hash != first.template_hash
 
 
@@ -201,10 +201,10 @@ def test_a_hostile_override_is_refused_and_leaves_nothing_behind(app: App) -> No
     assert not Path("/tmp/pwned-by-notice").exists()
 
 
-def test_a_reprint_finds_the_latest_letter_of_its_kind(app: App) -> None:
+def test_a_reprint_finds_the_standing_letter_of_its_kind(app: App) -> None:
     case_id = _intake(app)
     issue_notice(app, case_id, "acknowledgement", by="w")
-    again = issue_notice(app, case_id, "acknowledgement", by="w", on=date(2024, 3, 5))
+    again = issue_notice(app, case_id, "acknowledgement", by="w", on=date(2024, 3, 5), reissue_reason="地址有误")
     with Session(app.engine) as s:
         assert latest_notice(s, case_id, "acknowledgement").number == again.number
 
