@@ -43,6 +43,10 @@ CHUNKS_PER_WORKER = 8
 # `"case": "ID"` as the first case key of a line; an id with escapes does not match (the line
 # then cannot be placed and the serial replay handles the file).
 _CASE_KEY = re.compile(r'"case"\s*:\s*"([^"\\]*)"')
+# Letters and year closes as `foi export` writes them (the key first): replayed here, in file
+# order with the appeal lines. Written otherwise, they read as case lines, which the workers
+# refuse, and the serial replay takes the file.
+_RECORD_STARTS = ('{"letter"', '{"year_close"')
 
 
 def worker_count(lines: int, requested: int | None) -> int:
@@ -155,10 +159,12 @@ def _share_out(lines: list[str], chunks: int) -> tuple[list[str | None], list[li
     keys: list[str | None] = []
     appeals: list[int] = []
     search = _CASE_KEY.search
+    closed_before = False  # a year close line: a later case line must see it (the serial replay does)
     for index, line in enumerate(lines):
-        if '"appeal"' in line:
+        if '"appeal"' in line or line.startswith(_RECORD_STARTS):
             keys.append(None)
             appeals.append(index)
+            closed_before = closed_before or line.startswith('{"year_close"')
             continue
         match = search(line)
         if match is None:
@@ -166,6 +172,8 @@ def _share_out(lines: list[str], chunks: int) -> tuple[list[str | None], list[li
                 return None
             keys.append(None)
             continue
+        if closed_before:
+            return None
         keys.append(match.group(1))
     shares: list[list[int]] = [[] for _ in range(chunks)]
     for index, key in enumerate(keys):
@@ -216,7 +224,7 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
 
 def _merge(importer: Importer, lines: list[str], appeals: list[int], shares: list[_Share]) -> list[Any] | None:
     """Put the shares together in file order and replay the appeal lines in between."""
-    from foi_workflow.services.transfer import parse_line
+    from foi_workflow.services.transfer import RECORD_KEYS, parse_line
 
     events: list[Any] = [None] * len(lines)
     file_cases: dict[str, tuple[int, str]] = {}
@@ -234,12 +242,13 @@ def _merge(importer: Importer, lines: list[str], appeals: list[int], shares: lis
         importer.line_index = index
         try:
             obj = parse_line(index + 1, lines[index])
-            if "appeal" not in obj:
+            is_appeal = "appeal" in obj and not any(key in obj for key in RECORD_KEYS)
+            if not importer.record_line(obj):
                 return None
-            importer.appeal_line(obj)
         except FoiError:
             return None
-        events[index] = importer.events.pop()
+        if is_appeal:
+            events[index] = importer.events.pop()
     importer.events = [row for row in events if row is not None]
     new_cases.sort(key=lambda pair: pair[0])  # as the serial replay creates them
     return [row for _, row in new_cases]

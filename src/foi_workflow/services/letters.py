@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, select, update
 from sqlmodel import Session, col
@@ -20,6 +20,9 @@ from foi_workflow.adapters.tables import Case, Counter, Notice, YearClose
 from foi_workflow.domain.report import ReportFigures
 from foi_workflow.domain.vocabulary import NOTICE_KIND_LABELS, LetterStatus, NoticeKind
 from foi_workflow.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from foi_workflow.services.app import App
 
 NOTICE_TABLE = Notice.__table__  # type: ignore[attr-defined]
 NOTICE = NOTICE_TABLE.c
@@ -144,6 +147,19 @@ def register_entries(session: Session, year: int, agency: str | None) -> list[Re
         )
         for letter in letters
     ]
+
+
+def register(app: App, year: int, *, agency: str | None, all_agencies: bool) -> tuple[list[RegisterEntry], str]:
+    """`foi register YEAR`: the entries, and the name of the agency (or agencies) they are of;
+    the scope is the annual report's (`--agency`, `--all-agencies`, else the configured one)."""
+    from foi_workflow.adapters.db import require_schema
+    from foi_workflow.services.report import agency_name, resolve_scope
+
+    scope = resolve_scope(app.config, agency, all_agencies)
+    require_schema(app.engine)
+    with Session(app.engine) as session:
+        entries = register_entries(session, year, scope)
+    return entries, agency_name(app.config, scope)
 
 
 # --------------------------------------------------------------------------- export / import records

@@ -32,6 +32,7 @@ from foi_workflow.domain.workflow import (
     receive_case,
 )
 from foi_workflow.errors import AlreadyExists, ClosedYear, FoiError, ImportFailed, InvalidInput, NotFound
+from foi_workflow.services import letters
 from foi_workflow.services.app import App, apply_context
 from foi_workflow.services.appeals import appeal_snapshot, appeal_values, write_appeal
 from foi_workflow.services.cases import (
@@ -42,6 +43,7 @@ from foi_workflow.services.cases import (
     transaction,
     write_projection,
 )
+from foi_workflow.services.record_import import RecordLines, refuse_unless_empty
 
 _PROBE_DATE = date(2024, 3, 1)
 _BULK_CACHE_KIB = -65536  # PRAGMA cache_size for a bulk insert: 64 MiB (negative: in KiB)
@@ -55,6 +57,12 @@ class ImportResult:
     new_cases: int
     updated_cases: int
     appeals: int
+    letters: int = 0
+    year_closes: int = 0
+
+
+# The records of SPEC §12 that follow the events in an export: a letter, a year close.
+RECORD_KEYS = ("letter", "year_close")
 
 
 def parse_line(lineno: int, line: str) -> dict[str, Any]:
@@ -69,6 +77,8 @@ def parse_line(lineno: int, line: str) -> dict[str, Any]:
             raise InvalidInput(f"不是有效的 JSON：{exc.msg}") from None
     if not isinstance(obj, dict):
         raise InvalidInput("每行应为一个 JSON 对象")
+    if any(key in obj for key in RECORD_KEYS):
+        return obj  # checked field by field by `services.letters`
     for key in ("event", "on"):
         if not isinstance(obj.get(key), str):
             raise InvalidInput(f"缺少字段 {key}")
@@ -82,7 +92,7 @@ def _on(obj: dict[str, Any]) -> date:
         raise InvalidInput(f"生效日期 on 格式错误：{obj['on']!r}，应为 YYYY-MM-DD") from None
 
 
-class Importer:
+class Importer(RecordLines):
     """Replays a file in memory against the database's current state."""
 
     def __init__(self, app: App, session: Session, by: str) -> None:
@@ -115,6 +125,7 @@ class Importer:
         # file by the index of its first line, with its agency (see `import_parallel`).
         self.file_cases: dict[str, tuple[int, str]] | None = None
         self.line_index = 0  # of the appeal line being replayed after them (0-based)
+        self.init_records()
 
     def prefetch(self, case_ids: Iterable[str]) -> None:
         """Read the stored histories of `case_ids` now, in this transaction."""
@@ -191,9 +202,22 @@ class Importer:
         self.appeals[appeal_id] = snap
         self.events.append(self.event_row(None, appeal_id, event, on, by, clean, obj.get("amend_reason")))
 
-    def _linked_agency(self, case_id: str) -> str:
-        """The agency of the case an appeal names: a case of the file (on an earlier line) or a
-        stored one."""
+    def record_line(self, obj: dict[str, Any]) -> bool:
+        """Replay a line that is not a case event (an appeal event, a letter, a year close);
+        False when it is none of these."""
+        if "letter" in obj:
+            self.letter_line(obj)
+        elif "year_close" in obj:
+            self.year_close_line(obj)
+        elif "appeal" in obj:
+            self.appeal_line(obj)
+        else:
+            return False
+        return True
+
+    def _linked_agency(self, case_id: str, what: str = "复议诉讼") -> str:
+        """The agency of the case an appeal or a letter names: a case of the file (on an
+        earlier line) or a stored one."""
         if self.file_cases is None:
             snap = self.cases.get(case_id)
             if snap is not None:
@@ -204,7 +228,7 @@ class Importer:
                 return first[1]
         if case_id in self.stored_case_ids:
             return str(self.s.scalar(select(col(Case.agency)).where(col(Case.id) == case_id)))
-        raise NotFound(f"复议诉讼关联的案件 {case_id} 不存在")
+        raise NotFound(f"{what}关联的案件 {case_id} 不存在")
 
     def new_case_rows(self) -> list[Any]:
         """The rows of the cases the file creates, in the order of their first lines, in the
@@ -244,14 +268,16 @@ class Importer:
             write_projection(row, self.cases[cid])
         for aid in self.existing_appeals:
             write_appeal(self.s, self.appeals[aid])
+        self.write_records()
         self.s.flush()
         return ImportResult(
             events=len(self.events),
             new_cases=len(new_cases),
             updated_cases=len(self.existing_cases),
             appeals=len(self.appeals),
+            letters=len(self.letters),
+            year_closes=len(self.year_closes),
         )
-
 
 EVENT_COLUMNS = ("case_id", "appeal_id", "event", "on", "by", "recorded_at", "data", "amend_reason")
 # (case_id, appeal_id, event, on, by, data, amend_reason) -> a row for `_insert_rows`
@@ -407,8 +433,11 @@ def _json_processor(dialect: Any, json_type: Any) -> Callable[[Any], str] | None
     return json_text if str_impl.bind_processor(dialect) is None else None
 
 
-def import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None = None) -> ImportResult:
-    """Import events; all or nothing.
+def import_lines(
+    app: App, lines: Iterable[str], *, by: str, workers: int | None = None, into_empty: bool = False
+) -> ImportResult:
+    """Import events; all or nothing. `into_empty` (a restore): refused unless the database
+    holds nothing yet.
 
     `workers`: processes that replay a large file in parallel (None: one per CPU, at most
     `import_parallel.MAX_WORKERS`, for files of `import_parallel.MIN_LINES` lines or more; 1: no
@@ -420,16 +449,18 @@ def import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _import_lines(app, lines, by=by, workers=workers)
+        return _import_lines(app, lines, by=by, workers=workers, into_empty=into_empty)
     finally:
         if collecting:
             gc.enable()
 
 
-def _import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None) -> ImportResult:
+def _import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None, into_empty: bool) -> ImportResult:
     # A case the file continues may be changed by someone else meanwhile: the version check
     # then refuses the whole import with E-CONFLICT, like any other change.
     with transaction(app) as s:
+        if into_empty:
+            refuse_unless_empty(s)
         if workers != 1:
             from foi_workflow.services import import_parallel
 
@@ -454,29 +485,36 @@ def replay_lines(importer: Importer, numbered: Iterable[tuple[int, str]]) -> Non
             continue
         try:
             obj = parse_line(index + 1, line)
-            if "appeal" in obj:
-                importer.appeal_line(obj)
+            if importer.record_line(obj):
+                pass
             elif "case" in obj:
                 importer.case_line(obj)
             else:
-                raise InvalidInput("每行应有 case（案件事件）或 appeal（复议诉讼事件）字段")
+                raise InvalidInput(
+                    "每行应有 case（案件事件）、appeal（复议诉讼事件）、letter（告知书）或 year_close（年度结转）字段"
+                )
         except FoiError as exc:
             raise ImportFailed(f"第 {index + 1} 行：{exc.message}（{exc.code}）；整个文件未导入") from None
 
 
 def export_lines(app: App) -> Iterator[str]:
-    """Every event, in the order it was recorded, as JSON Lines that re-import to the same cases."""
+    """Everything needed to rebuild the database (SPEC §12), in file order: the cases' events,
+    the appeals' events (each in the order recorded), the letters, the year closes. The lines
+    re-import to the same database, and export again byte for byte."""
     require_schema(app.engine)
     with Session(app.engine) as s:
-        query = select(Event).order_by(col(Event.seq)).execution_options(yield_per=5000)
-        for ev in s.scalars(query):
-            head: dict[str, Any] = {"appeal": ev.appeal_id} if ev.appeal_id is not None else {"case": ev.case_id}
-            head.update({"event": ev.event, "on": ev.on.isoformat()})
-            head.update(ev.data)
-            head["by"] = ev.by
-            if ev.amend_reason:
-                head["amend_reason"] = ev.amend_reason
-            yield json.dumps(head, ensure_ascii=False)
+        for owner in (col(Event.case_id), col(Event.appeal_id)):
+            query = select(Event).where(owner.is_not(None)).order_by(col(Event.seq)).execution_options(yield_per=5000)
+            for ev in s.scalars(query):
+                head: dict[str, Any] = {"appeal": ev.appeal_id} if ev.appeal_id is not None else {"case": ev.case_id}
+                head.update({"event": ev.event, "on": ev.on.isoformat()})
+                head.update(ev.data)
+                head["by"] = ev.by
+                if ev.amend_reason:
+                    head["amend_reason"] = ev.amend_reason
+                yield json.dumps(head, ensure_ascii=False)
+        for record in letters.export_records(s):
+            yield json.dumps(record, ensure_ascii=False)
 
 
 def export_to(app: App, out: IO[str]) -> int:
