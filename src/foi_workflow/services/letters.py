@@ -132,7 +132,7 @@ def register_entries(session: Session, year: int, agency: str | None) -> list[Re
     )
     if agency is not None:
         query = query.where(col(Case.agency) == agency)
-    letters = [letter for letter, _ in session.execute(query).tuples()]
+    letters = [letter for letter, _ in session.execute(query)]
     replaced_by = {letter.replaces: letter.number for letter in letters if letter.replaces}
     return [
         RegisterEntry(
