@@ -56,7 +56,8 @@ def letter_table(db_url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ..
     """The counter rows and the letter rows, as stored."""
     engine = create_engine(db_url)
     with engine.connect() as conn:
-        counters = [tuple(r) for r in conn.execute(text("SELECT agency, name, value FROM counter WHERE name LIKE 'notice:%' ORDER BY 1, 2"))]
+        query = "SELECT agency, name, value FROM counter WHERE name LIKE 'notice:%' ORDER BY 1, 2"
+        counters = [tuple(r) for r in conn.execute(text(query))]
         query = "SELECT id, number, seq, status, case_id, kind, answers, dated FROM notice ORDER BY id"
         letters = [tuple(r) for r in conn.execute(text(query))]
     engine.dispose()

@@ -19,6 +19,7 @@ from foi_workflow.domain.vocabulary import (
     Channel,
     ConsultationKind,
     FeeBasis,
+    LetterStatus,
     Opinion,
     Outcome,
     State,
@@ -366,8 +367,9 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
         lines.append("")
         lines.append("告知书：")
         for n in detail.notices:
+            status = "" if n["status"] == LetterStatus.VALID else f"  {LetterStatus(n['status']).label}"
             lines.append(
-                f"  {n['dated']}  {n['kind']}  {n['number']}  模板 {n['template']} ({n['template_hash'][:12]})"
+                f"  {n['dated']}  {n['kind']}  {n['number']}{status}  模板 {n['template']} ({n['template_hash'][:12]})"
             )
     click.echo("\n".join(lines))
 
