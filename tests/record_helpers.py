@@ -59,6 +59,6 @@ def letter_table(db_url: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ..
         query = "SELECT agency, name, value FROM counter WHERE name LIKE 'notice:%' ORDER BY 1, 2"
         counters = [tuple(r) for r in conn.execute(text(query))]
         query = "SELECT id, number, seq, status, case_id, kind, answers, dated FROM notice ORDER BY id"
-        letters = [tuple(r) for r in conn.execute(text(query))]
+        letters = [tuple(str(v) for v in r) for r in conn.execute(text(query))]  # dates: text on SQLite
     engine.dispose()
     return counters, letters
