@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from tests.conftest import EXAMPLES, Foi
+from tests.conftest import FIXTURES, Foi
 
 CLOSED_YEARS = (2023, 2024)
 
@@ -17,7 +17,7 @@ CLOSED_YEARS = (2023, 2024)
 def populate_record(foi: Foi) -> None:
     """The example events; letters of several kinds, one reissued; appeals; 2023 and 2024
     closed, with a letter and an event added to 2023 afterwards by amendment."""
-    foi.ok("import", str(EXAMPLES / "events-small.jsonl"))
+    foi.ok("import", str(FIXTURES / "events-small.jsonl"))
     foi.ok("notice HX-2023-00015 acknowledgement")
     foi.ok("notice HX-2023-00015 decision")
     foi.ok("notice HX-2023-00015 decision --reissue --reason 收件地址有误")

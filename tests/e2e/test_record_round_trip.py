@@ -67,9 +67,9 @@ def test_restore_refuses_a_database_that_already_holds_anything(foi: Foi, tmp_pa
 
 
 def test_a_file_of_events_only_still_imports(foi: Foi, tmp_path: Path) -> None:
-    from tests.conftest import EXAMPLES
+    from tests.conftest import FIXTURES
 
-    out = foi.ok("import", EXAMPLES / "events-small.jsonl")
+    out = foi.ok("import", FIXTURES / "events-small.jsonl")
     assert "告知书 0 份，年度结转 0 个" in out
     assert json.loads(foi.ok("register 2024 --format json")) == []
 

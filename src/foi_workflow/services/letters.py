@@ -125,14 +125,14 @@ def register_entries(session: Session, year: int, agency: str | None) -> list[Re
     their numbers: per agency, as the count of the year gave them out."""
     start, end = date(year, 1, 1), date(year, 12, 31)
     query = (
-        select(Notice, col(Case.agency))
+        select(Notice)
         .join(Case, col(Case.id) == col(Notice.case_id))
         .where(col(Notice.dated) >= start, col(Notice.dated) <= end)
         .order_by(col(Case.agency), col(Notice.seq), col(Notice.id))
     )
     if agency is not None:
         query = query.where(col(Case.agency) == agency)
-    letters = [letter for letter, _ in session.execute(query)]
+    letters = list(session.scalars(query))
     replaced_by = {letter.replaces: letter.number for letter in letters if letter.replaces}
     return [
         RegisterEntry(
