@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -120,6 +120,14 @@ def sources_for(app: App, session: Session, case_id: str) -> Sources:
     )
 
 
+def event_ordinal(session: Session, case_id: str, event: Event) -> int:
+    """The event's number in its case's stored log (1 = `receive`; SPEC §11's numbering), found
+    by its `seq`, so that it holds for a log read with amendments applied too."""
+    return int(session.scalar(
+        select(func.count()).select_from(Event).where(col(Event.case_id) == case_id, col(Event.seq) <= event.seq)
+    ) or 0)
+
+
 def _existing_letters(session: Session, case_id: str, kind: NoticeKind, answers: int) -> list[Notice]:
     return list(session.scalars(
         select(Notice)
@@ -179,7 +187,7 @@ def issue_notice(
     with session_scope(app, session) as s:
         src = sources_for(app, s, case_id)
         answered = answered_event(chosen, src.events, case_id)
-        answers = next(i for i, ev in enumerate(src.events, start=1) if ev is answered)
+        answers = event_ordinal(s, case_id, answered)
         dated = on or answered.on
         if dated < answered.on:
             raise RuleViolation(
