@@ -56,6 +56,18 @@ def exported_letters(foi: Foi) -> list[dict[str, object]]:
     return [json.loads(line) for line in foi.ok("export").splitlines() if line.startswith('{"letter"')]
 
 
+def test_the_parallel_replay_restores_the_record_as_the_serial_one(
+    foi: Foi, make_db_url: Callable[[], str], tmp_path: Path
+) -> None:
+    populate_record(foi)
+    exported = foi.ok("export")
+    (tmp_path / "all.jsonl").write_text(exported, encoding="utf-8")
+    target = Foi(make_db_url(), tmp_path)
+    target.ok("init")
+    target.ok("import", tmp_path / "all.jsonl", "--workers", "2")
+    assert target.ok("export") == exported
+
+
 def test_restore_refuses_a_database_that_already_holds_anything(foi: Foi, tmp_path: Path) -> None:
     populate_record(foi)
     foi.ok("backup", "--out", tmp_path / "b.jsonl")

@@ -223,8 +223,9 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
 
 
 def _merge(importer: Importer, lines: list[str], appeals: list[int], shares: list[_Share]) -> list[Any] | None:
-    """Put the shares together in file order and replay the appeal lines in between."""
-    from foi_workflow.services.transfer import RECORD_KEYS, parse_line
+    """Put the shares together in file order and replay the appeal, letter and year-close
+    lines in between."""
+    from foi_workflow.services.transfer import parse_line
 
     events: list[Any] = [None] * len(lines)
     file_cases: dict[str, tuple[int, str]] = {}
@@ -242,12 +243,12 @@ def _merge(importer: Importer, lines: list[str], appeals: list[int], shares: lis
         importer.line_index = index
         try:
             obj = parse_line(index + 1, lines[index])
-            is_appeal = "appeal" in obj and not any(key in obj for key in RECORD_KEYS)
+            before = len(importer.events)
             if not importer.record_line(obj):
                 return None
         except FoiError:
             return None
-        if is_appeal:
+        if len(importer.events) > before:  # an appeal event (letters and year closes are no events)
             events[index] = importer.events.pop()
     importer.events = [row for row in events if row is not None]
     new_cases.sort(key=lambda pair: pair[0])  # as the serial replay creates them

@@ -279,6 +279,7 @@ class Importer(RecordLines):
             year_closes=len(self.year_closes),
         )
 
+
 EVENT_COLUMNS = ("case_id", "appeal_id", "event", "on", "by", "recorded_at", "data", "amend_reason")
 # (case_id, appeal_id, event, on, by, data, amend_reason) -> a row for `_insert_rows`
 EventRowBuilder = Callable[[str | None, str | None, str, date, str, dict[str, Any], str | None], Any]
