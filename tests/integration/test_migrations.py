@@ -57,7 +57,7 @@ def test_migration_0003_fills_in_the_letter_record_of_an_existing_database(foi: 
     foi.ok("notice HX-2024-00027 extension")
     foi.ok("year close 2023 --on 2024-01-05")
     engine = open_engine(foi.db_url)
-    command.downgrade(_alembic_config(engine), "0002")
+    command.downgrade(_alembic_config(engine), "0004")
     with engine.begin() as conn:  # a second decision letter for the same event, as 0002 allowed
         conn.execute(text(
             "INSERT INTO notice (case_id, kind, number, dated, body_text, body_html, template_name, template_hash,"
