@@ -9,6 +9,8 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from foi_workflow.domain.vocabulary import NoticeKind
+
 if TYPE_CHECKING:
     from foi_workflow.services.letters import RegisterEntry
 
@@ -17,9 +19,7 @@ HEADERS = ("文号", "日期", "种类", "案件编号", "收件人", "状态", 
 
 
 def _cells(entry: RegisterEntry) -> tuple[str, ...]:
-    from foi_workflow.services.letters import kind_label
-
-    return (entry.number, entry.on.isoformat(), kind_label(entry.kind), entry.case, entry.addressee,
+    return (entry.number, entry.on.isoformat(), NoticeKind.label_of(entry.kind), entry.case, entry.addressee,
             entry.status.label, entry.by, entry.note)  # fmt: skip
 
 

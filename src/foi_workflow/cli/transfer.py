@@ -64,7 +64,9 @@ def import_cmd(app_ctx: AppContext, file: str, by: str | None, workers: int | No
     _import(app_ctx, file, by, workers, into_empty=False)
 
 
-@click.command("export", help=command_help("export", "事件、复议诉讼、告知书、年度结转 / events, appeals, letters, year closes."))
+@click.command(
+    "export", help=command_help("export", "事件、复议诉讼、告知书、年度结转 / events, appeals, letters, year closes.")
+)
 @click.option("--out", default=None, help="输出文件（默认标准输出）")
 @pass_app
 def export_cmd(app_ctx: AppContext, out: str | None) -> None:
@@ -72,7 +74,8 @@ def export_cmd(app_ctx: AppContext, out: str | None) -> None:
 
 
 @click.command("backup", help=command_help(
-    "backup", "即 foi export 的全部记录，可用 foi restore 恢复到任一后端 / the complete export, restorable on either backend."))
+    "backup", "即 foi export 的全部记录，可用 foi restore 恢复到任一后端 / "
+    "the complete export, restorable on either backend."))
 @click.option("--out", required=True, help="备份文件")
 @pass_app
 def backup_cmd(app_ctx: AppContext, out: str) -> None:

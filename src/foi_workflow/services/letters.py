@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from foi_workflow.adapters.tables import Case, Counter, Notice, YearClose
 from foi_workflow.domain.report import ReportFigures
-from foi_workflow.domain.vocabulary import NOTICE_KIND_LABELS, LetterStatus, NoticeKind
+from foi_workflow.domain.vocabulary import LetterStatus, NoticeKind
 from foi_workflow.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -32,13 +32,6 @@ COUNTER = Counter.__table__  # type: ignore[attr-defined]
 def counter_name(year: int) -> str:
     """The `counter` row a letter dated in `year` takes its number from (per agency)."""
     return f"notice:{year}"
-
-
-def kind_label(kind: str) -> str:
-    try:
-        return NOTICE_KIND_LABELS[NoticeKind(kind)]
-    except ValueError:
-        return kind
 
 
 # --------------------------------------------------------------------------- status
