@@ -14,7 +14,9 @@ from pathlib import Path
 
 import foi_workflow.adapters.mailer  # noqa: F401  (imported once per process, not part of a sweep)
 from benchmarks.common import Measurement
+from foi_workflow.adapters.bulk import stored_value
 from foi_workflow.adapters.db import migrate, open_engine
+from foi_workflow.adapters.tables import CASE_TABLE
 from foi_workflow.config import SchedulerSettings, load_config
 from foi_workflow.services.app import App
 from foi_workflow.services.cases import advance, intake
@@ -44,7 +46,7 @@ def _rows(app: App, n: int, due_share: float) -> list[tuple[object, ...]]:
         TODAY - timedelta(days=1),  # reply_overdue
     ]
     later = [cal.add_working_days(TODAY, k) for k in range(7, 20)]
-    stamp = datetime(2024, 3, 1, tzinfo=UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    stamp = stored_value(app.engine.dialect, CASE_TABLE.c.updated_at, datetime(2024, 3, 1, tzinfo=UTC))
     rows: list[tuple[object, ...]] = []
     due_every = round(1 / due_share)
     for i in range(n):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -209,7 +210,7 @@ def parse_config(
         config_dir_raw = data.get("config_dir")
         default_agency = str(data.get("default_agency", next(iter(agencies), "default")))
         return Config(
-            db_url=db_url or env.get("FOI_DB") or str(data.get("db", DEFAULT_DB_URL)),
+            db_url=db_url or env.get("FOI_DB") or _file_db_url(str(data.get("db", DEFAULT_DB_URL)), base_dir, data),
             config_dir=(base_dir / config_dir_raw).resolve() if config_dir_raw else base_dir,
             default_agency=default_agency,
             agencies=agencies,
@@ -233,6 +234,21 @@ def _login() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "caseworker"
+
+
+_SQLITE_URL = re.compile(r"^(sqlite(?:\+\w+)?:///)([^?]*)(\?.*)?$")
+
+
+def _file_db_url(url: str, base_dir: Path, data: Mapping[str, Any]) -> str:
+    """A relative SQLite path written in the file is relative to the file's folder (as every
+    path in it), not to wherever `foi` is run from."""
+    match = _SQLITE_URL.match(url)
+    if "db" not in data or match is None:
+        return url
+    prefix, path, query = match.group(1), match.group(2), match.group(3) or ""
+    if not path or path == ":memory:" or Path(path).is_absolute():
+        return url
+    return f"{prefix}{(base_dir / path).resolve()}{query}"
 
 
 def load_config(

@@ -8,6 +8,12 @@ scripts match on them, so never rename one.
 from __future__ import annotations
 
 
+def one_line(reason: object) -> str:
+    """A driver's reason as one line: psycopg adds a hint on a second line, and the CLI prints
+    one line per error."""
+    return " ".join(str(reason).split())
+
+
 class FoiError(Exception):
     """Base class: a refusal a caseworker can understand. Nothing was written."""
 
@@ -64,6 +70,13 @@ class ClosedYear(FoiError):
     code = "E-CLOSED-YEAR"
 
 
+class CorrectionRefused(FoiError):
+    """A void or correction would leave a history that breaks the rules (SPEC §11); the message
+    names the first event that would break."""
+
+    code = "E-CORRECTION"
+
+
 class ConcurrentChange(FoiError):
     """The case was changed by someone else since it was read."""
 
@@ -106,6 +119,11 @@ class DatabaseError(FoiError):
     code = "E-DB"
 
 
+class DatabaseUnusable(DatabaseError):
+    """The database cannot be used at all (read-only, full, corrupt, unreachable, too new):
+    every further command would fail the same way, so a sweep stops at the first."""
+
+
 class SchedulerError(FoiError):
     """The scheduler cannot start (e.g. another one already runs on this SQLite file)."""
 
@@ -118,11 +136,23 @@ class InconsistentReport(FoiError):
     code = "E-REPORT"
 
 
-class OutputError(FoiError):
-    """The output file cannot be written where asked (no such folder, a folder, no room).
-    Nothing was stored."""
+class FileError(FoiError):
+    """A file to read or write cannot be (no such folder, no permission, disk full)."""
 
-    code = "E-OUTPUT"
+    code = "E-FILE"
+
+
+class InternalError(FoiError):
+    """Something the program did not foresee: a bug to report, shown as one line all the same."""
+
+    code = "E-INTERNAL"
+
+
+class LedgerRefused(FoiError):
+    """An application ledger (登记台账) cannot be imported: its header, or cells named by row,
+    column and value. Nothing of it was kept."""
+
+    code = "E-LEDGER"
 
 
 class IssuedNotWritten(FoiError):

@@ -65,6 +65,8 @@ def snapshot(foi: Foi, exported: list[dict[str, Any]]) -> dict[str, Any]:
         detail = json.loads(foi.ok("show", case, "--format", "json"))
         for event in detail["events"]:
             event.pop("recorded_at")  # when it was written down: the import is a new writing
+            for amendment in [event["voided"] or {}, *event["corrected_by"]]:  # the void / correct, likewise
+                amendment.pop("recorded_at", None)
         shown[case] = detail
     return {
         "reports": {y: json.loads(foi.ok("report", str(y), "--format", "json")) for y in years},

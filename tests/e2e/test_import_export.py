@@ -5,33 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.conftest import Foi
-
-RECEIVE = {"event": "receive", "applicant": "张三", "applicant_type": "natural_person", "channel": "online",
-           "request": "申请公开某文件"}  # fmt: skip
-
-
-def write_jsonl(path: Path, rows: list[Any]) -> Path:
-    path.write_text(
-        "\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-def every_case_shown(foi: Foi) -> dict[str, dict[str, Any]]:
-    """`foi show --format json` of every case, without the recording timestamps."""
-    shown: dict[str, dict[str, Any]] = {}
-    for case in json.loads(foi.ok("list --format json")):
-        detail = json.loads(foi.ok("show", case["id"], "--format", "json"))
-        for ev in detail["events"]:
-            ev.pop("recorded_at")
-        shown[case["id"]] = detail
-    return shown
+from tests.helpers.transfer import RECEIVE, every_case_shown, write_jsonl
 
 
 def test_the_example_events_import(foi: Foi, events_small: Path) -> None:
@@ -54,7 +32,7 @@ def test_export_then_import_into_an_empty_database_gives_identical_cases(
            " --id CLI-1 --phone 13812345678 --contact 某路1号 --by 王五")  # fmt: skip
     foi.ok("assign CLI-1 赵六 --on 2024-03-04")
     foi.ok("extend CLI-1 --days 5 --approved-by 负责人 --on 2024-03-05")
-    foi.ok("fee-notice CLI-1 --amount 100.5 --basis per_page --quantity 40 --on 2024-03-06")
+    foi.ok("fee-notice CLI-1 --amount 100.00 --basis per_page --quantity 40 --on 2024-03-06")
     exported = foi.ok("export")
     out_file = tmp_path / "all.jsonl"
     foi.ok("export", "--out", out_file)

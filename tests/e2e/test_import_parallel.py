@@ -4,7 +4,9 @@ and refuses exactly what it refuses (the same first bad line, the same reason, n
 from __future__ import annotations
 
 import json
+import os
 import random
+import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,7 +20,7 @@ from foi_workflow.services.app import App
 from foi_workflow.services.cases import transaction
 from foi_workflow.services.transfer import Importer
 from tests.conftest import Foi
-from tests.e2e.test_import_export import RECEIVE, every_case_shown, write_jsonl
+from tests.helpers.transfer import RECEIVE, every_case_shown, write_jsonl
 
 MakeFoi = Callable[[], Foi]
 
@@ -195,3 +197,26 @@ def test_files_with_appeals_and_stored_cases_take_the_parallel_path(foi: Foi, ev
         rows = import_parallel.replay(importer, more, 2)
         assert rows == [] and importer.existing_cases == set(open_cases)
         session.rollback()
+
+
+def test_a_fault_in_a_worker_is_raised_not_hidden_behind_a_serial_replay(
+    foi: Foi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a refusal (or a line the sharing cannot place) sends the file to the serial replay;
+    anything else that breaks in a worker is raised in the importing process."""
+    parent, case_line = os.getpid(), Importer.case_line
+
+    def breaks_in_a_worker(self: Importer, obj: dict[str, Any]) -> None:
+        if os.getpid() != parent:
+            raise RuntimeError("工作进程内部故障")
+        time.sleep(0.01)  # this process goes slowly, so the worker surely claims some cases
+        case_line(self, obj)
+
+    monkeypatch.setattr(Importer, "case_line", breaks_in_a_worker)
+    lines = [json.dumps(e, ensure_ascii=False) for e in generated_events(40, seed=5)]
+    app = App(load_config(None, db_url=foi.db_url, env={}))
+    with transaction(app) as session:
+        importer = Importer(app, session, "测试")
+        with pytest.raises(RuntimeError, match="工作进程内部故障"):
+            import_parallel.replay(importer, lines, 2)
+    app.engine.dispose()

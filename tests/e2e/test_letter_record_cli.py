@@ -50,7 +50,7 @@ def broken_template(foi: Foi, tmp_path: Path) -> None:
 FAILURES: dict[str, tuple[str, int, str]] = {
     # name: (arguments after `foi notice CASE`, exit status, what stderr says)
     "unknown kind": ("verdict", 2, "verdict"),
-    "no such folder": ("acknowledgement --out /no/such/dir/x.pdf --format pdf", 1, "E-OUTPUT"),
+    "no such folder": ("acknowledgement --out /no/such/dir/x.pdf --format pdf", 1, "E-FILE"),
     "out is a folder": ("acknowledgement --out {tmp} --format pdf", 2, "is a directory"),
     "second letter": ("acknowledgement", 1, "E-EXISTS"),
     "reissue of nothing": ("decision --reissue --reason x", 1, "E-NOT-FOUND"),
@@ -68,7 +68,7 @@ def test_every_refused_or_failed_notice_leaves_the_counter_and_the_letters_as_th
 ) -> None:
     args, status, says = FAILURES[failure]
     if failure == "dated before its event":
-        foi.ok(f"fee-notice {case} --amount 0 --basis per_page --quantity 3 --on 2024-03-04")
+        foi.ok(f"fee-notice {case} --amount 100.00 --basis per_page --quantity 40 --on 2024-03-04")
         args += " --on 2024-03-02"
     if failure == "reissue of nothing":
         foi.ok(f"decide {case} --outcome granted --on 2024-03-20")
@@ -103,7 +103,7 @@ def test_a_full_disk_while_writing_the_file_stores_nothing(foi: Foi, case: str, 
                            "--out", str(tmp_path / "d.pdf")], capture_output=True, text=True, timeout=120,
                           preexec_fn=small_files, env={**os.environ})  # fmt: skip
     assert done.returncode == 1, done.stderr
-    assert done.stderr.startswith("错误[E-OUTPUT]：无法写入") and len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith("错误[E-FILE]：无法写入") and len(done.stderr.splitlines()) == 1
     assert letter_table(foi.db_url) == before
     assert not (tmp_path / "d.pdf").exists() and not list(tmp_path.glob(".*.part"))
 

@@ -59,6 +59,7 @@ def test_the_sqlite_file_and_its_wal_and_shm_files_are_readable_by_the_owner_onl
     old = os.umask(0o022)  # a permissive umask, as on most desktops
     try:
         path = tmp_path / "private" / "foi.db"
+        path.parent.mkdir()
         engine = open_engine(f"sqlite:///{path}")
         migrate(engine)
         with engine.connect() as conn:  # held open, so the -wal and -shm files exist
@@ -136,3 +137,18 @@ def test_the_smtp_password_never_appears_in_the_outbox_or_the_logs(
     assert "待发" in listing and "535" in listing
     for where in (run.stdout, run.stderr, listing, foi.ok("outbox", "--all"), caplog.text):
         assert SMTP_PASSWORD not in where
+
+
+def test_show_masks_the_id_number_and_phone_too_unless_revealed_and_export_keeps_them(foi: Foi) -> None:
+    case_id = foi.ok(INTAKE).strip()
+    for fmt in ("text", "json"):
+        out = foi.ok("show", case_id, "--format", fmt)
+        assert PHONE not in out and ID_NUMBER not in out, fmt
+        assert "138****5678" in out and "110101********1234" in out, fmt
+    detail = json.loads(foi.ok("show", case_id, "--format", "json", "--reveal"))
+    assert detail["phone"] == PHONE and detail["id_number"] == ID_NUMBER
+    assert detail["events"][0]["data"]["id_number"] == ID_NUMBER
+    [row] = json.loads(foi.ok("list", "--format", "json", "--reveal"))
+    assert row["phone"] == PHONE and row["id_number"] == ID_NUMBER
+    exported = foi.ok("export")
+    assert PHONE in exported and ID_NUMBER in exported  # the export is the record, kept whole

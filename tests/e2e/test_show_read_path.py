@@ -109,11 +109,13 @@ def test_values_come_back_as_sqlalchemy_gives_them(populated: tuple[Foi, list[st
     foi, _ = populated
     late = show_case(_app(foi, engine=False), "LATE-1", TODAY).as_json()
     assert late["received_on"] == "2023-06-01" and late["provisional"] is False and late["on_time"] is None
-    [receive] = late["events"]
+    receive, *carried = late["events"]  # registered into a closed year: carried over at its end
+    assert all(e["event"] == "carry_over" for e in carried)
     assert receive["amend_reason"] == "补录遗漏" and receive["data"]["applicant"] == "张三"
     recorded = datetime.fromisoformat(receive["recorded_at"])  # ISO with a "T", as SQLAlchemy's datetime prints
     assert "T" in receive["recorded_at"] and recorded.year >= 2025
-    assert late["phone"] == "13812345678"  # show is the one unmasked view
+    assert late["phone"] == "138****5678"  # masked unless revealed
+    assert show_case(_app(foi, engine=False), "LATE-1", TODAY, reveal=True).as_json()["phone"] == "13812345678"
     decided = next(c for c in list_cases(_app(foi, engine=False), today=TODAY) if c["on_time"] is not None)
     assert decided["on_time"] in (True, False)  # a boolean, not SQLite's 0/1
 

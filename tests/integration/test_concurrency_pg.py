@@ -199,6 +199,7 @@ def _race(db_url: str, first: tuple[str, dict[str, Any]], second: tuple[str, dic
         thread.start()
         thread.join(timeout=0.7)
         waiting = thread.is_alive()
+        session.commit()
     thread.join(timeout=20)
     assert not thread.is_alive()
     other.engine.dispose()

@@ -58,6 +58,7 @@ def room(db_url: str, tmp_path: Path) -> Iterator[Mailroom]:
 def queue(app: App, *mails: QueuedMail) -> None:
     with unit_of_work(app.engine) as session:
         queue_mails(session.connection(), list(mails), NOW)
+        session.commit()
 
 
 def mail(key: str, *, to: str = "zhangsan@example.gov.cn", subject: str = "", case_id: str | None = None) -> QueuedMail:

@@ -49,7 +49,7 @@ def test_an_upgraded_database_gets_partial_indexes_and_keeps_its_cases(foi: Foi,
 
 
 def test_migration_0003_fills_in_the_letter_record_of_an_existing_database(foi: Foi, events_small: Path) -> None:
-    """Letters issued before 0003 learn the event they answer, their place in the year's count,
+    """Letters issued before 0003 (which follows 0005) learn the event they answer, their place in the year's count,
     their addressee and status (of two for one event, the older is 已替换); a year close its date."""
     foi.ok("import", events_small)
     foi.ok("notice HX-2023-00015 acknowledgement")
@@ -57,7 +57,7 @@ def test_migration_0003_fills_in_the_letter_record_of_an_existing_database(foi: 
     foi.ok("notice HX-2024-00027 extension")
     foi.ok("year close 2023 --on 2024-01-05")
     engine = open_engine(foi.db_url)
-    command.downgrade(_alembic_config(engine), "0004")
+    command.downgrade(_alembic_config(engine), "0005")
     with engine.begin() as conn:  # a second decision letter for the same event, as 0002 allowed
         conn.execute(text(
             "INSERT INTO notice (case_id, kind, number, dated, body_text, body_html, template_name, template_hash,"

@@ -116,14 +116,14 @@ def test_a_decision_for_an_undecided_case_is_refused_and_nothing_is_stored(app: 
 def test_a_fee_notice_counts_the_applicants_earlier_requests_of_the_month(app: App) -> None:
     earlier = _intake(app, date(2024, 3, 1))
     cases.advance(app, earlier, "fee_notice", on=date(2024, 3, 5), by="w",
-                  data={"amount": 0, "basis": "per_page", "quantity": 20})
+                  data={"amount": 200, "basis": "per_item", "quantity": 12})
     later = _intake(app, date(2024, 3, 6))
     cases.advance(app, later, "fee_notice", on=date(2024, 3, 8), by="w",
-                  data={"amount": 100, "basis": "per_page", "quantity": 20})  # pages 21-40 of the month
+                  data={"basis": "per_item", "quantity": 5})  # items 13-17 of the month
     notice = issue_notice(app, later, "fee", by="w")
-    assert "此前已累计20页" in notice.body_text
-    assert "第31—100页：10页 × 10元 ＝ 100元" in notice.body_text
-    assert "人民币100元" in notice.body_text
+    assert "此前已累计12件" in notice.body_text
+    assert "第11—30件：5件 × 100元 ＝ 500元" in notice.body_text
+    assert "人民币500元" in notice.body_text
     first = issue_notice(app, earlier, "fee", by="w")  # the earlier request is not pushed up by the later one
     assert "此前已累计" not in first.body_text
 
@@ -261,6 +261,7 @@ def test_voiding_the_answered_event_makes_its_letters_void_and_a_new_letter_can_
     with unit_of_work(app.engine) as s:  # what a void or correct of event 2 does in its transaction
         assert void_letters_answering(s, case_id, 2) == [decision.number]
         assert void_letters_answering(s, case_id, 2) == []  # nothing left standing for that event
+        s.commit()
     again = issue_notice(app, case_id, "decision", by="w")
     assert again.number == "乐融公开〔2024〕第3号" and again.replaces is None  # a new letter, not a reissue
     with Session(app.engine) as s:

@@ -59,6 +59,7 @@ def queue(app: App, *keys: str, to: str = "zhangsan@example.gov.cn") -> None:
             [QueuedMail(k, "default", None, "test", to, f"提醒 {k}", f"正文 {k}") for k in keys],
             NOW,
         )
+        session.commit()
 
 
 def test_with_the_server_down_mail_stays_queued_and_is_delivered_once_when_it_returns(setup: Setup) -> None:

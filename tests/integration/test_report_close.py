@@ -58,7 +58,7 @@ def test_closing_a_year_freezes_figures_and_carries_open_cases_over(app: App) ->
     assert [(f.agency, f.year, f.by) for f in frozen] == [("default", 2023, "主任")]
     assert frozen[0].figures["table3"]["rows"]["received"][6] == 3
     assert sorted((e.case_id, e.data["year"], e.on) for e in carried) == [
-        ("B", 2024, date(2024, 1, 10)), ("C", 2024, date(2024, 1, 10))]
+        ("B", 2024, date(2023, 12, 31)), ("C", 2024, date(2023, 12, 31))]  # the year's end, not the close
     report = build_report(app, 2023, agency=None, as_of=TODAY)
     assert report.closed and not report.frozen_differences
 

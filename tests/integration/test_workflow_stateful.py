@@ -255,6 +255,29 @@ class CaseWorkflowMachine(RuleBasedStateMachine):
         change = self._attempt(lambda: cases.advance(self.app, case_id, event, on=on, by="scheduler", today=TODAY))
         assert change is not None and change.case.state == "decided"
 
+    @precondition(lambda self: bool(self.case_ids))
+    @rule(
+        data=st.data(),
+        kind=st.sampled_from(["void", "correct"]),
+        event_no=st.integers(min_value=0, max_value=8),
+        changes=st.one_of(
+            st.builds(lambda d: {"on": (START + timedelta(days=d)).isoformat()}, st.integers(0, 700)),
+            st.fixed_dictionaries({"outcome": outcomes}),
+            st.fixed_dictionaries({"applicant_type": st.sampled_from([t.value for t in ApplicantType])}),
+            st.fixed_dictionaries({"days": numbers}),
+            st.fixed_dictionaries({"items": texts}),
+        ),
+    )
+    def void_or_correct(self, data: st.DataObject, kind: str, event_no: int, changes: dict[str, Any]) -> None:
+        """A caseworker putting a mistake right (SPEC §11), sensibly or not."""
+        from foi_workflow.services.corrections import Request, amend_case
+
+        case_id = data.draw(st.sampled_from(self.case_ids))
+        request = Request(kind, event_no, "录入错误", "经办人", changes if kind == "correct" else None, None)
+        amended = self._attempt(lambda: amend_case(self.app, case_id, request, today=TODAY))
+        if amended is not None:
+            hypothesis_event(f"recorded {kind}")
+
     @rule(
         data=st.data(),
         step=st.integers(min_value=0, max_value=30),
@@ -292,7 +315,7 @@ class CaseWorkflowMachine(RuleBasedStateMachine):
         with Session(self.engine) as s:
             for row in s.scalars(select(Case)):
                 assert (row.state == "decided") == (row.outcome is not None) == (row.decided_on is not None)
-                if row.state == "received":
+                if row.state == "received" and not row.voided:
                     assert row.reply_due is not None
                 else:
                     assert row.reply_due is None

@@ -203,6 +203,18 @@ def test_an_official_2027_file_removes_the_provisional_mark(tmp_path: Path) -> N
     assert dl.reply_due == d("2027-01-11") and not dl.provisional
 
 
+def test_a_reasonable_period_set_by_hand_is_never_provisional() -> None:
+    computed = run(ev("receive", "2026-12-01"), ev("extend", "2026-12-10", days=20, approved_by="主任"))
+    assert computed.reply_due is not None and computed.reply_due.year == 2027 and computed.provisional
+    by_hand = run(
+        ev("receive", "2026-12-01"),
+        ev("extend", "2026-12-10", days=20, approved_by="主任"),
+        ev("set_reasonable_period", "2026-12-14", due="2027-03-19", reason="申请数量明显超过合理范围"),
+    )
+    assert by_hand.reply_due == d("2027-03-19") and not by_hand.provisional
+    assert "暂定" not in "\n".join(by_hand.explanation)
+
+
 def test_the_other_periods_are_provisional_when_they_cross_2027() -> None:
     dl = run(ev("receive", "2026-12-01"), ev("request_correction", "2026-12-20"))
     assert dl.correction_due is not None and dl.correction_due.year == 2027 and dl.provisional

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from foi_workflow.domain.fees import quote, standard_lines
+from foi_workflow.domain.fees import notice_quote, quote, standard_lines
 from foi_workflow.domain.vocabulary import FeeBasis
-from foi_workflow.errors import InvalidInput
+from foi_workflow.errors import InvalidInput, RuleViolation
 
 
 @pytest.mark.parametrize(
@@ -95,8 +95,9 @@ quantities = st.integers(min_value=0, max_value=600)
 
 @settings(max_examples=200, deadline=None)
 @given(bases, quantities, quantities)
-def test_the_fee_is_the_sum_of_the_unit_prices_of_the_months_units(basis: FeeBasis, q: int, already: int) -> None:
-    expected = sum(_unit_price(basis, n) for n in range(already + 1, already + q + 1))
+def test_the_fee_is_the_sum_of_the_unit_prices_of_the_units_it_counts(basis: FeeBasis, q: int, already: int) -> None:
+    counted_before = already if basis is FeeBasis.PER_ITEM else 0  # pages count within one request
+    expected = sum(_unit_price(basis, n) for n in range(counted_before + 1, counted_before + q + 1))
     result = quote(basis, q, already)
     assert result.amount == expected
     assert sum(p.amount for p in result.breakdown) == expected
@@ -110,10 +111,25 @@ def test_the_fee_never_falls_when_the_quantity_grows(basis: FeeBasis, q: int, mo
 
 
 @settings(max_examples=200, deadline=None)
-@given(bases, st.lists(st.integers(min_value=0, max_value=150), min_size=1, max_size=8))
-def test_splitting_a_months_quantity_over_requests_costs_the_same(basis: FeeBasis, parts: list[int]) -> None:
+@given(st.lists(st.integers(min_value=0, max_value=150), min_size=1, max_size=8))
+def test_splitting_a_months_items_over_requests_costs_the_same(parts: list[int]) -> None:
     total, already = 0, 0
     for q in parts:
-        total += quote(basis, q, already).amount
+        total += quote(FeeBasis.PER_ITEM, q, already).amount
         already += q
-    assert total == quote(basis, sum(parts)).amount
+    assert total == quote(FeeBasis.PER_ITEM, sum(parts)).amount
+
+
+@settings(max_examples=100, deadline=None)
+@given(quantities, quantities)
+def test_earlier_pages_of_the_month_never_raise_a_per_page_fee(q: int, already: int) -> None:
+    assert quote(FeeBasis.PER_PAGE, q, already).amount == quote(FeeBasis.PER_PAGE, q).amount
+
+
+def test_a_fee_notice_must_state_the_fee_and_a_free_request_gets_none() -> None:
+    assert notice_quote("per_item", 12, 0).amount == 200
+    assert notice_quote("per_item", 12, 0, "200.00").amount == 200
+    with pytest.raises(RuleViolation, match="应为 300 元"):
+        notice_quote("per_item", 3, 10, 100)
+    with pytest.raises(RuleViolation, match="不收取"):
+        notice_quote("per_page", 30, 500)

@@ -32,10 +32,11 @@ APPLICANT = "张三 & <李四>"
 
 
 def _case(received: date, **extra: Any) -> Case:
+    values: dict[str, Any] = {"channel": "online", **extra}
     return Case(
         id="2024-00007", agency="lr", state="received", applicant=APPLICANT,
-        applicant_type="natural_person", channel="online", request="2023年度部门预算<表>",
-        received_on=received, last_event_on=received, **extra,
+        applicant_type="natural_person", request="2023年度部门预算<表>",
+        received_on=received, last_event_on=received, **values,
     )
 
 
@@ -318,3 +319,61 @@ def test_a_template_with_a_syntax_error_is_refused_with_its_line(tmp_path: Path)
     renderer = _override(tmp_path, "fee.txt.j2", "line one\n{% if %}")
     with pytest.raises(TemplateError, match="第2行"):
         renderer.render("fee.txt.j2", {})
+
+
+# ── the page as an officer reads it ─────────────────────────────────────────────────────
+
+
+def _every_letter() -> list[tuple[str, str]]:
+    """(what, text) for every kind, and for the decision letter every outcome and a withdrawal."""
+    received = date(2024, 3, 1)
+    letters = [(o.value, _render(NoticeKind.DECISION, _decided(o, date(2024, 6, 3)))[0]) for o in Outcome]
+    withdrawn = _history(received, ("withdraw", date(2024, 3, 5), {}))
+    letters.append(("withdraw", _render(NoticeKind.DECISION, withdrawn)[0]))
+    others = {
+        NoticeKind.ACKNOWLEDGEMENT: _history(received),
+        NoticeKind.CORRECTION: _history(received, ("request_correction", received, {"items": "请写明文件名称"})),
+        NoticeKind.CONSULTATION: _history(received, ("consult", received, {"party": "某公司"})),
+        NoticeKind.EXTENSION: _history(received, ("extend", date(2024, 3, 20), {"days": 5, "approved_by": "李主任"})),
+        NoticeKind.FEE: _history(received, ("fee_notice", received, {"basis": "per_page", "quantity": 40})),
+    }  # fmt: skip
+    letters += [(kind.value, _render(kind, events)[0]) for kind, events in others.items()]
+    return letters
+
+
+def test_no_letter_closes_twice_or_says_it_was_submitted_by_way_of_a_way() -> None:
+    for what, txt in _every_letter():
+        assert txt.count("特此告知") <= 1, what
+        assert "方式提交" not in txt or "以" in txt.split("方式提交")[0][-6:], what
+        assert "通过互联网提交" in txt or what == "consultation", what
+
+
+def test_a_not_held_letter_says_the_information_does_not_exist_and_nothing_else() -> None:
+    txt, _ = _render(NoticeKind.DECISION, _decided(Outcome.UNAVAILABLE_NOT_HELD, date(2024, 6, 3)))
+    assert "该政府信息不存在" in txt
+    assert "不属于本机关负责公开" not in txt
+
+
+def test_a_withdrawal_gets_a_termination_letter_without_appeal_remedies() -> None:
+    txt, html = _render(NoticeKind.DECISION, _history(date(2024, 3, 1), ("withdraw", date(2024, 3, 5), {})))
+    assert "终止办理告知书" in txt and "终止办理告知书" in html
+    assert "答复告知书" not in txt.replace("终止办理告知书", "")
+    assert "行政复议" not in txt and "行政诉讼" not in txt
+
+
+def test_an_extension_letter_states_the_reason_recorded_with_the_extension() -> None:
+    events = _history(date(2024, 3, 1), ("extend", date(2024, 3, 20),
+                                         {"days": 5, "approved_by": "李主任", "reason": "所申请信息需调取归档资料"}))
+    txt, _ = _render(NoticeKind.EXTENSION, events)
+    assert "因所申请信息需调取归档资料，本机关不能在规定的期限内作出答复" in txt
+
+
+@pytest.mark.parametrize(("channel", "words"), [("in_person", "收到您当面提交的"), ("post", "收到您以邮寄方式提交的"),
+                                               ("fax", "收到您以传真方式提交的")])  # fmt: skip
+def test_the_letter_says_how_the_application_came_in_as_an_officer_writes_it(channel: str, words: str) -> None:
+    events = _history(date(2024, 3, 1))
+    src = Sources(case=_case(date(2024, 3, 1), channel=channel), events=events, agency=AGENCY, calendar=CALENDAR,
+                  settings=ClockSettings(), contact_person="王五")
+    ctx = build_context(src, NoticeKind.ACKNOWLEDGEMENT, number="乐融公开〔2024〕第3号", dated=date(2024, 3, 1))
+    txt = renderer_for(None).render(template_names(NoticeKind.ACKNOWLEDGEMENT)[0], ctx)
+    assert words in txt

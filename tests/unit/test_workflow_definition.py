@@ -24,14 +24,15 @@ def test_the_shipped_workflows_load_with_every_state_event_and_outcome() -> None
     expected_events = {
         "receive", "request_correction", "receive_correction", "lapse_correction", "consult", "consultation_reply",
         "extend", "set_reasonable_period", "fee_notice", "fee_paid", "lapse_fee", "decide", "withdraw", "assign",
-        "carry_over",
+        "carry_over", "void", "correct",
     }  # fmt: skip
     assert set(d.events) == expected_events
     assert d.outcome_rows == {o.value: o.info.row for o in Outcome}
     assert d.events["lapse_correction"].outcome is Outcome("other.correction_lapsed")
     assert d.events["withdraw"].sources == ("received", "correction_requested", "consultation", "fee_notice")
     assert "decided" not in d.events["carry_over"].sources
-    assert d.allowed_events("decided") == ["assign"]
+    assert d.allowed_events("decided") == ["assign", "void", "correct"]
+    assert d.amending == {"void", "correct"} == wf.appeal.amending
     assert set(wf.appeal.states) == {"pending", "concluded"}
     for spec in d.events.values():
         assert set(spec.guards) <= set(GUARDS)
@@ -47,7 +48,7 @@ def test_the_machine_fires_exactly_the_transitions_and_guards_the_workflow_route
     wf = load_workflows()
     for mdef in (wf.disclosure, wf.appeal):
         table = {
-            (source, trigger): (candidates[0].dest, tuple(c.func for c in candidates[0].conditions))
+            (source, trigger): tuple((c.dest, tuple(f.func for f in c.conditions)) for c in candidates)
             for trigger, event in mdef.machine.events.items()
             for source, candidates in event.transitions.items()
         }

@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from foi_workflow.errors import DatabaseError
+from foi_workflow.adapters.schema import check_revision
+from foi_workflow.errors import DatabaseError, one_line
 
 
 def json_text(value: Any) -> str:
@@ -42,31 +43,57 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _create_private_sqlite_file(path: str) -> None:
-    """Create the SQLite file readable by its owner only (it holds applicants' personal data)."""
+    """Create the SQLite file readable by its owner only (it holds applicants' personal data).
+    Its folder must exist: a mistyped path must not leave a tree of folders behind."""
     if path in ("", ":memory:") or os.path.exists(path):
         return
     parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    if not os.path.isdir(parent):
+        raise DatabaseError(f"数据库文件所在的文件夹不存在：{parent}（请先创建该文件夹）")
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        raise DatabaseError(f"无法创建数据库文件 {path}：{exc.strerror}") from None
     os.close(fd)
 
 
-def open_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+def _parse_url(url: str) -> Any:
     try:
-        parsed = make_url(url)
-    except Exception as exc:  # sqlalchemy raises ArgumentError with the URL in it
-        raise DatabaseError(f"数据库地址格式错误：{type(exc).__name__}") from None
-    if parsed.get_backend_name() == "sqlite":
-        _create_private_sqlite_file(parsed.database or "")
-        engine = create_engine(parsed, connect_args={"timeout": 30}, json_serializer=json_text)
+        return make_url(url)
+    except Exception:  # sqlalchemy raises ArgumentError with the URL (and its password) in it
+        pass
+    hint = ""
+    if "://" not in url and url.strip():
+        # A bare file name or path: the user meant a SQLite file.
+        path = os.path.abspath(url.strip())
+        hint = f"；如指 SQLite 文件，请写 sqlite:///{path}（绝对路径为四个斜杠）"
+    raise DatabaseError(f"数据库地址格式错误，应为 sqlite:///文件 或 postgresql://用户@主机/库{hint}") from None
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout on every connection.
+
+    `hide_parameters`: an error never carries the statement's parameters (applicants' phone and
+    identity numbers) into a message or a log."""
+    parsed = _parse_url(url)
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise DatabaseError(f"不支持的数据库类型：{backend}；foi 支持 SQLite（sqlite:///文件）与 PostgreSQL")
+    if backend == "sqlite":
+        if "uri" not in parsed.query:  # a `file:` URI names its file in its own way: SQLite opens it
+            _create_private_sqlite_file(parsed.database or "")
+        engine = create_engine(
+            parsed, connect_args={"timeout": 30}, json_serializer=json_text, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
+    try:
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+    except ImportError:
+        raise DatabaseError(f"缺少 {parsed.drivername} 的数据库驱动，请改用 postgresql+psycopg://") from None
 
 
 def _alembic_config(engine: Engine) -> Any:
@@ -78,9 +105,14 @@ def _alembic_config(engine: Engine) -> Any:
     return cfg
 
 
-def _one_line(reason: object) -> str:
-    # psycopg adds a hint on a second line; the CLI prints one line per error.
-    return " ".join(str(reason).split())
+def stored_revision(engine: Engine) -> str | None:
+    """The migration the database is stamped with (None: not stamped)."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def migrate(engine: Engine) -> None:
@@ -88,30 +120,34 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     try:
+        check_revision(stored_revision(engine))
         command.upgrade(_alembic_config(engine), "head")
     except OperationalError as exc:
-        raise DatabaseError(f"无法打开或升级数据库：{_one_line(exc.orig)}") from None
+        raise DatabaseError(f"无法打开或升级数据库：{one_line(exc.orig)}") from None
 
 
 def require_schema(engine: Engine) -> None:
-    """Refuse clearly when `foi init` has not been run on this database."""
+    """Refuse clearly when `foi init` has not been run on this database, or when a newer foi
+    has migrated it to a schema this one does not know."""
     try:
         present = inspect(engine).has_table("foi_case")
+        if present:
+            check_revision(stored_revision(engine))
     except OperationalError as exc:
-        raise DatabaseError(f"无法打开数据库：{_one_line(exc.orig)}") from None
+        raise DatabaseError(f"无法打开数据库：{one_line(exc.orig)}") from None
     if not present:
         raise DatabaseError("数据库尚未初始化，请先运行 foi init")
 
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed when the block ends normally, rolled back on any exception."""
+    """One transaction that the use case commits itself (`session.commit()`); whatever it has
+    not committed when the block ends, normally or by an exception, is rolled back.
+
+    The safe default of cosmicpython's `AbstractUnitOfWork`: a dry run, a check or a use case
+    that returns early keeps nothing unless it says so."""
     session = Session(engine, expire_on_commit=False)
     try:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     finally:
-        session.close()
+        session.close()  # rolls back anything not committed

@@ -313,23 +313,13 @@ class _LetterParser(HTMLParser):
         self._flush()
 
 
-def _set_east_asian_font(run_or_style: Any, name: str) -> None:
-    from docx.oxml.ns import qn
-
-    element = run_or_style.element
-    rpr = element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(fonts)
-    fonts.set(qn("w:eastAsia"), name)
-
-
 def html_to_docx(html: str, *, title: str = "") -> bytes:
     """An editable Word letter with the parts of the HTML letter, in the same order."""
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
+
+    from foi_workflow.adapters.word import set_east_asian_font
 
     parser = _LetterParser()
     parser.feed(html)
@@ -343,7 +333,7 @@ def html_to_docx(html: str, *, title: str = "") -> bytes:
     normal = document.styles["Normal"]
     normal.font.name = "Times New Roman"
     normal.font.size = Pt(14)
-    _set_east_asian_font(normal, "仿宋")
+    set_east_asian_font(normal, "仿宋")
     normal.paragraph_format.line_spacing = 1.5
     normal.paragraph_format.space_after = Pt(0)
     if title:
@@ -359,7 +349,7 @@ def html_to_docx(html: str, *, title: str = "") -> bytes:
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
             run.bold = True
             run.font.size = Pt(20)
-            _set_east_asian_font(run, "宋体")
+            set_east_asian_font(run, "宋体")
         elif "agency" in classes or "number" in classes:
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         elif "signature" in classes:

@@ -23,7 +23,8 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from foi_workflow.errors import DatabaseError
+from foi_workflow.adapters.schema import check_revision
+from foi_workflow.errors import DatabaseError, one_line
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -31,15 +32,12 @@ if TYPE_CHECKING:
 # The words of `adapters.db.require_schema`: the same refusal whichever way the database is read.
 NOT_INITIALISED = "数据库尚未初始化，请先运行 foi init"
 SCHEMA_TABLE = "foi_case"
+STAMP_TABLE = "alembic_version"  # Alembic's: the migration the database is at
+STAMP_QUERY = "SELECT version_num FROM alembic_version"
 BUSY_TIMEOUT_MS = 10_000  # as the engine's connections (adapters.db._sqlite_pragmas)
 
 _SQLITE_SCHEMES = ("sqlite", "sqlite+pysqlite")
 _POSTGRESQL_SCHEMES = ("postgresql", "postgresql+psycopg")
-
-
-def _one_line(reason: object) -> str:
-    # psycopg adds a hint on a second line; the CLI prints one line per error.
-    return " ".join(str(reason).split())
 
 
 def _placeholders(sql: str, paramstyle: str) -> str:
@@ -153,12 +151,24 @@ def _open_sqlite(path: str) -> Reader:
         conn.execute("BEGIN")
         found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SCHEMA_TABLE,))
         present = found.fetchone() is not None
+        stamped = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (STAMP_TABLE,))
+        revision = conn.execute(STAMP_QUERY).fetchone() if stamped.fetchone() else None
     except sqlite3.Error as exc:
-        raise DatabaseError(f"无法打开数据库：{_one_line(exc)}") from None
-    if not present:
         conn.close()
-        raise DatabaseError(NOT_INITIALISED)
-    return Reader(conn, via="sqlite3", paramstyle="qmark", text_dates=True)
+        raise DatabaseError(f"无法打开数据库：{one_line(exc)}") from None
+    return _checked(Reader(conn, via="sqlite3", paramstyle="qmark", text_dates=True), present, revision)
+
+
+def _checked(reader: Reader, present: bool, revision: Any) -> Reader:
+    """The reader, or a refusal (closing it) for a database without our schema or with a newer one."""
+    try:
+        if not present:
+            raise DatabaseError(NOT_INITIALISED)
+        check_revision(revision[0] if revision else None)
+    except DatabaseError:
+        reader.close()
+        raise
+    return reader
 
 
 def _open_postgresql(conninfo: str) -> Reader:
@@ -167,20 +177,20 @@ def _open_postgresql(conninfo: str) -> Reader:
     try:
         conn = psycopg.connect(conninfo)
     except psycopg.Error as exc:
-        raise DatabaseError(f"无法打开数据库：{_one_line(exc)}") from None
+        raise DatabaseError(f"无法打开数据库：{one_line(exc)}") from None
     try:
         # Read only, one snapshot for the case row, its events and notices (a read-only
         # transaction at REPEATABLE READ never fails to serialise).
         conn.read_only = True
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         found = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (SCHEMA_TABLE,)).fetchone()
+        stamped = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (STAMP_TABLE,)).fetchone()
+        revision = conn.execute(STAMP_QUERY).fetchone() if stamped and stamped[0] else None
     except psycopg.Error as exc:
         conn.close()
-        raise DatabaseError(f"无法打开数据库：{_one_line(exc)}") from None
-    if not (found and found[0]):
-        conn.close()
-        raise DatabaseError(NOT_INITIALISED)
-    return Reader(conn, via="psycopg", paramstyle="format", text_dates=False)
+        raise DatabaseError(f"无法打开数据库：{one_line(exc)}") from None
+    reader = Reader(conn, via="psycopg", paramstyle="format", text_dates=False)
+    return _checked(reader, bool(found and found[0]), revision)
 
 
 def connect_reader(url: str) -> Reader:

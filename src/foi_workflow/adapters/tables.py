@@ -10,10 +10,14 @@ strings (no native PostgreSQL ENUM), checked by the domain layer.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, String, Table, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
+
+from foi_workflow.domain.boundary import Limits
+from foi_workflow.domain.reminders import DEADLINE_COLUMNS
 
 
 def utcnow() -> datetime:
@@ -36,9 +40,6 @@ class Agency(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
-DEADLINE_COLUMNS = ("reply_due", "correction_notice_due", "correction_due", "consultation_due", "fee_due")
-
-
 def _not_null_index(name: str, column: str, *more: str) -> Index:
     """An index of the rows where `column` is set (migration 0002): the rest never need it."""
     where = text(f"{column} IS NOT NULL")
@@ -57,7 +58,7 @@ class Case(SQLModel, table=True):
         Index("ix_case_agency_received", "agency", "received_on"),
         Index("ix_case_agency_decided", "agency", "decided_on"),
         # Covers the report's GROUP BY (services.report.table3_counts): an index-only scan.
-        Index("ix_case_report", "agency", "received_on", "decided_on", "applicant_type", "outcome"),
+        Index("ix_case_report", "agency", "received_on", "decided_on", "applicant_type", "outcome", "voided"),
         # Partial: a decided case has no deadline running, and the sweep looks only for dates.
         *(_not_null_index(f"ix_case_{c}", c) for c in DEADLINE_COLUMNS),
     )
@@ -87,9 +88,15 @@ class Case(SQLModel, table=True):
     extended_days: int = 0
     on_time: bool | None = None
     carried_over_to: int | None = None  # the latest year this case was carried into (结转)
+    # Its registration was voided (SPEC §11): in no list, count or report. Server default: 0005's.
+    voided: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     last_event_on: date
     updated_at: datetime = _ts()
     version: int = Field(default=1, sa_column=CASE_VERSION)
+
+
+# The table itself, for Core statements and bulk inserts: the one declaration of its columns.
+CASE_TABLE: Table = Case.__table__  # type: ignore[attr-defined]
 
 
 class Event(SQLModel, table=True):
@@ -113,6 +120,9 @@ class Event(SQLModel, table=True):
     amend_reason: str | None = None  # given with --amend-closed-year
 
 
+EVENT_TABLE: Table = Event.__table__  # type: ignore[attr-defined]
+
+
 APPEAL_VERSION = Column("version", Integer, nullable=False, default=1)
 
 
@@ -131,8 +141,12 @@ class Appeal(SQLModel, table=True):
     filed_on: date
     concluded_on: date | None = None
     result: str | None = Field(default=None, max_length=16)
+    # Its filing was voided (SPEC §11): not in report table 4. Server default: migration 0005's.
+    voided: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     version: int = Field(default=1, sa_column=APPEAL_VERSION)
 
+
+APPEAL_TABLE: Table = Appeal.__table__  # type: ignore[attr-defined]
 
 VALID_LETTER = text("status = 'valid'")
 
@@ -201,10 +215,12 @@ class Outbox(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+    # The server defaults are migration 0004's, which added these columns to rows already there.
     # What the last failure was: unreachable | temporary | permanent | refused_all | invalid |
     # no_address ("" none). Only `temporary` and `permanent` counted as an attempt.
-    failure: str = Field(default="", max_length=16)
-    deferrals: int = 0  # deliveries in a row that found the server unreachable (its backoff)
+    failure: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": text("''")})
+    # deliveries in a row that found the server unreachable (its backoff)
+    deferrals: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     reported_at: datetime | None = _ts(nullable=True)  # a failed mail listed in a digest
 
 
@@ -229,3 +245,21 @@ class Counter(SQLModel, table=True):
     agency: str = Field(primary_key=True, max_length=32)
     name: str = Field(primary_key=True, max_length=64)  # e.g. "case:2024", "notice:2024"
     value: int = 0
+
+
+def _lengths(table: Table) -> dict[str, int]:
+    # sqlmodel's AutoString is a TypeDecorator over String: look at what it decorates.
+    lengths: dict[str, int] = {}
+    for column in table.columns:
+        impl = getattr(column.type, "impl_instance", column.type)
+        if isinstance(impl, String) and impl.length is not None:
+            lengths[column.name] = impl.length
+    return lengths
+
+
+@cache
+def column_limits() -> Limits:
+    """The longest value each column above may hold (`max_length`), for the boundary checks of
+    `domain.boundary`: SQLite would store a longer one, PostgreSQL would refuse it."""
+    tables = SQLModel.metadata.tables
+    return Limits(case=_lengths(tables["foi_case"]), event=_lengths(tables["event"]), appeal=_lengths(tables["appeal"]))

@@ -1,11 +1,12 @@
-"""`foi appeal file` and `foi appeal conclude`: reviews and lawsuits (report table 4)."""
+"""`foi appeal file`, `conclude`, `void` and `correct`: reviews and lawsuits (report table 4)."""
 
 from __future__ import annotations
 
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, event_options, pass_app, resolve_on
+from foi_workflow.cli.common import IDENTIFIER, AppContext, event_options, options_named, pass_app, resolve_on
+from foi_workflow.cli.corrections import amendment_commands, field_options
 from foi_workflow.domain.vocabulary import AppealKind, AppealResult
 
 amend_option = click.option(
@@ -25,8 +26,8 @@ def appeal_group() -> None:
     type=click.Choice([k.value for k in AppealKind]),
     help="review 行政复议 / litigation_direct 未经复议直接起诉 / litigation_after_review 复议后起诉",
 )
-@click.option("--case", "case_id", default=None, help="关联的申请案件编号")
-@click.option("--id", "appeal_id", default=None, help="编号（默认自动编号）")
+@click.option("--case", "case_id", type=IDENTIFIER, default=None, help="关联的申请案件编号")
+@click.option("--id", "appeal_id", type=IDENTIFIER, default=None, help="编号（默认自动编号）")
 @click.option("--agency", default=None, help="机关代码（默认为关联案件的机关或配置中的机关）")
 @click.option("--note", default=None, help="说明")
 @event_options
@@ -38,20 +39,21 @@ def file_cmd(app_ctx: AppContext, kind: str, case_id: str | None, appeal_id: str
     from foi_workflow.services.appeals import file
 
     data = {"kind": kind, "case": case_id, "agency": agency, "note": note}
-    row = file(
-        app_ctx.app,
-        on=resolve_on(on),
-        by=by or app_ctx.config.user,
-        data={k: v for k, v in data.items() if v},
-        appeal_id=appeal_id,
-        amend_reason=amend,
-    )
+    with options_named(case="--case", id="--id"):
+        row = file(
+            app_ctx.app,
+            on=resolve_on(on),
+            by=by or app_ctx.config.user,
+            data={k: v for k, v in data.items() if v},
+            appeal_id=appeal_id,
+            amend_reason=amend,
+        )
     click.echo(row.id)
     click.echo(f"已登记{AppealKind(row.kind).label}（{row.filed_on.isoformat()}），尚未审结", err=True)
 
 
 @appeal_group.command("conclude")
-@click.argument("appeal_id", metavar="APPEAL_ID")
+@click.argument("appeal_id", metavar="APPEAL_ID", type=IDENTIFIER)
 @click.option("--result", required=True, type=click.Choice([r.value for r in AppealResult]),
               help="upheld 结果维持 / corrected 结果纠正 / other 其他结果")  # fmt: skip
 @click.option("--note", default=None, help="说明")
@@ -73,3 +75,10 @@ def conclude_cmd(app_ctx: AppContext, appeal_id: str, result: str, note: str | N
         amend_reason=amend,
     )
     click.echo(f"复议诉讼 {row.id}：{AppealResult(result).label}（{on or row.concluded_on}）")
+
+
+appeal_void_cmd, appeal_correct_cmd = amendment_commands(
+    "APPEAL_ID", "复议诉讼", field_options([file_cmd, conclude_cmd]), appeal=True
+)
+appeal_group.add_command(appeal_void_cmd)
+appeal_group.add_command(appeal_correct_cmd)

@@ -12,7 +12,16 @@ from typing import Any
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, event_options, parse_date, pass_app, resolve_on
+from foi_workflow.cli.common import (
+    IDENTIFIER,
+    YEAR,
+    AppContext,
+    event_options,
+    options_named,
+    parse_date,
+    pass_app,
+    resolve_on,
+)
 from foi_workflow.domain.periods import FEE_DAYS
 from foi_workflow.domain.vocabulary import (
     ApplicantType,
@@ -82,6 +91,7 @@ def _with_letter(app_ctx: AppContext, event: str, notice: bool, amend: str | Non
         change = record(session)
         letter = issue_notice(app_ctx.app, change.case.id, kind, by=change.event.by, amend_reason=amend,
                               session=session)  # fmt: skip
+        session.commit()
     return change, letter
 
 
@@ -97,16 +107,17 @@ def _record(
 ) -> None:
     from foi_workflow.services.cases import advance
 
-    change, letter = _with_letter(app_ctx, event, notice, amend, lambda session: advance(
-        app_ctx.app,
-        case_id,
-        event,
-        on=resolve_on(on),
-        by=by or app_ctx.config.user,
-        data={k: v for k, v in data.items() if v is not None},
-        amend_reason=amend,
-        session=session,
-    ))
+    with options_named(caseworker="NAME" if event == "assign" else ""):
+        change, letter = _with_letter(app_ctx, event, notice, amend, lambda session: advance(
+            app_ctx.app,
+            case_id,
+            event,
+            on=resolve_on(on),
+            by=by or app_ctx.config.user,
+            data={k: v for k, v in data.items() if v is not None},
+            amend_reason=amend,
+            session=session,
+        ))
     _echo_change(change, letter)
 
 
@@ -122,7 +133,7 @@ def _event_command(name: str, details: str = "") -> Callable[[Callable[..., Any]
             _record(app_ctx, case_id, event, on, by, func(**kwargs), amend, notice)
 
         cmd = click.command(name, help=command_help(name, details))(callback)
-        cmd = click.argument("case_id", metavar="ID")(cmd)
+        cmd = click.argument("case_id", metavar="ID", type=IDENTIFIER)(cmd)
         for param in reversed(getattr(func, "__click_params__", [])):
             cmd.params.append(param)
         cmd = event_options(cmd)
@@ -147,7 +158,7 @@ def init_cmd(app_ctx: AppContext) -> None:
 @click.option("--applicant-type", required=True, type=_choice(ApplicantType), help="申请人类型")
 @click.option("--channel", required=True, type=_choice(Channel), help="提交渠道（决定收到申请之日，条例第三十一条）")
 @click.option("--request", "request_text", required=True, help="申请公开的内容")
-@click.option("--id", "case_id", default=None, help="案件编号（默认自动编号）")
+@click.option("--id", "case_id", type=IDENTIFIER, default=None, help="案件编号（默认自动编号）")
 @click.option("--contact", default=None, help="联系方式（地址、邮箱）")
 @click.option("--phone", default=None, help="联系电话")
 @click.option("--id-number", default=None, help="身份证件号码")
@@ -180,15 +191,16 @@ def intake_cmd(
         "request": request_text, "contact": contact, "phone": phone, "id_number": id_number,
         "agency": agency, "caseworker": by,
     }  # fmt: skip
-    change, letter = _with_letter(app_ctx, "receive", notice, amend, lambda session: intake(
-        app_ctx.app,
-        on=resolve_on(on),
-        by=by,
-        data={k: v for k, v in data.items() if v is not None},
-        case_id=case_id,
-        amend_reason=amend,
-        session=session,
-    ))
+    with options_named(case="--id"):
+        change, letter = _with_letter(app_ctx, "receive", notice, amend, lambda session: intake(
+            app_ctx.app,
+            on=resolve_on(on),
+            by=by,
+            data={k: v for k, v in data.items() if v is not None},
+            case_id=case_id,
+            amend_reason=amend,
+            session=session,
+        ))
     click.echo(change.case.id)
     _echo_letter(change.case.id, letter)
 
@@ -197,7 +209,7 @@ def intake_cmd(
     "assign",
     help=command_help("assign", "此后的提醒发给新经办人 / later reminders go to the new caseworker."),
 )
-@click.argument("case_id", metavar="ID")
+@click.argument("case_id", metavar="ID", type=IDENTIFIER)
 @click.argument("caseworker", metavar="NAME")
 @event_options
 @amend_option
@@ -229,15 +241,17 @@ def consult_cmd(party: str, kind: str) -> dict[str, Any]:
 
 @_event_command("consultation-reply")
 @click.option("--opinion", required=True, type=_choice(Opinion), help="agree 同意 / object 不同意 / none 逾期未答复")
-def consultation_reply_cmd(opinion: str) -> dict[str, Any]:
-    return {"opinion": opinion}
+@click.option("--party", default=None, help="答复方（同时征求多方意见时必填）")
+def consultation_reply_cmd(opinion: str, party: str | None) -> dict[str, Any]:
+    return {"opinion": opinion, "party": party}
 
 
 @_event_command("extend", "须政府信息公开工作机构负责人同意 / needs the head of the disclosure office.")
 @click.option("--days", required=True, type=int, help="延长的工作日数（1–20）")
 @click.option("--approved-by", required=True, help="批准延期的政府信息公开工作机构负责人")
-def extend_cmd(days: int, approved_by: str) -> dict[str, Any]:
-    return {"days": days, "approved_by": approved_by}
+@click.option("--reason", default=None, help="延期理由（写入延期答复告知书，如：所申请信息需调取归档资料）")
+def extend_cmd(days: int, approved_by: str, reason: str | None) -> dict[str, Any]:
+    return {"days": days, "approved_by": approved_by, "reason": reason}
 
 
 @_event_command("set-reasonable-period", "条例第三十五条：申请数量、频次明显超过合理范围 / Art. 35.")
@@ -248,10 +262,10 @@ def set_reasonable_period_cmd(due: str, reason: str) -> dict[str, Any]:
 
 
 @_event_command("fee-notice", f"申请人应在{FEE_DAYS}个工作日内缴费 / the applicant has {FEE_DAYS} working days to pay.")
-@click.option("--amount", required=True, help="金额（元）")
+@click.option("--amount", default=None, help="金额（元）；省略时按收费标准计算，填写时须与之相符")
 @click.option("--basis", required=True, type=_choice(FeeBasis), help="per_item 按件 / per_page 按量")
 @click.option("--quantity", required=True, type=int, help="件数或页数")
-def fee_notice_cmd(amount: str, basis: str, quantity: int) -> dict[str, Any]:
+def fee_notice_cmd(amount: str | None, basis: str, quantity: int) -> dict[str, Any]:
     return {"amount": amount, "basis": basis, "quantity": quantity}
 
 
@@ -277,25 +291,29 @@ def withdraw_cmd(reason: str | None) -> dict[str, Any]:
 @click.option("--state", type=_choice(State), default=None, help="按状态筛选")
 @click.option("--overdue", is_flag=True, help="只列出已超过答复期限的案件")
 @click.option("--due-within", type=click.IntRange(min=0), default=None, help="答复期限在 N 个工作日内的案件")
-@click.option("--year", type=int, default=None, help="按收到申请的年度筛选")
+@click.option("--year", type=YEAR, default=None, help="按收到申请的年度筛选")
 @click.option("--agency", default=None, help="机关代码（默认配置中的机关）")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--reveal", is_flag=True, help="显示完整的电话和身份证件号码（默认遮蔽）")
 @pass_app
 def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: int | None, year: int | None,
-             agency: str | None, fmt: str) -> None:  # fmt: skip
+             agency: str | None, fmt: str, reveal: bool) -> None:  # fmt: skip
     from foi_workflow.services.views import list_cases
 
-    rows = list_cases(app_ctx.app, state=state, overdue=overdue, due_within=due_within, year=year, agency=agency)
+    rows = list_cases(app_ctx.app, state=state, overdue=overdue, due_within=due_within, year=year, agency=agency,
+                      reveal=reveal)  # fmt: skip
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     columns = ["id", "state", "applicant", "applicant_type", "received_on", "reply_due", "decided_on", "outcome",
                "caseworker", "overdue"]  # fmt: skip
     if fmt == "csv":
+        from foi_workflow.domain.boundary import spreadsheet_text
+
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: spreadsheet_text(value) for key, value in row.items()} for row in rows)
         click.echo(buf.getvalue(), nl=False)
         return
     _print_table(rows)
@@ -303,6 +321,7 @@ def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"案件 {len(rows)} 件", show_lines=False)
@@ -312,9 +331,10 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         due = (r["reply_due"] or "") + ("（暂定）" if r["provisional"] and r["reply_due"] else "")
         if r["overdue"]:
             due = f"[bold red]{due} 已逾期[/]"
+        # Every value as text, never as markup: a name may contain "[/bold]".
         table.add_row(
-            r["id"], r["state_label"], r["applicant"], r["applicant_type_label"], r["received_on"], due,
-            r["decided_on"] or "", r["outcome_label"] or "", r["caseworker"],
+            *map(escape, (r["id"], r["state_label"], r["applicant"], r["applicant_type_label"], r["received_on"])),
+            due, *map(escape, (r["decided_on"] or "", r["outcome_label"] or "", r["caseworker"])),
         )  # fmt: skip
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
@@ -323,20 +343,22 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     "show",
     help=command_help("show", "事件时间线与每个期限的推算过程 / the timeline and how each deadline was derived."),
 )
-@click.argument("case_id", metavar="ID")
+@click.argument("case_id", metavar="ID", type=IDENTIFIER)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--reveal", is_flag=True, help="显示完整的电话和身份证件号码（默认遮蔽）")
 @pass_app
-def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
+def show_cmd(app_ctx: AppContext, case_id: str, fmt: str, reveal: bool) -> None:
     from foi_workflow.domain.vocabulary import Deadline
     from foi_workflow.services.views import show_case
 
-    detail = show_case(app_ctx.app, case_id)
+    detail = show_case(app_ctx.app, case_id, reveal=reveal)
     if fmt == "json":
         click.echo(json.dumps(detail.as_json(), ensure_ascii=False, indent=1))
         return
     s = detail.summary
+    state = "已作废（登记作废，不计入列表和年报）" if s["voided"] else s["state_label"]
     lines = [
-        f"案件 {s['id']}（{s['agency']}）  状态：{s['state_label']}"
+        f"案件 {s['id']}（{s['agency']}）  状态：{state}"
         + (f"  结果：{s['outcome_label']}" if s["outcome"] else ""),
         f"申请人：{s['applicant']}（{s['applicant_type_label']}）  渠道：{s['channel_label']}"
         f"  经办人：{s['caseworker']}",
@@ -357,8 +379,7 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
     lines.append("")
     lines.append("事件：")
     for ev in detail.events:
-        data = "，".join(f"{k}={v}" for k, v in ev["data"].items())
-        lines.append(f"  {ev['on']}  {ev['event']:<20} {ev['by']}  {data}")
+        lines.append(f"  {ev['no']:>3}  {ev['on']}  {ev['event']:<20} {ev['by']}  {_fields(ev['data'])}{_marks(ev)}")
     if detail.explanation:
         lines.append("")
         lines.append("期限推算：")
@@ -372,6 +393,22 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str) -> None:
                 f"  {n['dated']}  {n['kind']}  {n['number']}{status}  模板 {n['template']} ({n['template_hash'][:12]})"
             )
     click.echo("\n".join(lines))
+
+
+def _fields(data: dict[str, Any]) -> str:
+    return "，".join(f"{k}={_fields(v) if isinstance(v, dict) else v}" for k, v in data.items())
+
+
+def _marks(ev: dict[str, Any]) -> str:
+    """已作废 / 已更正 with who, when and why (SPEC §11)."""
+    marks = []
+    if ev["voided"]:
+        v = ev["voided"]
+        marks.append(f"【已作废：第 {v['no']} 号事件，{v['by']} {v['on']}，理由：{v['reason']}】")
+    for c in ev["corrected_by"]:
+        to = _fields(c["set"])
+        marks.append(f"【已更正：第 {c['no']} 号事件，{c['by']} {c['on']}，理由：{c['reason']}；更正为 {to}】")
+    return "  " + "".join(marks) if marks else ""
 
 
 @click.command(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from foi_workflow.config import SHANGHAI
+from foi_workflow.domain.boundary import BadValue, clean_id, clean_year
 from foi_workflow.errors import InvalidInput
 from foi_workflow.services.app import today_local
 
@@ -19,7 +21,10 @@ if TYPE_CHECKING:
     from foi_workflow.config import Config
     from foi_workflow.services.app import App
 
-__all__ = ["SHANGHAI", "AppContext", "event_options", "parse_date", "pass_app", "resolve_on", "today_local"]
+__all__ = [
+    "IDENTIFIER", "SHANGHAI", "YEAR", "AppContext", "event_options", "option_refusal", "options_named", "parse_date",
+    "pass_app", "resolve_on", "today_local",
+]  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,3 +82,46 @@ def event_options(func: F) -> F:
 
 def resolve_on(on: str | None) -> date:
     return parse_date(on, "--on 日期") if on else today_local()
+
+
+# An event field's option is the field's name with `-` for `_` (SPEC §9); these are not.
+OPTION_NAMES: dict[str, str] = {"case": "ID", "appeal": "APPEAL_ID", "amend_reason": "--amend-closed-year"}
+
+
+def option_refusal(exc: BadValue, names: Mapping[str, str] | None = None) -> InvalidInput:
+    """A value refused at the boundary, named as the command line gave it."""
+    option = (names or {}).get(exc.field) or OPTION_NAMES.get(exc.field) or "--" + exc.field.replace("_", "-")
+    kind = "选项" if option.startswith("-") else "参数"
+    return InvalidInput(f"{kind} {option}：{exc.label}{exc.reason}")
+
+
+@contextmanager
+def options_named(**names: str) -> Iterator[None]:
+    """Name a refused value by this command's option or argument (`case="--id"`)."""
+    try:
+        yield
+    except BadValue as exc:
+        raise option_refusal(exc, names) from None
+
+
+class _Checked(click.ParamType[Any, Any]):
+    """A value checked by a rule of the boundary when parsed: a refusal (exit 1) naming the
+    argument or option, before anything is looked up."""
+
+    def __init__(self, name: str, check: Callable[[str, str, Any], Any]) -> None:
+        self.name = name
+        self._check = check
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return self._check(self.name, "编号" if self.name == "id" else "年度", value)
+        except BadValue as exc:
+            if param is None:
+                option = self.name.upper()
+            else:
+                option = param.opts[0] if isinstance(param, click.Option) else param.human_readable_name
+            raise option_refusal(exc, {self.name: option}) from None
+
+
+IDENTIFIER = _Checked("id", lambda name, label, value: clean_id(name, label, value, None))
+YEAR = _Checked("year", clean_year)

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import today_local
+from foi_workflow.cli.common import YEAR, today_local
 
 
 @click.command("demo", help=command_help("demo"))
 @click.option("--dir", "folder", default="foi-demo", show_default=True, help="示例机关的文件夹（SQLite 数据库等）")
-@click.option("--year", type=int, default=None, help="模拟的年度（默认上一年）")
+@click.option("--year", type=YEAR, default=None, help="模拟的年度（默认上一年）")
 @click.option("--cases", type=click.IntRange(min=1, max=20000), default=240, show_default=True, help="案件数")
 @click.option("--seed", type=int, default=20250101, show_default=True, help="随机种子（同一种子结果相同）")
 def demo_cmd(folder: str, year: int | None, cases: int, seed: int) -> None:

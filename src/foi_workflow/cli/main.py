@@ -4,6 +4,7 @@ so `foi --help` stays fast (heavy libraries load inside the command that needs t
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from typing import Any
 
@@ -49,11 +50,18 @@ def cli(ctx: click.Context, db_url: str | None, config_path: str | None) -> None
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console entry point: a `FoiError` becomes one line on stderr and exit status 1."""
+    """Console entry point: a refusal becomes one line on stderr and exit status 1, and so does
+    anything else that goes wrong (a database or file error): never a traceback."""
     try:
         return cli.main(args=argv, prog_name="foi", standalone_mode=False)
     except FoiError as exc:
-        click.echo(exc.line(), err=True)
+        from foi_workflow.domain.boundary import BadValue
+
+        if isinstance(exc, BadValue):
+            from foi_workflow.cli.common import option_refusal
+
+            exc = option_refusal(exc)
+        click.echo(_one_line(exc.line()), err=True)
         sys.exit(1)
     except click.exceptions.Abort:
         click.echo("已取消", err=True)
@@ -63,3 +71,17 @@ def main(argv: list[str] | None = None) -> Any:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        from foi_workflow.adapters.failures import refusal_for
+
+        click.echo(_one_line(refusal_for(exc).line()), err=True)
+        sys.exit(1)
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _one_line(line: str) -> str:
+    """A refusal as exactly one printable line, whatever value it quotes: a line break, a
+    control character or a lone surrogate (which stderr could not even encode) as its escape."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], line)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, parse_date, pass_app
+from foi_workflow.cli.common import IDENTIFIER, AppContext, parse_date, pass_app
 
 KINDS = ("acknowledgement", "correction", "consultation", "extension", "fee", "decision")
 FORMATS = ("txt", "html", "pdf", "docx")
@@ -32,7 +32,7 @@ def _default_file(case_id: str, kind: str, fmt: str) -> Path:
         "per answered event: --reprint prints the stored one, --reissue replaces it.",
     ),
 )
-@click.argument("case_id", metavar="ID")
+@click.argument("case_id", metavar="ID", type=IDENTIFIER)
 @click.argument("kind", type=click.Choice(KINDS))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="txt", show_default=True, help="输出格式")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -87,7 +87,7 @@ def _reprint(app_ctx: AppContext, case_id: str, kind: str, fmt: str, out: Path |
     from sqlmodel import Session
 
     from foi_workflow.adapters.db import require_schema
-    from foi_workflow.adapters.files import write_file
+    from foi_workflow.adapters.files import write_private
     from foi_workflow.domain.vocabulary import LetterStatus
     from foi_workflow.services.notices import latest_notice, render_stored
 
@@ -99,7 +99,7 @@ def _reprint(app_ctx: AppContext, case_id: str, kind: str, fmt: str, out: Path |
         click.echo(f"注意：{stored.number} {LetterStatus(stored.status).label}", err=True)
     body = render_stored(app, stored, fmt)
     if out is not None:
-        write_file(out, body)
+        write_private(out, body)
     return body, stored.number
 
 

@@ -23,7 +23,7 @@ def register_cmd(app_ctx: AppContext, year: int, fmt: str, out: Path | None, age
                  all_agencies: bool) -> None:  # fmt: skip
     """发文登记簿：该年度出具的全部告知书（文号、日期、种类、案件、收件人、状态、出具人）/
     The register of letters dated in YEAR: number, date, kind, case, addressee, status, by."""
-    from foi_workflow.adapters.files import write_file
+    from foi_workflow.adapters.files import write_private
     from foi_workflow.adapters.register_render import render_register
     from foi_workflow.errors import InvalidInput
     from foi_workflow.services.letters import register
@@ -36,5 +36,5 @@ def register_cmd(app_ctx: AppContext, year: int, fmt: str, out: Path | None, age
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    write_file(out, data)
+    write_private(out, data)
     click.echo(f"已写入 {out}（{len(entries)} 份告知书）", err=True)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
+from foi_workflow.adapters.report_render import FORMATS
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, event_options, pass_app, resolve_on, today_local
+from foi_workflow.cli.common import YEAR, AppContext, event_options, pass_app, resolve_on, today_local
 from foi_workflow.errors import InvalidInput
 
-FORMATS = ("md", "html", "json", "xlsx", "docx", "pdf")
 BINARY_FORMATS = ("xlsx", "docx", "pdf")
 
 
@@ -42,7 +42,7 @@ def report_group() -> None:
 
 
 @report_group.command("render", hidden=True)
-@click.argument("year", type=int)
+@click.argument("year", type=YEAR)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
               help="输出格式 / output format")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -58,8 +58,6 @@ def render_cmd(ctx: AppContext, year: int, fmt: str, out: Path | None, agency: s
     from foi_workflow.adapters.report_render import render
     from foi_workflow.services.report import build_report, resolve_scope
 
-    if not 1990 <= year <= 2100:
-        raise InvalidInput(f"年度超出范围：{year}")
     if fmt in BINARY_FORMATS and out is None:
         raise InvalidInput(f"{fmt} 格式须用 --out 指定输出文件")
     require_schema(ctx.engine)
@@ -69,7 +67,9 @@ def render_cmd(ctx: AppContext, year: int, fmt: str, out: Path | None, agency: s
     for diff in report.frozen_differences:
         click.echo(f"注意：{year} 年度已结转，{diff.line()}", err=True)
     if out is not None:
-        out.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+        from foi_workflow.adapters.files import write_private
+
+        write_private(out, data)
         click.echo(f"已写入 {out}", err=True)
     else:
         assert isinstance(data, str)
@@ -99,7 +99,7 @@ def year_group() -> None:
 
 
 @year_group.command("close")
-@click.argument("year", type=int)
+@click.argument("year", type=YEAR)
 @click.option("--agency", default=None, help="机关代码 / agency code")
 @click.option("--all-agencies", is_flag=True, help="结转全部机关 / all agencies")
 @event_options

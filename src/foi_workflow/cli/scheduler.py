@@ -84,6 +84,7 @@ def _retry(ctx: AppContext, mail_id: int | None) -> None:
 
 def _list(ctx: AppContext, failed_only: bool, include_sent: bool) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from foi_workflow.services.outbox import STATUS_LABELS, list_outbox
@@ -110,10 +111,10 @@ def _list(ctx: AppContext, failed_only: bool, include_sent: bool) -> None:
             str(e.id),
             STATUS_LABELS.get(e.status, e.status),
             str(e.attempts),
-            e.to_addr or "（无）",
-            e.subject,
+            escape(e.to_addr or "（无）"),  # text, not markup: a case id or name may hold "[/bold]"
+            escape(e.subject),
             when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if when else "",
-            error,
+            escape(error),
         )
     console = Console(width=200, color_system=None, highlight=False)
     with console.capture() as captured:

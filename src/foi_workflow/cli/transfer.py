@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from functools import partial
 from pathlib import Path
 
 import click
 
-from foi_workflow.adapters.files import check_target
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, pass_app
+from foi_workflow.cli.common import AppContext, options_named, pass_app
 from foi_workflow.errors import InvalidInput
 
 
 def _import(app_ctx: AppContext, file: str, by: str | None, workers: int | None, *, into_empty: bool) -> None:
+    from foi_workflow.domain.boundary import utf8_lines
     from foi_workflow.services.transfer import import_lines
 
     run = partial(import_lines, app_ctx.app, by=by or app_ctx.config.user, workers=workers, into_empty=into_empty)
-    if file == "-":
-        result = run(sys.stdin)
-    else:
-        path = Path(file)
-        if not path.is_file():
-            raise InvalidInput(f"找不到文件 {file}")
-        with path.open(encoding="utf-8") as handle:
-            result = run(handle)
+    with options_named():
+        if file == "-":
+            result = run(utf8_lines(sys.stdin.buffer))
+        else:
+            path = Path(file)
+            if not path.is_file():
+                raise InvalidInput(f"找不到文件 {file}")
+            with path.open("rb") as handle:
+                result = run(utf8_lines(handle))
     click.echo(
         f"已导入 {result.events} 条事件：新案件 {result.new_cases} 件，更新已有案件 {result.updated_cases} 件，"
         f"复议诉讼 {result.appeals} 件，告知书 {result.letters} 份，年度结转 {result.year_closes} 个"
@@ -39,12 +41,10 @@ def _export(app_ctx: AppContext, out: str | None) -> None:
         export_to(app_ctx.app, sys.stdout)
         sys.stdout.flush()  # the stream may be a buffered wrapper that is not flushed at exit (tests, pipes)
         return
-    target = Path(out)
-    check_target(target)
-    tmp = target.with_name(target.name + ".part")
-    with tmp.open("w", encoding="utf-8") as handle:
+    from foi_workflow.adapters.files import private_output
+
+    with private_output(out) as raw, io.TextIOWrapper(raw, encoding="utf-8") as handle:
         count = export_to(app_ctx.app, handle)
-    tmp.replace(target)
     click.echo(f"已导出 {count} 条记录到 {out}", err=True)
 
 

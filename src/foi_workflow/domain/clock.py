@@ -96,7 +96,10 @@ class ClockState:
     correction_ever: bool = False
     correction_notice_due: date | None = None
     correction_due: date | None = None
-    consultation_due: date | None = None
+    consultation_due: date | None = None  # the earliest end of the consultations open
+    # The consultations open (SPEC §11: several may run at once): (party, start, end), in the
+    # order they were opened; the clock stays paused until the last one is answered or lapsed.
+    consultations: tuple[tuple[str, date, date], ...] = ()
     fee_due: date | None = None
     period_start: date | None = None  # start of the non-reply period running (correction/consult/fee)
     frozen_due: date | None = None
@@ -122,6 +125,14 @@ class ClockState:
         return state.apply(ClockEvent("receive", received_on), cal, settings or ClockSettings())
 
     # ------------------------------------------------------------------ what guards need
+
+    def consultation_answered(self, party: str | None) -> str | None:
+        """The open consultation a reply answers: the party named, else the only one open, else
+        the one whose period ends first (the sweep's reply of silence). None: no such one."""
+        open_parties = [c[0] for c in sorted(self.consultations, key=lambda c: c[2])]
+        if party:
+            return party if party in open_parties else None
+        return open_parties[0] if open_parties else None
 
     @property
     def running(self) -> bool:
@@ -219,7 +230,7 @@ class ClockState:
             # A period ending on a non-working day ends on the next working day.
             due = on if cal.is_working_day(on) else cal.add_working_days(on, 1)
             line = (text.line_resume_none_left, (on, why, due))
-        return self.runs_again(line, on, due, fee_pauses=False, consultation_due=None, fee_due=None)
+        return self.runs_again(line, on, due, fee_pauses=False, consultation_due=None, consultations=(), fee_due=None)
 
     def runs_again(self, entry: Entry, on: date, due: date, **changes: Any) -> ClockState:
         """The reply clock runs again from `on` (a resume or a restart), due on `due`; the
@@ -245,7 +256,8 @@ class ClockState:
 
         # The calendar stretches each date shown rests on, by the name of its period.
         periods: list[tuple[str, list[tuple[date, date]]]] = []
-        if reply_due is not None and self.run_start is not None:
+        # A due date set by hand (Art. 35) rests on no calendar: never provisional, nothing to explain.
+        if reply_due is not None and self.run_start is not None and not self.manual_due:
             periods.append((Deadline.REPLY_DUE.label, [*self.runs, (self.run_start, reply_due)]))
         others = (
             (Deadline.CORRECTION_DUE.label, correction_due),

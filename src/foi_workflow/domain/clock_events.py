@@ -33,9 +33,7 @@ def _receive(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSe
     return _fresh_clock(s, (text.line_receive, (r, due, notice)), r, due, received_on=r, correction_notice_due=notice)
 
 
-def _request_correction(
-    s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings
-) -> ClockState:
+def _request_correction(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings) -> ClockState:
     p = ev.on
     period = _int(ev.data.get("period"), settings.correction_period_days)
     correction_due = cal.add_working_days(p, period)
@@ -47,9 +45,7 @@ def _request_correction(
     )  # fmt: skip
 
 
-def _receive_correction(
-    s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings
-) -> ClockState:
+def _receive_correction(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings) -> ClockState:
     c = ev.on
     due = cal.add_working_days(c, REPLY_BUDGET)
     entry = (text.line_receive_correction, (c, due, s.extended_days))
@@ -58,19 +54,36 @@ def _receive_correction(
 
 def _consult(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings) -> ClockState:
     p = ev.on
-    consultation_due = cal.add_working_days(p, CONSULTATION_DAYS)
+    end = cal.add_working_days(p, CONSULTATION_DAYS)
     party = str(ev.data.get("party") or "").strip()
-    entry = lambda paused: (text.line_consult, (p, party, left_args(paused), consultation_due))  # noqa: E731
-    return _period_begins(s.pause(p, cal), p, CONSULTATION, entry, consultation_due=consultation_due)
+    consultations = (*s.consultations, (party, p, end))
+    if s.phase == CONSULTATION:
+        # Another party consulted while the clock is already paused (Art. 32: several third
+        # parties; Art. 34: several co-producers): only the periods running change.
+        return s.note((text.line_consult_more, (p, party, end)), consultations=consultations, **_periods(consultations))
+    entry = lambda paused: (text.line_consult, (p, party, left_args(paused), end))  # noqa: E731
+    return _period_begins(s.pause(p, cal), p, CONSULTATION, entry, consultations=consultations,
+                          consultation_due=end)  # fmt: skip
 
 
-def _consultation_reply(
-    s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings
-) -> ClockState:
+def _consultation_reply(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings) -> ClockState:
     if s.phase != CONSULTATION:
         return s
     opinion = str(ev.data.get("opinion") or "")
-    return s.resume(ev.on, cal, "consultation_none" if opinion == "none" else "consultation_reply")
+    answered = s.consultation_answered(str(ev.data.get("party") or "").strip() or None)
+    left = tuple(c for c in s.consultations if c[0] != answered)
+    why = "consultation_none" if opinion == "none" else "consultation_reply"
+    if left:
+        # The clock stays paused until the last open consultation is answered or lapsed.
+        return s.note((text.line_consultation_still_open, (ev.on, why, answered or "", left)), consultations=left,
+                      **_periods(left))  # fmt: skip
+    return s.resume(ev.on, cal, why)
+
+
+def _periods(consultations: tuple[tuple[str, date, date], ...]) -> dict[str, Any]:
+    """The consultation period shown (and swept): the open one that ends first."""
+    first = min(consultations, key=lambda c: c[2])
+    return {"consultation_due": first[2], "period_start": first[1]}
 
 
 def _fee_notice(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings) -> ClockState:
@@ -108,9 +121,7 @@ def _extend(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSet
     return s.note((text.line_extend, (ev.on, n, approved, due, total)), **changes)
 
 
-def _set_reasonable_period(
-    s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings
-) -> ClockState:
+def _set_reasonable_period(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSettings) -> ClockState:
     due = _date(ev.data.get("due"))
     if due is None or s.phase in (NEW, DECIDED):
         return s
@@ -121,9 +132,7 @@ def _set_reasonable_period(
     if s.paused_on is not None:
         overdue = s.paused_on > due
         remaining = 0 if overdue else cal.working_days_between(s.paused_on, due)
-        return s.note(
-            line, due=due, manual_due=True, remaining=remaining, paused_overdue=overdue, frozen_due=due
-        )
+        return s.note(line, due=due, manual_due=True, remaining=remaining, paused_overdue=overdue, frozen_due=due)
     return s.note(line, due=due, manual_due=True)
 
 

@@ -105,6 +105,19 @@ def line_consult(p: date, party: str, left: tuple[Any, ...], due: date) -> str:
     )
 
 
+def line_consult_more(p: date, party: str, due: date) -> str:
+    return (
+        f"{p.isoformat()} 另向{party or '其他方'}征求意见，答复期限继续暂停；"
+        f"征求意见期限{CONSULTATION_DAYS}个工作日，至{due.isoformat()}。"
+    )
+
+
+def line_consultation_still_open(on: date, why: str, party: str, left: tuple[tuple[str, date, date], ...]) -> str:
+    what = RESUME_WORDS[why]
+    still = "、".join(f"{c[0]}（至{c[2].isoformat()}）" for c in left)
+    return f"{on.isoformat()} {party}{what}；仍在征求{still}的意见，答复期限继续暂停。"
+
+
 def line_fee_notice_paused(p: date, left: tuple[Any, ...], due: date) -> str:
     return (
         f"{p.isoformat()} 发出收费通知，答复期限暂停（{left_text(left)}）；"

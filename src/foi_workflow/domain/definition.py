@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 import yaml
 
 from foi_workflow.domain import vocabulary as vocab
+from foi_workflow.domain.boundary import MAX_INT, TEXT_KINDS, BadValue, clean_amount, clean_int, clean_text, shown
 from foi_workflow.domain.vocabulary import Deadline, Labelled, Outcome
 from foi_workflow.errors import ConfigError, InvalidInput
 
@@ -37,6 +37,8 @@ ENUMS: dict[str, type[StrEnum]] = {
     "AppealKind": vocab.AppealKind,
     "AppealResult": vocab.AppealResult,
 }
+
+PLAIN_TYPES = frozenset({*TEXT_KINDS, "int", "date", "money", "map"})  # and enum:<Name>, from ENUMS
 
 FIELD_LABELS: dict[str, str] = {
     "applicant": "申请人",
@@ -59,6 +61,8 @@ FIELD_LABELS: dict[str, str] = {
     "reason": "理由",
     "kind": "类型",
     "result": "结果",
+    "target": "事件序号",
+    "set": "更正内容",
 }
 
 
@@ -86,6 +90,8 @@ class EventSpec:
     marker: bool = False  # exempt from the event-order rule, and does not hold back the events after it
     outcome: Outcome | None = None
     automatic: Automatic | None = None
+    amends: bool = False  # void / correct (SPEC §11): acts on an earlier event, through the replay
+    stay_while: str | None = None  # a condition: while it holds, the event keeps the state (no dest)
     required: Mapping[str, str] = field(default_factory=dict)
     optional: Mapping[str, str] = field(default_factory=dict)
     guards: tuple[str, ...] = ()
@@ -121,12 +127,18 @@ class MachineDef:
 
     def machine_config(self) -> dict[str, Any]:
         """The keyword arguments the machine (and its diagram) is built from."""
-        transitions = [
-            {"trigger": spec.name, "source": list(spec.sources), "dest": spec.dest,
-             "conditions": [self.guards[g] for g in spec.guards]}
-            for spec in self.events.values()
-            if not spec.creates
-        ]  # fmt: skip
+        transitions = []
+        for spec in self.events.values():
+            if spec.creates:
+                continue
+            conditions = [self.guards[g] for g in spec.guards]
+            if spec.stay_while:
+                # Tried first: while its condition holds the event keeps the state (the reply to
+                # one of several consultations); otherwise the transition below.
+                transitions.append({"trigger": spec.name, "source": list(spec.sources), "dest": None,
+                                    "conditions": [*conditions, self.guards[spec.stay_while]]})  # fmt: skip
+            transitions.append({"trigger": spec.name, "source": list(spec.sources), "dest": spec.dest,
+                                "conditions": conditions})  # fmt: skip
         return {
             "model": None,
             "states": list(self.states),
@@ -144,12 +156,12 @@ class MachineDef:
         return Machine(**self.machine_config())
 
     @cached_property
-    def routes(self) -> dict[tuple[str, str], tuple[str | None, tuple[Guard, ...]]]:
-        """(source, trigger) -> (dest, conditions), read off the built machine: the transition
-        the machine would take (the first declared for that source) and its conditions."""
+    def routes(self) -> dict[tuple[str, str], tuple[tuple[str | None, tuple[Guard, ...]], ...]]:
+        """(source, trigger) -> its transitions as (dest, conditions), in the order the machine
+        tries them (the first whose conditions hold is taken), read off the built machine."""
         return {
             # The conditions are the guards the machine was built with (never names).
-            (source, trigger): (candidates[0].dest, tuple(cast(Guard, c.func) for c in candidates[0].conditions))
+            (source, trigger): tuple((c.dest, tuple(cast(Guard, f.func) for f in c.conditions)) for c in candidates)
             for trigger, event in self.machine.events.items()
             for source, candidates in event.transitions.items()
         }
@@ -162,6 +174,11 @@ class MachineDef:
     def automatic_events(self) -> list[tuple[str, Automatic]]:
         """The events the scheduler fires on its own, in the order the definition declares them."""
         return [(name, spec.automatic) for name, spec in self.events.items() if spec.automatic is not None]
+
+    @cached_property
+    def amending(self) -> frozenset[str]:
+        """The events that amend earlier ones (`amends: true`: void, correct)."""
+        return frozenset(name for name, spec in self.events.items() if spec.amends)
 
     def allowed_events(self, state: str) -> list[str]:
         return [name for name, spec in self.events.items() if not spec.creates and state in spec.sources]
@@ -200,6 +217,7 @@ def _load_def(path: Path, guards: Mapping[str, Guard]) -> MachineDef:
 _STATE_KEYS = frozenset({"name", "final"})
 _EVENT_KEYS = frozenset(
     {"creates", "source", "dest", "internal", "marker", "outcome", "automatic", "required", "optional", "guards"}
+    | {"amends", "stay_while"}
 )
 
 
@@ -237,6 +255,8 @@ def _build_def(raw: Any, guards: Mapping[str, Guard]) -> MachineDef:
             marker=bool(e.get("marker")),
             outcome=Outcome(e["outcome"]) if "outcome" in e else None,
             automatic=Automatic(Deadline(auto["after"]), dict(auto.get("data") or {})) if auto else None,
+            amends=bool(e.get("amends")),
+            stay_while=e.get("stay_while"),
             required=dict(e.get("required", {})),
             optional=dict(e.get("optional", {})),
             guards=tuple(e.get("guards", [])),
@@ -276,14 +296,18 @@ def definition_check(
         for g in spec.guards:
             if g not in guards:
                 problems.append(f"event {spec.name} names unknown guard {g!r}")
+        if spec.stay_while is not None and spec.stay_while not in guards:
+            problems.append(f"event {spec.name} names unknown condition {spec.stay_while!r}")
         for ftype in (*spec.required.values(), *spec.optional.values()):
-            if ftype not in ("text", "int", "date", "money") and not (ftype.startswith("enum:") and ftype[5:] in ENUMS):
+            if ftype not in PLAIN_TYPES and not (ftype.startswith("enum:") and ftype[5:] in ENUMS):
                 problems.append(f"event {spec.name} has unknown field type {ftype!r}")
         if spec.automatic is not None:
             try:
                 normalize_data(spec, spec.automatic.data)
             except InvalidInput as exc:
                 problems.append(f"automatic event {spec.name} has data it would refuse: {exc}")
+        if spec.amends and (spec.dest is not None or spec.creates or "target" not in spec.required):
+            problems.append(f"event {spec.name} amends an earlier event: it must be internal and name a target")
     # Every state reachable from the initial one.
     reached = {initial}
     frontier = [initial]
@@ -321,8 +345,9 @@ def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
     # Values that are already canonical (the common case of an import) come back as they are.
     cls = value.__class__
     if cls is str:
-        if ftype == "text":
-            if value and not value[0].isspace() and not value[-1].isspace():
+        bad = TEXT_KINDS.get(ftype)
+        if bad is not None:
+            if value and not value[0].isspace() and not value[-1].isspace() and bad.search(value) is None:
                 return value
         else:
             members = _ENUM_FIELD_VALUES.get(ftype)
@@ -330,36 +355,29 @@ def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
                 known = members.get(value)
                 if known is not None:
                     return known
-    elif cls is int and ftype == "int":
+    elif cls is int and ftype == "int" and -MAX_INT <= value <= MAX_INT:
         return value
     label = FIELD_LABELS.get(name, name)
-    if ftype == "text":
-        if not isinstance(value, str) or not value.strip():
-            raise InvalidInput(f"{event}：{label}（{name}）不能为空")
-        return value.strip()
-    if ftype == "int":
-        if isinstance(value, bool):
-            raise InvalidInput(f"{event}：{label}（{name}）应为整数")
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise InvalidInput(f"{event}：{label}（{name}）应为整数，而不是 {value!r}") from None
-        if isinstance(value, float) and value != number:
-            raise InvalidInput(f"{event}：{label}（{name}）应为整数，而不是 {value!r}")
-        return number
+    try:
+        if ftype in TEXT_KINDS:
+            return clean_text(name, label, value, ftype)
+        if ftype == "int":
+            return clean_int(name, label, value)
+        if ftype == "money":
+            return clean_amount(name, label, value)
+    except BadValue as exc:
+        raise BadValue(name, label, exc.reason, event=event) from None
     if ftype == "date":
+        if not isinstance(value, str):
+            raise BadValue(name, label, f"应为 YYYY-MM-DD 日期，而不是 {shown(value)}", event=event)
         try:
-            return date.fromisoformat(str(value)).isoformat()
+            return date.fromisoformat(value).isoformat()
         except ValueError:
-            raise InvalidInput(f"{event}：{label}（{name}）应为 YYYY-MM-DD 日期，而不是 {value!r}") from None
-    if ftype == "money":
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            raise InvalidInput(f"{event}：{label}（{name}）应为金额（元），而不是 {value!r}") from None
-        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-            raise InvalidInput(f"{event}：{label}（{name}）应为不小于 0、最多两位小数的金额")
-        return int(amount) if amount == amount.to_integral_value() else float(amount)
+            raise BadValue(name, label, f"应为 YYYY-MM-DD 日期，而不是 {shown(value)}", event=event) from None
+    if ftype == "map":
+        if not isinstance(value, Mapping) or not value or not all(isinstance(k, str) for k in value):
+            raise BadValue(name, label, "应为非空的字段对象", event=event)
+        return dict(value)
     enum_cls = ENUMS[ftype[5:]]
     try:
         # A member's value by dict lookup (a StrEnum member hashes as its value): an Enum call
@@ -369,11 +387,8 @@ def _coerce(event: str, name: str, ftype: str, value: Any) -> Any:
         known = None
     if known is not None:
         return known
-    try:
-        return enum_cls(value).value
-    except ValueError:
-        choices = "、".join(m.value for m in enum_cls)
-        raise InvalidInput(f"{event}：{label}（{name}）无效：{value!r}，可选：{choices}") from None
+    choices = "、".join(m.value for m in enum_cls)
+    raise BadValue(name, label, f"无效：{shown(value)}，可选：{choices}", event=event)
 
 
 _ENUM_VALUES: dict[type[StrEnum], dict[str, str]] = {cls: {m.value: m.value for m in cls} for cls in ENUMS.values()}

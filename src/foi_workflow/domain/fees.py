@@ -1,9 +1,10 @@
 """The information processing fee (《政府信息公开信息处理费管理办法》, 国办函〔2020〕109号).
 
-Charged per applicant per natural month, progressively by bracket (超额累进), on one basis
-only: per item (按件) or per page (按量). A request's fee is the charge for the quantities
-(already, already + quantity] of the month, so splitting a month's quantity over several
-requests costs exactly what one request for the whole would.
+Charged progressively by bracket (超额累进), on one basis only: per item (按件) or per page
+(按量). Per item is counted over the applicant's requests in one natural month: a request's
+fee is the charge for the items (already, already + quantity] of the month, so splitting a
+month's items over several requests costs exactly what one request for all would. Per page is
+counted within the one request only: earlier pages of the month never raise it.
 
 Amounts are whole yuan: every unit price is.
 """
@@ -12,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from foi_workflow.domain.vocabulary import FeeBasis
-from foi_workflow.errors import InvalidInput
+from foi_workflow.errors import InvalidInput, RuleViolation
 
 # Far beyond any real request; keeps a typo from walking millions of item brackets.
 MAX_QUANTITY = 1_000_000
@@ -116,11 +118,19 @@ def _check_quantity(value: int, what: str) -> None:
         raise InvalidInput(f"{what}过大：{value}（上限 {MAX_QUANTITY}）")
 
 
+def counted_over_the_month(basis: FeeBasis | str) -> bool:
+    """Whether the applicant's earlier requests of the month count (per item only)."""
+    return _parse_basis(basis) is FeeBasis.PER_ITEM
+
+
 def quote(basis: FeeBasis | str, quantity: int, already_this_month: int = 0) -> FeeQuote:
-    """The fee for `quantity` units on `basis`, given the applicant's earlier units this month."""
+    """The fee for `quantity` units on `basis`, given the applicant's earlier units this month
+    (ignored per page: pages are counted within the one request)."""
     chosen = _parse_basis(basis)
     _check_quantity(quantity, "数量")
     _check_quantity(already_this_month, "本月此前已计数量")
+    if chosen is FeeBasis.PER_PAGE:
+        already_this_month = 0
     start, end = already_this_month + 1, already_this_month + quantity  # units charged now
     parts: list[BracketCharge] = []
     if quantity:
@@ -138,3 +148,27 @@ def quote(basis: FeeBasis | str, quantity: int, already_this_month: int = 0) -> 
         amount=sum(p.amount for p in parts),
         breakdown=tuple(parts),
     )
+
+
+def notice_quote(basis: FeeBasis | str, quantity: int, already_this_month: int, amount: object = None) -> FeeQuote:
+    """The fee a fee notice must state; refused when the request costs nothing (no notice is
+    sent then) or when a stated `amount` differs from it."""
+    result = quote(basis, quantity, already_this_month)
+    unit = result.unit
+    counted = f"本次{quantity}{unit}"
+    if result.already_this_month:
+        counted += f"，该申请人本月此前已计{result.already_this_month}{unit}"
+    if result.amount == 0:
+        raise RuleViolation(f"{result.basis_label}（{counted}）不收取信息处理费，不应发出收费通知")
+    if amount is not None and _yuan(amount) != result.amount:
+        raise RuleViolation(
+            f"收费金额应为 {result.amount} 元（{result.basis_label}，{counted}），而不是 {amount} 元"
+        )
+    return result
+
+
+def _yuan(amount: object) -> Decimal | None:
+    try:
+        return Decimal(str(amount))
+    except InvalidOperation:
+        return None

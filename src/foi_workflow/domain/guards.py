@@ -64,6 +64,22 @@ def fee_period_ended(g: GuardInput) -> bool:
     return _period_ended(g, due, Deadline.FEE_DUE, "按未缴费处理")
 
 
+def consultation_period_ended_for_silence(g: GuardInput) -> bool:
+    """`none` (no opinion) only once the 15 working days have ended; a reply in time is agree/object."""
+    clock = g.snap.clock
+    if g.data.get("opinion") != "none" or clock is None:
+        return True
+    party = str(g.data.get("party", "")).strip()
+    ends = [end for name, _, end in clock.consultations if name == party]
+    due = ends[0] if ends else clock.consultation_due  # that party's period, else the earliest open
+    if due is not None and g.on <= due:
+        raise RuleViolation(
+            f"案件 {g.snap.id} 的征求意见期限至 {due.isoformat()} 届满，届满前不能按未提出意见处理"
+            "（条例第三十二条）；期限内收到回复请记为 agree 或 object"
+        )
+    return True
+
+
 def extension_within_limits(g: GuardInput) -> bool:
     days = int(g.data["days"])
     already = g.snap.extended_days
@@ -110,6 +126,31 @@ def outcome_not_lapse(g: GuardInput) -> bool:
     return True
 
 
+def party_not_consulted_yet(g: GuardInput) -> bool:
+    party = str(g.data.get("party", "")).strip()
+    open_parties = [c[0] for c in g.snap.clock.consultations] if g.snap.clock else []
+    if party in open_parties:
+        raise RuleViolation(f"案件 {g.snap.id} 正在征求{party}的意见，尚未答复或届满")
+    return True
+
+
+def consultation_open_for_party(g: GuardInput) -> bool:
+    clock = g.snap.clock
+    open_parties = [c[0] for c in clock.consultations] if clock else []
+    party = str(g.data.get("party", "")).strip()
+    if party and party not in open_parties:
+        raise RuleViolation(f"案件 {g.snap.id} 没有在征求{party}的意见（正在征求：{'、'.join(open_parties) or '无'}）")
+    if not party and len(open_parties) > 1 and g.data.get("opinion") != "none":
+        raise RuleViolation(f"案件 {g.snap.id} 正在征求{'、'.join(open_parties)}的意见，请用 --party 指明是谁的答复")
+    return True
+
+
+def other_consultations_open(g: GuardInput) -> bool:
+    """Not a refusal but a route (`stay_while`): after this reply another consultation is open."""
+    clock = g.snap.clock
+    return clock is not None and len(clock.consultations) > 1
+
+
 # The guards by the name the YAML gives them: the function's own name, so the diagram shows it.
 GUARDS: dict[str, Guard] = {
     g.__name__: g
@@ -118,10 +159,14 @@ GUARDS: dict[str, Guard] = {
         correction_period_positive,
         correction_period_ended,
         fee_period_ended,
+        consultation_period_ended_for_silence,
         extension_within_limits,
         extension_before_due,
         reasonable_period_later,
         fee_values_valid,
         outcome_not_lapse,
+        party_not_consulted_yet,
+        consultation_open_for_party,
+        other_consultations_open,
     )
 }

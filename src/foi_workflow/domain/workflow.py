@@ -78,6 +78,7 @@ class CaseSnapshot:
     decided_on: date | None = None
     corrections_requested: int = 0
     carried_over_to: int | None = None
+    voided: bool = False  # the registration itself was voided (SPEC §11): the case no longer counts
     clock: ClockState | None = None
     # The deadlines in force, from `clock`; None while a replay defers them (`deadlines=False`)
     # until `finish_snapshot`. The properties below read the clock, so they hold either way.
@@ -132,14 +133,13 @@ def replay_fire(mdef: MachineDef, subject: str, state: str, event: str, *args: A
     """What `fire` does, for a bulk replay of stored events: the transition and conditions read
     off the machine's table (`MachineDef.routes`) without a trigger per event. Returns the new
     state."""
-    route = mdef.routes.get((state, event))
-    if route is None:
+    candidates = mdef.routes.get((state, event))
+    if candidates is None:
         raise _not_allowed(mdef, subject, state, event)
-    dest, conditions = route
-    for condition in conditions:
-        if not condition(*args):
-            raise TransitionNotAllowed(f"{subject}：{event} 的条件不满足")
-    return dest or state
+    for dest, conditions in candidates:
+        if all(condition(*args) for condition in conditions):
+            return dest or state
+    raise TransitionNotAllowed(f"{subject}：{event} 的条件不满足")
 
 
 def _not_allowed(mdef: MachineDef, subject: str, state: str, event: str) -> TransitionNotAllowed:
@@ -246,8 +246,10 @@ def apply_case_event(
     if spec is None or spec.creates:
         known = "、".join(n for n, s in mdef.events.items() if not s.creates)
         raise InvalidInput(f"未知事件：{event}；可用事件：{known}")
-    clean = normalize_data(spec, data)
     subject = f"案件 {snap.id}"
+    if spec.amends or snap.voided:
+        _refuse_amending(mdef, subject, event, snap.voided)
+    clean = normalize_data(spec, data)
     # A marker (carry_over: recorded when the year is closed, often weeks later) neither has to
     # follow the case's last event nor holds back the events after it.
     marker = spec.marker
@@ -273,11 +275,25 @@ def apply_case_event(
         new.caseworker = clean["caseworker"]
     elif event == "carry_over":
         new.carried_over_to = int(clean["year"])
+    elif event == "consultation_reply" and "party" not in clean and snap.clock and len(snap.clock.consultations) > 1:
+        # A reply of silence that names no party (the sweep's) while several are open answers
+        # the consultation whose period ended first: the log says whose.
+        answered = snap.clock.consultation_answered(None)
+        if answered:
+            clean["party"] = answered
     if new.state == _DECIDED and snap.state != _DECIDED:
         new.outcome = spec.outcome.value if spec.outcome else clean["outcome"]  # canonical (normalize_data)
         new.decided_on = on
     _advance_clock(new, event, on, clean, ctx, deadlines)
     return new, clean, warnings
+
+
+def _refuse_amending(mdef: MachineDef, subject: str, event: str, voided: bool) -> None:
+    """A voided case or appeal takes no more events; void / correct go through the replay
+    (`domain.replay`), never through an ordinary transition."""
+    if voided:
+        raise TransitionNotAllowed(f"{subject} 的登记已作废，不能再记录事件")
+    raise InvalidInput(f"{subject}：{event} 须用 foi void / foi correct 记录（指明事件序号和理由）")
 
 
 # --------------------------------------------------------------------------- appeals
@@ -294,6 +310,7 @@ class AppealSnapshot:
     last_event_on: date
     concluded_on: date | None = None
     result: str | None = None
+    voided: bool = False
 
 
 def file_appeal(
@@ -318,8 +335,10 @@ def apply_appeal_event(
     spec = wf.appeal.events.get(event)
     if spec is None or spec.creates:
         raise InvalidInput(f"未知的复议诉讼事件：{event}")
-    clean = normalize_data(spec, data)
     subject = f"复议诉讼 {snap.id}"
+    if spec.amends or snap.voided:
+        _refuse_amending(wf.appeal, subject, event, snap.voided)
+    clean = normalize_data(spec, data)
     check_dates(subject, snap.last_event_on, on, ctx.today)
     new = copy.copy(snap)
     fire(wf.appeal, subject, new, event)

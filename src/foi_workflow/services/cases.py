@@ -13,21 +13,24 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import require_schema, unit_of_work
-from foi_workflow.adapters.tables import Agency, Case, Counter, Event, YearClose, utcnow
+from foi_workflow.adapters.tables import Agency, Case, Counter, Event, YearClose, column_limits, utcnow
+from foi_workflow.domain.boundary import clean_amend_reason, clean_by, clean_id
+from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.replay import REPLAY_TODAY, StoredEvent, replay_case
 from foi_workflow.domain.workflow import (
     CaseSnapshot,
     apply_case_event,
     receive_case,
 )
-from foi_workflow.errors import AlreadyExists, ClosedYear, ConcurrentChange, InvalidInput, NotFound
+from foi_workflow.errors import AlreadyExists, ClosedYear, ConcurrentChange, NotFound
 from foi_workflow.services.app import App, apply_context
+from foi_workflow.services.outbox import drop_stale_mail
 
 
 @dataclass
@@ -42,7 +45,8 @@ class Change:
 
 @contextmanager
 def session_scope(app: App, session: Session | None) -> Iterator[Session]:
-    """Join the caller's transaction, or run a unit of work of our own."""
+    """Join the caller's transaction, or run a unit of work of our own (rolled back unless the
+    use case commits it: see `commit_own`)."""
     if session is not None:
         yield session
         return
@@ -60,8 +64,16 @@ def session_scope(app: App, session: Session | None) -> Iterator[Session]:
 
 
 def transaction(app: App) -> AbstractContextManager[Session]:
-    """A unit of work of its own whose concurrency failures become a clear E-CONFLICT."""
+    """A unit of work of its own whose concurrency failures become a clear E-CONFLICT; the use
+    case commits it (`session.commit()`), or it is rolled back."""
     return session_scope(app, None)
+
+
+def commit_own(s: Session, joined: Session | None) -> None:
+    """The end of a use case run in `session_scope(app, joined)`: commit its own unit of work;
+    a joined one belongs to the caller, who commits it (or not) with everything else."""
+    if joined is None:
+        s.commit()
 
 
 # --------------------------------------------------------------------------- projection
@@ -93,6 +105,7 @@ def projection_dict(snap: CaseSnapshot) -> dict[str, Any]:
         "extended_days": d.extended_days if d else 0,
         "on_time": d.on_time if d else None,
         "carried_over_to": snap.carried_over_to,
+        "voided": snap.voided,
         "last_event_on": snap.last_event_on,
     }
 
@@ -201,16 +214,17 @@ def intake(
 ) -> Change:
     """Register an application: the `receive` event creates the case."""
     ctx = apply_context(app, today)
+    limits = column_limits()
+    by, amend_reason = clean_by(by, limits), clean_amend_reason(amend_reason, limits)
     with session_scope(app, session) as s:
         agency = str(data.get("agency") or app.config.default_agency)
         app.config.agency(agency)  # refuses an agency the config does not know
         if case_id is not None:
-            case_id = case_id.strip()
-            if not case_id or len(case_id) > 64:
-                raise InvalidInput("案件编号不能为空，且不超过 64 个字符")
+            case_id = clean_id("case", "案件编号", case_id, limits.case["id"])
             if s.get(Case, case_id) is not None:
                 raise AlreadyExists(f"编号为 {case_id} 的案件已存在")
         snap, clean = receive_case(app.workflow, case_id or "(new)", on, {**data, "agency": agency}, ctx, by=by)
+        limits.check_case_data(clean, FIELD_LABELS)
         check_open_year(s, agency, on, amend_reason, "登记申请")
         ensure_agency(s, app, agency)
         if case_id is None:
@@ -224,7 +238,22 @@ def intake(
         event = Event(case_id=snap.id, event="receive", on=on, by=by, data=clean, amend_reason=amend_reason)
         s.add(event)
         s.flush()
+        if amend_reason:
+            snap = _carry_into_open_years(app, s, snap, by)
+        commit_own(s, session)
         return Change(row, event, snap)
+
+
+def _carry_into_open_years(app: App, session: Session, snap: CaseSnapshot, by: str) -> CaseSnapshot:
+    """A case registered into a closed year is open at that year's end: it gets the 结转 marker
+    `foi year close` gave the cases open then, dated the same 31 December (each closed year on)."""
+    closed = closed_years(session, snap.agency)
+    year = snap.received_on.year
+    while year in closed:
+        data = {"year": year + 1}
+        snap = advance(app, snap.id, "carry_over", on=date(year, 12, 31), by=by, data=data, session=session).snapshot
+        year += 1
+    return snap
 
 
 def advance(
@@ -242,6 +271,9 @@ def advance(
 ) -> Change:
     """Record one workflow event on an existing case (SPEC §3), in one transaction."""
     ctx = apply_context(app, today)
+    limits = column_limits()
+    case_id = clean_id("case", "案件编号", case_id, limits.case["id"])
+    by, amend_reason = clean_by(by, limits), clean_amend_reason(amend_reason, limits)
     with session_scope(app, session) as s:
         # Lock the row (PostgreSQL; SQLite ignores FOR UPDATE and serialises writers itself): a
         # concurrent writer of the same case waits here, then re-reads and re-validates against
@@ -251,6 +283,9 @@ def advance(
             raise ConcurrentChange(f"案件 {case_id} 已被其他人修改（版本 {row.version}），本次操作未保存")
         snap = replay(app, case_id, case_events(s, case_id))
         new, clean, warnings = apply_case_event(app.workflow, snap, event, on, data or {}, ctx)
+        if event == "fee_notice":
+            _settle_fee(s, snap, on, clean)
+        limits.check_case_data(clean, FIELD_LABELS)
         if event != "carry_over":
             check_open_year(s, row.agency, on, amend_reason, f"案件 {case_id}")
         write_projection(row, new)
@@ -258,42 +293,72 @@ def advance(
         ev = Event(case_id=case_id, event=event, on=on, by=by, data=clean, amend_reason=amend_reason)
         s.add(ev)
         s.flush()
+        drop_stale_mail(s.connection(), case_id, reminder_keys(app, row))
+        commit_own(s, session)
         return Change(row, ev, new, warnings)
+
+
+def reminder_keys(app: App, row: Case) -> dict[str, set[str]]:
+    """Per reminder rule, the outbox key of the deadline the case has now (SPEC §7: case, rule,
+    due date), if it has one."""
+    keys: dict[str, set[str]] = {}
+    for rule in app.config.reminders:
+        due = getattr(row, rule.deadline, None)
+        keys[rule.name] = {f"{row.id}:{rule.name}:{due.isoformat()}"} if due is not None else set()
+    return keys
+
+def _settle_fee(session: Session, snap: CaseSnapshot, on: date, clean: dict[str, Any]) -> None:
+    from foi_workflow.services.fee_month import settle_amount, stored_month_quantity
+
+    already = stored_month_quantity(
+        session, agency=snap.agency, applicant=snap.applicant, case_id=snap.id, on=on, basis=clean["basis"]
+    )
+    settle_amount(clean, already)
+
+
+def _differences(case_id: str, row: Case, snap: CaseSnapshot) -> list[str]:
+    """Where a stored case row differs from what its log gives (`case id: column stored ≠ expected`)."""
+    return [
+        f"{case_id}: {column} {getattr(row, column)!r} ≠ {expected!r}"
+        for column, expected in projection_dict(snap).items()
+        if getattr(row, column) != expected
+    ]
 
 
 def rebuild(app: App, *, check_only: bool = False) -> list[str]:
     """Recompute every case row from the event log. Returns the differences found (case id:
-    column), and rewrites the rows unless `check_only`."""
-    differences: list[str] = []
+    column), and rewrites the rows that differ unless `check_only`.
+
+    The comparison reads one snapshot without locks. Only the rows that differ are written
+    (a row that agrees keeps its version, so no writer beside the rebuild is disturbed), each
+    locked first (FOR UPDATE) and compared again with its log as it is then: a writer that
+    changed the case meanwhile is waited for, never overwritten."""
     require_schema(app.engine)
-    with unit_of_work(app.engine) as s:
+    differences: list[str] = []
+    to_write: list[str] = []
+    with Session(app.engine) as s:
         by_case: dict[str, list[Event]] = {}
         for ev in s.scalars(select(Event).where(col(Event.case_id).is_not(None)).order_by(col(Event.seq))):
             assert ev.case_id is not None
             by_case.setdefault(ev.case_id, []).append(ev)
         rows = {r.id: r for r in s.scalars(select(Case))}
         for case_id, events in by_case.items():
-            snap = replay(app, case_id, events)
-            expected = projection_values(snap)
             row = rows.pop(case_id, None)
-            if row is None:
-                differences.append(f"{case_id}: 案件表缺少该案件")
-                if not check_only:
-                    s.add(Case(**expected))
-                continue
-            for column in projection_dict(snap):
-                if getattr(row, column) != expected[column]:
-                    differences.append(f"{case_id}: {column} {getattr(row, column)!r} ≠ {expected[column]!r}")
-            if not check_only:
-                write_projection(row, snap)
-        for orphan in rows:
-            differences.append(f"{orphan}: 案件表中的案件没有事件记录")
-        if check_only:
-            s.rollback()
+            snap = replay(app, case_id, events)
+            found = [f"{case_id}: 案件表缺少该案件"] if row is None else _differences(case_id, row, snap)
+            if found:
+                differences.extend(found)
+                to_write.append(case_id)
+        differences.extend(f"{orphan}: 案件表中的案件没有事件记录" for orphan in rows)
+    if check_only or not to_write:
+        return differences
+    with transaction(app) as s:
+        for case_id in sorted(to_write):  # one lock order for every rebuild: no deadlock between two
+            locked = s.get(Case, case_id, with_for_update=True, populate_existing=True)
+            snap = replay(app, case_id, case_events(s, case_id))
+            if locked is None:
+                s.add(Case(**projection_values(snap)))
+            elif _differences(case_id, locked, snap):
+                write_projection(locked, snap)
+        s.commit()
     return differences
-
-
-def count_cases(app: App) -> int:
-    require_schema(app.engine)
-    with Session(app.engine) as s:
-        return int(s.scalar(select(func.count()).select_from(Case)) or 0)

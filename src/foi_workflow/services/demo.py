@@ -5,6 +5,7 @@ local SMTP server on 127.0.0.1; then letters and the annual report are rendered.
 from __future__ import annotations
 
 import heapq
+import io
 import random
 import shutil
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from foi_workflow.adapters.files import private_output, write_private
 from foi_workflow.config import Config, load_config
 from foi_workflow.errors import FoiError, InvalidInput
 from foi_workflow.services.app import App
@@ -126,7 +128,7 @@ class _Mailbox:
         class Handler:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 mailbox.count += 1
-                (mailbox.folder / f"{mailbox.count:05d}.eml").write_bytes(envelope.original_content or b"")
+                write_private(mailbox.folder / f"{mailbox.count:05d}.eml", envelope.original_content or b"")
                 return "250 OK"
 
         self.port = _free_port()
@@ -292,7 +294,7 @@ def _render(app: App, folder: Path, year: int, result: DemoResult, tick: Progres
         notice = issue_notice(app, case_id, kind, by="zhangwei")
         for fmt in ("txt", "pdf"):
             path = notices_dir / f"{case_id}-{kind}.{fmt}"
-            path.write_bytes(render_stored(app, notice, fmt))
+            write_private(path, render_stored(app, notice, fmt))
             result.files.append((f"告知书 {case_id} {kind} ({fmt})", path))
             done += 1
             tick("生成告知书", done, steps)
@@ -303,15 +305,12 @@ def _render(app: App, folder: Path, year: int, result: DemoResult, tick: Progres
     for fmt in ("md", "html", "xlsx", "pdf", "json"):
         content = render(report, fmt)
         path = report_dir / f"{year}-annual-report.{fmt}"
-        if isinstance(content, str):
-            path.write_text(content, encoding="utf-8")
-        else:
-            path.write_bytes(content)
+        write_private(path, content)
         result.files.append((f"{year} 年度报告 ({fmt})", path))
         done += 1
         tick("生成年度报告", done, steps)
     events_path = folder / "events.jsonl"
-    with events_path.open("w", encoding="utf-8") as handle:
+    with private_output(events_path) as raw, io.TextIOWrapper(raw, encoding="utf-8") as handle:
         export_to(app, handle)
     result.files.append(("事件日志（可 foi import）", events_path))
     result.files.insert(0, ("数据库", folder / "foi.db"))

@@ -71,14 +71,8 @@ OUTCOME_WEIGHTS: list[tuple[Outcome, int]] = [
     (Outcome.NOT_PROCESSED_EXCESSIVE, 1),
     (Outcome.NOT_PROCESSED_CONFIRM_OR_REISSUE, 1),
 ]
-TYPE_WEIGHTS: list[tuple[ApplicantType, int]] = [
-    (ApplicantType.NATURAL_PERSON, 62),
-    (ApplicantType.COMMERCIAL, 14),
-    (ApplicantType.RESEARCH, 4),
-    (ApplicantType.SOCIAL_ORG, 4),
-    (ApplicantType.LEGAL_SERVICE, 9),
-    (ApplicantType.OTHER, 7),
-]
+# Applicants of each type, in the order of `ApplicantType` (table 3's columns).
+TYPE_WEIGHTS: list[tuple[ApplicantType, int]] = list(zip(ApplicantType, (62, 14, 4, 4, 9, 7), strict=True))
 
 
 @dataclass(frozen=True)

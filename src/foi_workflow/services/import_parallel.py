@@ -15,24 +15,29 @@ transaction (a worker never touches the database), and send their rows back with
 Only a file that replays cleanly is stored this way. At the first refusal, or anything the
 sharing cannot place (a line without a plain `"case"` key, a case id read wrongly off the
 line), `replay` returns None and the caller replays the whole file serially: the serial replay
-then names the first bad line and its reason, exactly as without workers.
+then names the first bad line and its reason, exactly as without workers. Anything else that
+goes wrong in a worker (a fault, not a refusal) is raised here, and a worker that dies without
+answering refuses the import (E-IMPORT): neither is hidden behind a second, serial attempt.
 """
 
 from __future__ import annotations
 
+import ctypes
 import marshal
 import multiprocessing
 import os
 import pickle
 import re
+import signal
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from foi_workflow.domain.workflow import CaseSnapshot
-from foi_workflow.errors import FoiError
+from foi_workflow.errors import FoiError, ImportFailed
 
 if TYPE_CHECKING:
     from foi_workflow.services.transfer import Importer
@@ -65,8 +70,9 @@ def worker_count(lines: int, requested: int | None) -> int:
 
 
 @dataclass
-class _Share:
-    """What one worker's replay left, in a form that is cheap to send between processes."""
+class Share:
+    """What one worker's replay left, in a form that is cheap to send between processes
+    (taken over by `Importer.absorb`)."""
 
     indices: list[int]  # the lines replayed, in the order replayed: one event row each
     events: list[Any]
@@ -98,7 +104,7 @@ class _Chunks:
             yield self.chunks[number]
 
 
-def _replay_share(importer: Importer, lines: list[str], keys: list[str | None], chunks: Iterable[list[int]]) -> _Share:
+def _replay_share(importer: Importer, lines: list[str], keys: list[str | None], chunks: Iterable[list[int]]) -> Share:
     from foi_workflow.services.transfer import parse_line
 
     first: dict[str, tuple[int, str]] = {}
@@ -109,6 +115,7 @@ def _replay_share(importer: Importer, lines: list[str], keys: list[str | None], 
             obj = parse_line(index + 1, lines[index])
             if key is None or obj.get("case") != key or "appeal" in obj:
                 raise _Unplaced
+            importer.line_index = index
             importer.case_line(obj)
             if key not in first:
                 first[key] = (index, importer.cases[key].agency)
@@ -116,24 +123,54 @@ def _replay_share(importer: Importer, lines: list[str], keys: list[str | None], 
     rows = importer.new_case_rows()
     starts = [first[cid][0] for cid in importer.cases if cid not in importer.existing_cases]
     existing = {cid: importer.cases[cid] for cid in importer.existing_cases}
-    return _Share(done, importer.events, list(zip(starts, rows, strict=True)), existing, first)
+    return Share(done, importer.events, list(zip(starts, rows, strict=True)), existing, first)
 
 
-def _worker(send: Connection, importer: Importer, lines: list[str], keys: list[str | None], chunks: _Chunks) -> None:
-    """A forked worker: replay the chunks it claims and send them back (an empty message when
-    anything went wrong: any refusal or fault, which the parent's serial replay then reports)."""
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when `parent` ends. A killed parent leaves a worker blocked for ever on
+    a pipe that a sibling (forked later, holding a copy of its read end) keeps open. On Linux
+    the kernel sends SIGKILL when the parent dies; elsewhere a thread watches the parent."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # no libc prctl: not Linux
+        armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+
+
+def _worker(
+    send: Connection, importer: Importer, lines: list[str], keys: list[str | None], chunks: _Chunks, parent: int
+) -> None:
+    """A forked worker: replay the chunks it claims and send them back; an empty message for a
+    refusal or a line it cannot place (the parent's serial replay then reports it), the
+    exception itself for anything else (the parent raises it)."""
+    _die_with(parent)
     try:
         share = _replay_share(importer, lines, keys, chunks.claim())
         packed = _pack(share)
-    except BaseException:
+    except (FoiError, _Unplaced):
         send.send_bytes(b"")
+    except BaseException as exc:
+        send.send_bytes(_FAULT + _pickled(exc))
     else:
         send.send_bytes(packed)
         send.send(share.existing)  # snapshots of stored cases: few, pickled
     send.close()
 
 
-def _pack(share: _Share) -> bytes:
+def _pack(share: Share) -> bytes:
     """The bulk of a share as bytes: `marshal` (three times as fast as pickle on these
     hundreds of thousands of tuples of strings; both ends are the same interpreter, forked)
     when the rows hold only plain values, as on SQLite; else pickle."""
@@ -144,13 +181,29 @@ def _pack(share: _Share) -> bytes:
         return b"P" + pickle.dumps(bulk, pickle.HIGHEST_PROTOCOL)
 
 
-def _receive(receive: Connection) -> _Share | None:
-    packed = receive.recv_bytes()
+_FAULT = b"F"
+
+
+def _pickled(exc: BaseException) -> bytes:
+    try:
+        return pickle.dumps(exc, pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an exception that cannot travel: its type and message can
+        return pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"), pickle.HIGHEST_PROTOCOL)
+
+
+def _receive(receive: Connection) -> Share | None:
+    """A worker's share; None when it refused its lines; raises what failed in it."""
+    try:
+        packed = receive.recv_bytes()
+    except (EOFError, OSError):
+        raise ImportFailed("并行导入的一个工作进程意外退出；整个文件未导入，可加 --workers 1 再试") from None
     if not packed:
         return None
+    if packed[:1] == _FAULT:
+        raise pickle.loads(packed[1:])
     body = memoryview(packed)[1:]
     indices, events, new_cases, file_cases = marshal.loads(body) if packed[:1] == b"M" else pickle.loads(body)
-    return _Share(indices, events, new_cases, receive.recv(), file_cases)
+    return Share(indices, events, new_cases, receive.recv(), file_cases)
 
 
 def _share_out(lines: list[str], chunks: int) -> tuple[list[str | None], list[list[int]], list[int]] | None:
@@ -190,14 +243,21 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
         return None
     keys, shares, appeals = shared
     importer.prefetch(key for key in keys if key is not None)
+    try:
+        importer.plan_fees(lines)
+    except (ValueError, FoiError):  # a bad line: the serial replay finds it and says why
+        return None
+    importer.parallel = True
     context = multiprocessing.get_context("fork")
     chunks = _Chunks(shares, context.Value("i", 0))
     children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
-    results: list[_Share | None] = []
+    results: list[Share | None] = []
     try:
         for _ in range(workers - 1):
             receive, send = context.Pipe(duplex=False)
-            process = context.Process(target=_worker, args=(send, importer, lines, keys, chunks), daemon=True)
+            process = context.Process(
+                target=_worker, args=(send, importer, lines, keys, chunks, os.getpid()), daemon=True
+            )
             process.start()
             send.close()
             children.append((process, receive))
@@ -206,10 +266,7 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
         except (FoiError, _Unplaced):
             return None  # the workers are stopped below: the serial replay takes over
         for _, receive in children:
-            try:
-                results.append(_receive(receive))
-            except (EOFError, OSError):  # the worker died before it could answer
-                return None
+            results.append(_receive(receive))
     finally:
         for child, receive in children:
             receive.close()
@@ -219,37 +276,18 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
     complete = [share for share in results if share is not None]
     if len(complete) != workers:
         return None
-    return _merge(importer, lines, appeals, complete)
+    try:
+        return importer.absorb(complete, len(lines), _appeal_lines(lines, appeals))
+    except (FoiError, _Unplaced):
+        return None
 
 
-def _merge(importer: Importer, lines: list[str], appeals: list[int], shares: list[_Share]) -> list[Any] | None:
-    """Put the shares together in file order and replay the appeal, letter and year-close
-    lines in between."""
-    from foi_workflow.services.transfer import parse_line
+def _appeal_lines(lines: list[str], appeals: list[int]) -> list[tuple[int, dict[str, Any]]]:
+    """The appeal, letter and year-close lines parsed, with their indices; a refusal, or a line
+    that names one of these only in its text, raises (the serial replay then takes over)."""
+    from foi_workflow.services.transfer import RECORD_KEYS, parse_line
 
-    events: list[Any] = [None] * len(lines)
-    file_cases: dict[str, tuple[int, str]] = {}
-    new_cases: list[tuple[int, Any]] = []
-    for share in shares:
-        for index, row in zip(share.indices, share.events, strict=True):
-            events[index] = row
-        file_cases.update(share.file_cases)
-        new_cases.extend(share.new_cases)
-        importer.cases.update(share.existing)
-        importer.existing_cases.update(share.existing)
-    importer.file_cases = file_cases
-    importer.events = []
-    for index in appeals:
-        importer.line_index = index
-        try:
-            obj = parse_line(index + 1, lines[index])
-            before = len(importer.events)
-            if not importer.record_line(obj):
-                return None
-        except FoiError:
-            return None
-        if len(importer.events) > before:  # an appeal event (letters and year closes are no events)
-            events[index] = importer.events.pop()
-    importer.events = [row for row in events if row is not None]
-    new_cases.sort(key=lambda pair: pair[0])  # as the serial replay creates them
-    return [row for _, row in new_cases]
+    parsed = [(index, parse_line(index + 1, lines[index])) for index in appeals]
+    if any("appeal" not in obj and not any(key in obj for key in RECORD_KEYS) for _, obj in parsed):
+        raise _Unplaced
+    return parsed

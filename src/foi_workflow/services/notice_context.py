@@ -5,7 +5,7 @@ that moment and the agency's config. Pure: no database, no templates."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -30,7 +30,7 @@ REGULATION = "《中华人民共和国政府信息公开条例》"
 FEE_RULES = "《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）"
 REVIEW_FIRST_FROM = date(2024, 1, 1)  # 《行政复议法》(2023) in force: Art. 23 review first for refusals
 
-# The event a letter of each kind answers.
+# The event a letter of each kind answers (and so the letter `--notice` issues with an event).
 KIND_EVENTS: dict[NoticeKind, frozenset[str]] = {
     NoticeKind.ACKNOWLEDGEMENT: frozenset({"receive"}),
     NoticeKind.CORRECTION: frozenset({"request_correction"}),
@@ -221,6 +221,10 @@ class Sources:
     contact_person: str = ""
     already_this_month: int = 0  # the applicant's earlier fee quantity this month (same basis)
 
+    def at(self, ev: Event) -> tuple[dict[str, Any], Deadlines]:
+        """An event's data, and the deadlines in force right after it took effect."""
+        return dict(ev.data or {}), _deadlines_at(self.events, ev, self.calendar, self.settings)
+
 
 def _required(what: str, value: date | None) -> date:
     if value is None:
@@ -229,8 +233,7 @@ def _required(what: str, value: date | None) -> date:
 
 
 def _correction(src: Sources, ev: Event) -> CorrectionInfo:
-    data = dict(ev.data or {})
-    d = _deadlines_at(src.events, ev, src.calendar, src.settings)
+    data, d = src.at(ev)
     return CorrectionInfo(
         requested_on=ev.on,
         items=_text(data, "items"),
@@ -241,8 +244,7 @@ def _correction(src: Sources, ev: Event) -> CorrectionInfo:
 
 
 def _consultation(src: Sources, ev: Event) -> ConsultationInfo:
-    data = dict(ev.data or {})
-    d = _deadlines_at(src.events, ev, src.calendar, src.settings)
+    data, d = src.at(ev)
     return ConsultationInfo(
         consulted_on=ev.on,
         party=_text(data, "party"),
@@ -253,8 +255,7 @@ def _consultation(src: Sources, ev: Event) -> ConsultationInfo:
 
 
 def _extension(src: Sources, ev: Event) -> ExtensionInfo:
-    data = dict(ev.data or {})
-    d = _deadlines_at(src.events, ev, src.calendar, src.settings)
+    data, d = src.at(ev)
     return ExtensionInfo(
         extended_on=ev.on,
         days=int_field(data, "days", 0),
@@ -267,8 +268,7 @@ def _extension(src: Sources, ev: Event) -> ExtensionInfo:
 
 
 def _fee(src: Sources, ev: Event) -> FeeInfo:
-    data = dict(ev.data or {})
-    d = _deadlines_at(src.events, ev, src.calendar, src.settings)
+    data, d = src.at(ev)
     basis = FeeBasis(_text(data, "basis"))
     quantity = int_field(data, "quantity", 0)
     amount_raw = data.get("amount", 0)
@@ -347,6 +347,14 @@ def answered_event(kind: NoticeKind, events: Sequence[Event], case_id: str) -> E
     return found
 
 
+# A withdrawal ends the case without a decision on the request: no 答复, and no remedies.
+WITHDRAWAL_TITLE = "政府信息公开申请终止办理告知书"
+
+
+def _title(kind: NoticeKind, answered: Event) -> str:
+    return WITHDRAWAL_TITLE if kind is NoticeKind.DECISION and answered.event == "withdraw" else kind.label
+
+
 def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -> dict[str, Any]:
     """Everything the templates may use (see notices/_wording.j2)."""
     case = src.case
@@ -357,11 +365,11 @@ def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -
     extend_ev = latest_event(src.events, KIND_EVENTS[NoticeKind.EXTENSION], upto)
     fee_ev = latest_event(src.events, KIND_EVENTS[NoticeKind.FEE], upto)
     receive_ev = answered_event(NoticeKind.ACKNOWLEDGEMENT, src.events, case.id)
-    ack = _deadlines_at(src.events, receive_ev, src.calendar, src.settings)
+    _, ack = src.at(receive_ev)
     consultation = _consultation(src, consult_ev) if consult_ev else None
     agency = src.agency
     return {
-        "notice": LetterHead(kind.value, kind.label, number, dated),
+        "notice": LetterHead(kind.value, _title(kind, answered), number, dated),
         "agency": AgencyInfo(
             agency.code, agency.name, agency.short_name, agency.address, agency.phone, agency.postcode
         ),
@@ -386,7 +394,3 @@ def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -
         "decision": _decision(src, answered) if kind is NoticeKind.DECISION else None,
     }
 
-
-def context_as_dict(context: dict[str, Any]) -> dict[str, Any]:
-    """The context as plain JSON-like values (debugging, tests)."""
-    return {k: asdict(v) if hasattr(v, "__dataclass_fields__") else v for k, v in context.items()}

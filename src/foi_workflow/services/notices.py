@@ -31,6 +31,7 @@ from foi_workflow.errors import (
     IssuedNotWritten,
     NotFound,
     RuleViolation,
+    TransitionNotAllowed,
 )
 from foi_workflow.services.app import App
 from foi_workflow.services.letters import counter_name
@@ -40,7 +41,6 @@ from foi_workflow.services.notice_context import (
     Sources,
     answered_event,
     build_context,
-    int_field,
     latest_event,
 )
 
@@ -74,36 +74,29 @@ def document_number(agency: Agency, kind: NoticeKind, year: int, seq: int) -> st
 
 
 def _already_this_month(session: Session, case: Case, fee_ev: Event) -> int:
-    """The applicant's fee quantity on the same basis in earlier requests of the same natural month."""
-    data = dict(fee_ev.data or {})
-    first = fee_ev.on.replace(day=1)
-    rows = session.scalars(
-        select(Event)
-        .join(Case, col(Case.id) == col(Event.case_id))
-        .where(
-            col(Case.agency) == case.agency,
-            col(Case.applicant) == case.applicant,
-            col(Case.id) != case.id,
-            col(Event.event) == "fee_notice",
-            col(Event.on) >= first,
-            col(Event.on) <= fee_ev.on,
-        )
+    """The applicant's earlier fee quantity of the month that the notice's fee counts."""
+    from foi_workflow.services.fee_month import stored_month_quantity
+
+    return stored_month_quantity(
+        session,
+        agency=case.agency,
+        applicant=case.applicant,
+        case_id=case.id,
+        on=fee_ev.on,
+        basis=str((fee_ev.data or {}).get("basis", "")),
+        before_seq=fee_ev.seq or 0,
     )
-    total = 0
-    for row in rows:
-        if row.on == fee_ev.on and (row.seq or 0) > (fee_ev.seq or 0):
-            continue  # recorded after this one: it counts this request, not the other way round
-        other = dict(row.data or {})
-        if other.get("basis") == data.get("basis"):
-            total += int_field(other, "quantity", 0)
-    return total
 
 
 def sources_for(app: App, session: Session, case_id: str) -> Sources:
     from foi_workflow.services.cases import case_events, get_case
+    from foi_workflow.services.corrections import effective_events
 
     case = get_case(session, case_id)
-    events = case_events(session, case_id)
+    if case.voided:
+        raise TransitionNotAllowed(f"案件 {case_id} 的登记已作废，不能再出具告知书")
+    # A letter speaks of what counts: voided events are gone, corrected ones as corrected.
+    events = effective_events(app, case_events(session, case_id))
     if not events:
         raise NotFound(f"案件 {case_id} 没有事件记录")
     agency = app.config.agency(case.agency)
@@ -179,7 +172,7 @@ def issue_notice(
     letter, say) runs last inside that transaction, so whatever fails there takes the number
     back with everything else (SPEC §12)."""
     from foi_workflow.adapters.notices import renderer_for
-    from foi_workflow.services.cases import next_sequence, session_scope
+    from foi_workflow.services.cases import commit_own, next_sequence, session_scope
 
     chosen = parse_kind(kind)
     if reissue_reason is not None and not reissue_reason.strip():
@@ -249,6 +242,7 @@ def issue_notice(
             ) from None
         if before_commit is not None:
             before_commit(notice)
+        commit_own(s, session)
         return notice
 
 

@@ -5,14 +5,15 @@ failed, and put failed mail back in the queue (`foi outbox --retry`). Delivery i
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
+from foi_workflow.adapters.bulk import insert_rows
 from foi_workflow.adapters.tables import Outbox
 from foi_workflow.errors import NotFound, TransitionNotAllowed
 
@@ -53,31 +54,36 @@ def existing_keys(connection: Connection, keys: Iterable[str]) -> set[str]:
     return found
 
 
-COLUMNS = (
-    "key", "agency", "case_id", "rule", "to_addr", "subject", "body", "status", "attempts",
-    "next_attempt_at", "claimed_by", "claimed_at", "last_error", "created_at", "sent_at",
-    "failure", "deferrals",
-)  # fmt: skip
-SQLITE_INSERT = (
-    f"INSERT INTO outbox ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) ON CONFLICT (key) DO NOTHING"
-)
+def drop_stale_mail(connection: Connection, case_id: str, live: Mapping[str, Iterable[str]]) -> int:
+    """Delete the case's mails of the rules in `live` that are still queued under a key no
+    longer live: a reminder for a deadline the case no longer has (it was decided, paused, or
+    a correction moved it). Deleted, not marked, so that the key stays free: a deadline that
+    moves back re-arms. The key range `case:` … `case;` is a range scan of the unique key index.
+    Returns how many were dropped."""
+    keep = sorted({key for keys in live.values() for key in keys})
+    stale = delete(OUTBOX).where(
+        OUTBOX.c.key >= f"{case_id}:",
+        OUTBOX.c.key < f"{case_id};",  # ';' follows ':'
+        OUTBOX.c.case_id == case_id,
+        OUTBOX.c.status == "queued",
+        OUTBOX.c.rule.in_(sorted(live)),
+    )
+    if keep:
+        stale = stale.where(OUTBOX.c.key.not_in(keep))
+    return int(getattr(connection.execute(stale), "rowcount", 0) or 0)
 
 
 def queue_mails(connection: Connection, mails: Sequence[QueuedMail], now: datetime, *, checked: bool = False) -> int:
     """Insert the mails whose key is new; a key already queued (or sent) is left alone.
 
     Returns how many were new (with `checked`, the caller already left out known keys and
-    duplicates are only ignored). Runs in the caller's transaction."""
+    duplicates are only ignored). Runs in the caller's transaction; thousands of reminders go
+    in one bulk insert (the sweep's hot path)."""
     if not mails:
         return 0
-    stamp: datetime | str = utc(now)
-    sqlite = connection.dialect.name == "sqlite"
-    if sqlite:
-        # Thousands of reminders in one executemany without per-row SQLAlchemy processing (the
-        # sweep's hot path), the timestamp as SQLAlchemy stores it on SQLite (naive UTC).
-        stamp = utc(now).strftime("%Y-%m-%d %H:%M:%S.%f")
+    stamp = utc(now)
     already = set() if checked else existing_keys(connection, (m.key for m in mails))
-    rows: list[tuple[Any, ...]] = []
+    rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for m in mails:
         if m.key in already or m.key in seen:
@@ -85,30 +91,15 @@ def queue_mails(connection: Connection, mails: Sequence[QueuedMail], now: dateti
         seen.add(m.key)
         status, error, failure = ("queued", "", "") if m.to_addr else ("failed", NO_ADDRESS, "no_address")
         rows.append(
-            (m.key, m.agency, m.case_id, m.rule, m.to_addr, m.subject, m.body, status, 0,
-             stamp, None, None, error, stamp, None, failure, 0)
+            {"key": m.key, "agency": m.agency, "case_id": m.case_id, "rule": m.rule, "to_addr": m.to_addr,
+             "subject": m.subject, "body": m.body, "status": status, "attempts": 0, "next_attempt_at": stamp,
+             "claimed_by": None, "claimed_at": None, "last_error": error, "created_at": stamp, "sent_at": None,
+             "failure": failure, "deferrals": 0}
         )  # fmt: skip
-    if not rows:
-        return 0
-    if sqlite:
-        connection.exec_driver_sql(SQLITE_INSERT, rows)
-    else:
-        connection.execute(_insert_ignoring_duplicates(connection), [dict(zip(COLUMNS, r, strict=True)) for r in rows])
+    if rows:
+        # Another writer may queue the same key between our check and our insert.
+        insert_rows(connection, OUTBOX, rows, skip_duplicate="key")
     return len(rows)
-
-
-def _insert_ignoring_duplicates(connection: Connection) -> Any:
-    # Another writer may queue the same key between our check and our insert.
-    name = connection.dialect.name
-    if name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(OUTBOX).on_conflict_do_nothing(index_elements=["key"])
-    return insert(OUTBOX)
 
 
 def count_waiting(app: App) -> int:
@@ -132,9 +123,12 @@ class OutboxEntry:
     failure: str = ""
 
 
+_ENTRY_COLUMNS = tuple(f.name for f in fields(OutboxEntry))
+
+
 def list_outbox(app: App, failed_only: bool = False, include_sent: bool = False) -> list[OutboxEntry]:
     """The mail not yet sent (queued, sending, failed), oldest first; only failed ones with `failed_only`."""
-    stmt = select(OUTBOX).order_by(OUTBOX.c.id)
+    stmt = select(*(OUTBOX.c[name] for name in _ENTRY_COLUMNS)).order_by(OUTBOX.c.id)
     if failed_only:
         stmt = stmt.where(OUTBOX.c.status == "failed")
     elif not include_sent:
@@ -142,19 +136,8 @@ def list_outbox(app: App, failed_only: bool = False, include_sent: bool = False)
     with app.engine.connect() as conn:
         rows = conn.execute(stmt).all()
     return [
-        OutboxEntry(
-            id=r.id,
-            key=r.key,
-            status=r.status,
-            attempts=r.attempts,
-            to_addr=r.to_addr,
-            subject=r.subject,
-            next_attempt_at=_aware(r.next_attempt_at),
-            sent_at=_aware(r.sent_at),
-            last_error=r.last_error,
-            failure=r.failure,
-        )
-        for r in rows
+        replace(OutboxEntry(*row), next_attempt_at=_aware(row.next_attempt_at), sent_at=_aware(row.sent_at))
+        for row in rows
     ]
 
 

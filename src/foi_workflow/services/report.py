@@ -47,6 +47,10 @@ CASE = Case.__table__.c  # type: ignore[attr-defined]
 APPEAL = Appeal.__table__.c  # type: ignore[attr-defined]
 
 
+# A voided registration (SPEC §11) is in no count: every query over cases says so.
+COUNTED = CASE.voided == false()
+
+
 def year_bounds(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 
@@ -97,7 +101,7 @@ def table3_counts(conn: Connection, year: int, agency: str | None) -> list[tuple
             func.sum(case((CASE.received_on < start, one), else_=zero)),
             func.sum(case((or_(CASE.decided_on.is_(None), CASE.decided_on > end), one), else_=zero)),
         )
-        .where(CASE.received_on <= end, or_(CASE.decided_on.is_(None), CASE.decided_on >= start))
+        .where(CASE.received_on <= end, or_(CASE.decided_on.is_(None), CASE.decided_on >= start), COUNTED)
         .group_by(CASE.applicant_type, literal_column("year_outcome"))
     )
     stmt = stmt.group_by(CASE.agency) if agency is None else stmt.where(CASE.agency == agency)
@@ -116,7 +120,11 @@ def table4_counts(conn: Connection, year: int, agency: str | None) -> list[tuple
         APPEAL.agency.label("agency"),
         APPEAL.kind.label("kind"),
         case((concluded_in_year, APPEAL.result), else_=PENDING).label("result"),
-    ).where(APPEAL.filed_on <= end, or_(APPEAL.concluded_on.is_(None), APPEAL.concluded_on >= start))
+    ).where(
+        APPEAL.filed_on <= end,
+        or_(APPEAL.concluded_on.is_(None), APPEAL.concluded_on >= start),
+        APPEAL.voided == false(),
+    )
     if agency is not None:
         flags = flags.where(APPEAL.agency == agency)
     sub = flags.subquery()
@@ -162,7 +170,7 @@ def compute_timeliness(
     """On-time rate, median working days from receipt to decision, late decisions, overdue
     open cases and the month-by-month counts, from three aggregate queries."""
     start, end = year_bounds(year)
-    scope = _agency_filter(CASE.agency, agency)
+    scope = and_(_agency_filter(CASE.agency, agency), COUNTED)
     # The decided cases of the year, counted per distinct (received, decided) pair: working
     # days depend on the calendar, which is applied to the pairs, not to single cases.
     pairs = conn.execute(
@@ -322,19 +330,22 @@ def close_year(app: App, year: int, *, by: str, on: date, agency: str | None = N
             CASE.received_on <= end,
             or_(CASE.decided_on.is_(None), CASE.decided_on > end),
             CASE.state != State.DECIDED.value,
+            COUNTED,
         )
         if agency is not None:
             open_stmt = open_stmt.where(CASE.agency == agency)
         open_ids = [str(i) for (i,) in conn.execute(open_stmt.order_by(CASE.id))]
-        for case_id in open_ids:  # one event per case: the log must say which cases were carried
-            advance(app, case_id, "carry_over", on=on, by=by, data={"year": year + 1}, session=session)
+        # One event per case (the log must say which cases were carried), dated the year's last
+        # day, when they were carried, not the day the close ran.
+        for case_id in open_ids:
+            advance(app, case_id, "carry_over", on=end, by=by, data={"year": year + 1}, session=session)
         for ag in agencies:
             if ag in app.config.agencies or ag == app.config.default_agency:
                 ensure_agency(session, app, ag)
             figs = per_agency.get(ag, empty)
             session.add(YearClose(agency=ag, year=year, closed_on=on, by=by,
                                   figures=ReportFigures(year, ag, figs.table3, figs.table4).to_json()))
-        session.flush()
+        session.commit()
         total = sum_figures(year, [per_agency.get(ag, empty) for ag in agencies])
     return CloseResult(year, tuple(agencies), tuple(open_ids), ReportFigures(year, agency, total.table3,
                                                                               total.table4))

@@ -20,6 +20,7 @@ from sqlalchemy import String, cast, exists, func, literal, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from foi_workflow.adapters.db import unit_of_work
+from foi_workflow.adapters.failures import refusal_for
 from foi_workflow.adapters.tables import Agency, Case
 from foi_workflow.config import SHANGHAI, Config
 from foi_workflow.domain.reminders import (
@@ -153,6 +154,7 @@ def _fire_automatic(
                     body=text.body,
                 )
                 queue_mails(session.connection(), [mail], now)
+                session.commit()
         except Exception as exc:  # one bad case must not stop the sweep: log it, go on
             if database_unavailable(exc):
                 raise  # not this case: every other one would fail the same way
@@ -168,7 +170,8 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, FoiError):
         return exc.line()
     if isinstance(exc, DBAPIError):
-        return "数据库错误：" + " ".join(str(exc.orig).split())[:300]
+        # What it means, not the driver's text: that may quote a refused value (an identity number).
+        return "数据库错误：" + refusal_for(exc).message
     return " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
 
 
@@ -255,6 +258,7 @@ def _queue_reminders(app: App, today: date, now: datetime, result: SweepResult) 
     if mails:
         with unit_of_work(app.engine) as session:
             result.reminders = queue_mails(session.connection(), mails, now, checked=True)
+            session.commit()
         result.unaddressed = sum(1 for m in mails if not m.to_addr)
 
 
@@ -316,6 +320,7 @@ def queue_digests(app: App, now: datetime) -> int:
             session.connection().execute(
                 update(OUTBOX).where(OUTBOX.c.id.in_(reported[i : i + 500])).values(reported_at=utc(now))
             )
+        session.commit()
         return queued
 
 

@@ -9,19 +9,32 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from sys import intern
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import JSON, Column, Date, DateTime, Table, insert, select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
-from foi_workflow.adapters.db import json_text, require_schema
-from foi_workflow.adapters.tables import Appeal, Case, Event, YearClose, utcnow
+from foi_workflow.adapters import bulk
+from foi_workflow.adapters.db import require_schema
+from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE, Appeal, Case, Event, YearClose, column_limits, utcnow
+from foi_workflow.domain.boundary import (
+    MAX_DEPTH,
+    check_utf8,
+    clean_amend_reason,
+    clean_by,
+    clean_id,
+    json_depth_ok,
+)
+from foi_workflow.domain.corrections import Counted
+from foi_workflow.domain.definition import FIELD_LABELS
+from foi_workflow.domain.fees import counted_over_the_month
 from foi_workflow.domain.workflow import (
     AppealSnapshot,
     CaseSnapshot,
@@ -43,10 +56,13 @@ from foi_workflow.services.cases import (
     transaction,
     write_projection,
 )
+from foi_workflow.services.corrections import replay_amendment
+from foi_workflow.services.fee_month import FileFees, settle_amount
 from foi_workflow.services.record_import import RecordLines, refuse_unless_empty
 
-_PROBE_DATE = date(2024, 3, 1)
-_BULK_CACHE_KIB = -65536  # PRAGMA cache_size for a bulk insert: 64 MiB (negative: in KiB)
+if TYPE_CHECKING:
+    from foi_workflow.services.import_parallel import Share
+
 RESERVED = ("case", "appeal", "event", "on", "by", "amend_reason")
 _RESERVED = frozenset(RESERVED)
 
@@ -65,14 +81,22 @@ class ImportResult:
 RECORD_KEYS = ("letter", "year_close")
 
 
+def _no_constant(name: str) -> Any:
+    raise InvalidInput(f"不是有效的 JSON：{name} 不是数")
+
+
 def parse_line(lineno: int, line: str) -> dict[str, Any]:
+    if not json_depth_ok(line):
+        raise InvalidInput(f"嵌套过深（超过 {MAX_DEPTH} 层）")
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
-        # What orjson refuses, `json` may still read (NaN, integers beyond 64 bits) or refuses
-        # with its own familiar reason (a UTF-8 BOM, "Expecting value"): the stdlib decides.
+        # What orjson refuses, `json` may still read (integers beyond 64 bits, lone surrogates,
+        # refused later by the field checks) or refuses with its own familiar reason (a UTF-8
+        # BOM, "Expecting value"): the stdlib decides. NaN and Infinity are not JSON.
+        check_utf8(line)
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"不是有效的 JSON：{exc.msg}") from None
     if not isinstance(obj, dict):
@@ -95,10 +119,11 @@ def _on(obj: dict[str, Any]) -> date:
 class Importer(RecordLines):
     """Replays a file in memory against the database's current state."""
 
-    def __init__(self, app: App, session: Session, by: str) -> None:
+    def __init__(self, app: App, session: Session, by: str, *, amendments: bool = True) -> None:
         self.app = app
         self.s = session
-        self.by = by
+        self.limits = column_limits()
+        self.by = clean_by(by, self.limits)
         # One transaction: every row of the import is recorded at the same instant.
         self.now = utcnow()
         self.ctx = apply_context(app)
@@ -108,8 +133,8 @@ class Importer(RecordLines):
         self.existing_appeals: set[str] = set()
         # Event rows in file order, ready for the bulk insert: tuples already in SQLite's storage
         # form, or dicts for a Core insert (see `_event_row_builder`).
-        self.event_row = _event_row_builder(session, self.now)
-        self.case_row = _case_row_builder(session, self.now)
+        self.event_row = _event_row_builder(session.connection(), self.now)
+        self.case_row = _case_row_builder(session.connection(), self.now)
         self.events: list[Any] = []
         self.event_counts: dict[str, int] = {}  # per case: a new case's version is its number of events
         # The ids already stored, read once: asking the database line by line is the slow part.
@@ -125,6 +150,13 @@ class Importer(RecordLines):
         # file by the index of its first line, with its agency (see `import_parallel`).
         self.file_cases: dict[str, tuple[int, str]] | None = None
         self.line_index = 0  # of the appeal line being replayed after them (0-based)
+        # The file's events of each case, kept only when the file may void or correct (a void
+        # or correct line replays its case's whole history): a bulk import keeps nothing more.
+        self.logs: dict[str, list[Counted]] | None = {} if amendments else None
+        self.amending = app.workflow.disclosure.amending
+        self.appeal_logs: dict[str, list[Counted]] = {}  # appeals are few: always kept
+        self.file_fees = FileFees()
+        self.parallel = False  # set by the parallel replay, which cannot see other workers' lines
         self.init_records()
 
     def prefetch(self, case_ids: Iterable[str]) -> None:
@@ -136,8 +168,8 @@ class Importer(RecordLines):
             for ev in self.s.scalars(query):
                 self.stored_events.setdefault(str(ev.case_id), []).append(ev)
 
-    def _check_year(self, agency: str, on: date, obj: dict[str, Any]) -> None:
-        if (agency, on.year) in self.closed and not obj.get("amend_reason"):
+    def _check_year(self, agency: str, on: date, amend_reason: str | None) -> None:
+        if (agency, on.year) in self.closed and not amend_reason:
             raise ClosedYear(f"{on.year} 年度已结转封存；如确需补录，请在该行加 amend_reason 字段说明理由")
 
     def _case(self, case_id: str) -> CaseSnapshot:
@@ -150,57 +182,125 @@ class Importer(RecordLines):
             self.existing_cases.add(case_id)
         return snap
 
+    def _by(self, obj: dict[str, Any]) -> str:
+        by = obj.get("by")
+        return self.by if by is None or by == "" else clean_by(by, self.limits)
+
     def case_line(self, obj: dict[str, Any]) -> None:
-        case_id = obj["case"]
-        if not isinstance(case_id, str) or not case_id.strip():
-            raise InvalidInput("字段 case 应为非空的案件编号")
+        case_id = clean_id("case", "案件编号", obj["case"], self.limits.case["id"])
         event, on = obj["event"], _on(obj)
-        by = str(obj.get("by") or self.by)
+        by = self._by(obj)
+        amend = clean_amend_reason(obj.get("amend_reason"), self.limits)
         reserved = _RESERVED
         data = {k: v for k, v in obj.items() if k not in reserved}
-        if event == "receive":
+        if event in self.amending:
+            snap, clean = self._amend(case_id, event, on, by, data, amend)
+        elif event == "receive":
             if case_id in self.cases or case_id in self.stored_case_ids:
                 raise AlreadyExists(f"案件 {case_id} 已存在")
-            self.app.config.agency(data.get("agency") or self.app.config.default_agency)
             snap, clean = receive_case(self.app.workflow, case_id, on, data, self.ctx, by=by, deadlines=False)
+            self.app.config.agency(snap.agency)  # a known agency (the field itself is checked above)
         else:
             # The deadlines are computed once per case in `write`; the guards read the clock.
             current = self._case(case_id)
             snap, clean, _ = apply_case_event(self.app.workflow, current, event, on, data, self.ctx, deadlines=False)
+            if event == "fee_notice":
+                self._settle_fee(current, on, clean)
+        self.limits.check_case_data(clean, FIELD_LABELS)
         if self.closed and event != "carry_over":
-            self._check_year(snap.agency, on, obj)
+            self._check_year(snap.agency, on, amend)
         self.cases[case_id] = snap
+        if self.logs is not None:
+            log = self.logs.setdefault(case_id, [])
+            log.append(Counted(len(log) + 1, event, on, clean, by))
         counts = self.event_counts
         counts[case_id] = counts.get(case_id, 0) + 1
         # The case's and the event's names as one object each (not one per line): hundreds of
         # thousands fewer objects to keep, send between processes and free.
-        self.events.append(self.event_row(snap.id, None, intern(event), on, by, clean, obj.get("amend_reason")))
+        self.events.append(self.event_row(snap.id, None, intern(event), on, by, clean, amend))
+
+    def _amend(
+        self, case_id: str, event: str, on: date, by: str, data: dict[str, Any], amend: str | None
+    ) -> tuple[CaseSnapshot, dict[str, Any]]:
+        """A `void` or `correct` line (SPEC §11): the case's whole history, stored and from the
+        file, replayed with it."""
+        if self.logs is None:
+            raise InvalidInput("导入未准备更正事件")  # `import_lines` scans the file for them
+        snap = self._case(case_id)
+        stored = self.stored_events.get(case_id)
+        if stored is None and case_id in self.existing_cases:
+            stored = case_events(self.s, case_id)
+        history = [*(stored or ()), *self.logs.get(case_id, ())]
+        wf, line = self.app.workflow, Counted(0, event, on, data, by)
+        check = lambda day: self._check_year(snap.agency, day, amend)  # noqa: E731
+        amended, clean = replay_amendment(wf, wf.disclosure, case_id, history, line, self.ctx, check)
+        assert isinstance(amended, CaseSnapshot)
+        return amended, clean
+
+    def _amend_appeal(
+        self, appeal_id: str, event: str, on: date, by: str, data: dict[str, Any], amend: str | None
+    ) -> AppealSnapshot:
+        """A `void` or `correct` line of an appeal, as `_amend` for a case."""
+        current = self.appeals.get(appeal_id)
+        if current is None:
+            current = appeal_snapshot(self.app, self.s, appeal_id)
+            self.existing_appeals.add(appeal_id)
+        stored: list[Any] = []
+        if appeal_id in self.stored_appeal_ids:
+            query = select(Event).where(col(Event.appeal_id) == appeal_id).order_by(col(Event.seq))
+            stored = list(self.s.scalars(query))
+        history = [*stored, *self.appeal_logs.get(appeal_id, ())]
+        wf, line = self.app.workflow, Counted(0, event, on, data, by)
+        check = lambda day: self._check_year(current.agency, day, amend)  # noqa: E731
+        amended, clean = replay_amendment(wf, wf.appeal, appeal_id, history, line, self.ctx, check)
+        assert isinstance(amended, AppealSnapshot)
+        data.clear()
+        data.update(clean)
+        return amended
+
+    def _settle_fee(self, case: CaseSnapshot, on: date, clean: dict[str, Any]) -> None:
+        if self.parallel and counted_over_the_month(clean["basis"]):
+            already = self.file_fees.planned.get(self.line_index)
+            if already is None:  # not worked out beforehand: the serial replay takes over and says why
+                raise ImportFailed("按件计收的收费通知须按文件顺序逐行核对")
+            settle_amount(clean, already)
+            return
+        self.file_fees.settle(self.s, case.agency, case.applicant, case.id, on, clean)
+
+    def plan_fees(self, lines: Sequence[str]) -> None:
+        """Before a parallel replay (whose workers each see only their own cases)."""
+        self.file_fees.plan(self.s, lines, self.app.config.default_agency)
 
     def appeal_line(self, obj: dict[str, Any]) -> None:
-        appeal_id = obj["appeal"]
-        if not isinstance(appeal_id, str) or not appeal_id.strip():
-            raise InvalidInput("字段 appeal 应为非空的复议诉讼编号")
+        appeal_id = clean_id("appeal", "复议诉讼编号", obj["appeal"], self.limits.appeal["id"])
         event, on = obj["event"], _on(obj)
-        by = str(obj.get("by") or self.by)
+        by = self._by(obj)
+        amend = clean_amend_reason(obj.get("amend_reason"), self.limits)
         data = {k: v for k, v in obj.items() if k not in RESERVED or k == "case"}
         if event == "file":
             if appeal_id in self.appeals or appeal_id in self.stored_appeal_ids:
                 raise AlreadyExists(f"复议诉讼 {appeal_id} 已存在")
             linked = data.get("case")
             if linked:
-                agency = self._linked_agency(str(linked))
+                data["case"] = linked = clean_id("case", "案件编号", linked, self.limits.case["id"])
+                agency = self._linked_agency(linked)
                 if "agency" not in data:
                     data["agency"] = agency
             snap, clean = file_appeal(self.app.workflow, appeal_id, on, data, self.ctx)
+        elif event in self.app.workflow.appeal.amending:
+            snap = self._amend_appeal(appeal_id, event, on, by, data, amend)
+            clean = data
         else:
             current = self.appeals.get(appeal_id)
             if current is None:
                 current = appeal_snapshot(self.app, self.s, appeal_id)
                 self.existing_appeals.add(appeal_id)
             snap, clean = apply_appeal_event(self.app.workflow, current, event, on, data, self.ctx)
-        self._check_year(snap.agency, on, obj)
+        self.limits.check_appeal_data(clean, FIELD_LABELS)
+        self._check_year(snap.agency, on, amend)
         self.appeals[appeal_id] = snap
-        self.events.append(self.event_row(None, appeal_id, event, on, by, clean, obj.get("amend_reason")))
+        self.appeal_logs.setdefault(appeal_id, []).append(Counted(0, event, on, clean, by))
+        self.events.append(self.event_row(None, appeal_id, event, on, by, clean, amend))
 
     def record_line(self, obj: dict[str, Any]) -> bool:
         """Replay a line that is not a case event (an appeal event, a letter, a year close);
@@ -230,6 +330,32 @@ class Importer(RecordLines):
             return str(self.s.scalar(select(col(Case.agency)).where(col(Case.id) == case_id)))
         raise NotFound(f"{what}关联的案件 {case_id} 不存在")
 
+    def absorb(self, shares: Sequence[Share], lines: int, appeals: Iterable[tuple[int, dict[str, Any]]]) -> list[Any]:
+        """Take over the workers' replays of the file's cases (`import_parallel`; this process's
+        own share among them), then replay the appeal, letter and year-close lines (index,
+        parsed line) in file order,
+        knowing where each case began. Returns the rows of the new cases in the order of their
+        first lines, as the serial replay creates them; a refused appeal line raises."""
+        slots: list[Any] = [None] * lines
+        new_cases: list[tuple[int, Any]] = []
+        self.file_cases = {}
+        for share in shares:
+            for index, row in zip(share.indices, share.events, strict=True):
+                slots[index] = row
+            self.file_cases.update(share.file_cases)
+            new_cases.extend(share.new_cases)
+            self.cases.update(share.existing)
+            self.existing_cases.update(share.existing)
+        self.events = []
+        for index, obj in appeals:
+            self.line_index = index
+            self.record_line(obj)
+            if self.events:  # an appeal event (letters and year closes are no events)
+                slots[index] = self.events.pop()
+        self.events = [row for row in slots if row is not None]
+        new_cases.sort(key=lambda pair: pair[0])
+        return [row for _, row in new_cases]
+
     def new_case_rows(self) -> list[Any]:
         """The rows of the cases the file creates, in the order of their first lines, in the
         form the bulk insert takes (see `_case_row_builder`)."""
@@ -253,15 +379,14 @@ class Importer(RecordLines):
         for agency in sorted(self.case_agencies() | {a.agency for a in self.appeals.values()}):
             ensure_agency(self.s, self.app, agency)
         new_appeals = [appeal_values(a) for aid, a in self.appeals.items() if aid not in self.existing_appeals]
-        case_table, event_table = Case.metadata.tables["foi_case"], Event.metadata.tables["event"]
-        with _bulk_load(self.s, {case_table: len(new_cases), event_table: len(self.events)}):
+        conn = self.s.connection()
+        with bulk.bulk_load(conn, {CASE_TABLE: len(new_cases), EVENT_TABLE: len(self.events)}):
             if new_cases:
-                # Core insert: the ORM bulk path would reset the version column to 1.
-                _insert_rows(self.s, case_table, new_cases, CASE_COLUMNS)
+                bulk.insert_rows(conn, CASE_TABLE, new_cases, CASE_COLUMNS)
             if new_appeals:
                 self.s.execute(insert(Appeal), new_appeals)
             if self.events:  # after the cases and appeals they refer to
-                _insert_rows(self.s, event_table, self.events, EVENT_COLUMNS)
+                bulk.insert_rows(conn, EVENT_TABLE, self.events, EVENT_COLUMNS)
         for cid in self.existing_cases:
             row = self.s.get(Case, cid)
             assert row is not None
@@ -280,61 +405,39 @@ class Importer(RecordLines):
         )
 
 
+# The columns of a row, in the order of the table's declaration (`adapters.tables`).
+CASE_COLUMNS = tuple(CASE_TABLE.c.keys())
 EVENT_COLUMNS = ("case_id", "appeal_id", "event", "on", "by", "recorded_at", "data", "amend_reason")
-# (case_id, appeal_id, event, on, by, data, amend_reason) -> a row for `_insert_rows`
+# (case_id, appeal_id, event, on, by, data, amend_reason) -> a row for `bulk.insert_rows`
 EventRowBuilder = Callable[[str | None, str | None, str, date, str, dict[str, Any], str | None], Any]
 
 
-def _iso_or_none(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _value_converter(dialect: Any, column: Column[Any]) -> Callable[[Any], Any] | None:
-    """What a Core insert does to one value of `column` on `dialect` (None: nothing), with the
-    per-call overhead taken out where the result is known to be the same."""
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    if process is None:
-        return None
-    if isinstance(column.type, Date) and process(_PROBE_DATE) == _PROBE_DATE.isoformat():
-        # SQLite's DATE storage format is ISO 8601: the same text from the C method.
-        return _iso_or_none if column.nullable else date.isoformat
-    if isinstance(column.type, JSON):
-        return _json_processor(dialect, column.type) or process
-    return cast(Callable[[Any], Any], process)
-
-
-# The columns of a new case row: the projection's (in `projection_dict` order) between the id
-# and the bookkeeping columns.
-_NO_CASE = CaseSnapshot("", "", "", "", "", "", "", date.min, date.min)
-CASE_COLUMNS = ("id", *projection_dict(_NO_CASE), "updated_at", "version")
-
-
-def _case_row_builder(session: Session, now: datetime) -> Callable[[CaseSnapshot, int], Any]:
+def _case_row_builder(conn: Connection, now: datetime) -> Callable[[CaseSnapshot, int], Any]:
     """New case rows (snapshot, version) as the bulk insert takes them: on SQLite a tuple of
     stored values in `CASE_COLUMNS` order, else a dict for the Core insert."""
-    dialect = session.connection().dialect
-    if dialect.name != "sqlite":
+    forms = bulk.stored_forms(conn, CASE_TABLE, CASE_COLUMNS)
+    if forms is None:
         return lambda snap, version: {"id": snap.id, **projection_dict(snap), "updated_at": now, "version": version}
-    columns = Case.metadata.tables["foi_case"].c
-    processes = [_value_converter(dialect, columns[name]) for name in CASE_COLUMNS[1:-2]]
-    stamp_value = _value_converter(dialect, columns["updated_at"])
-    stamp = stamp_value(now) if stamp_value is not None else now
+    projected = CASE_COLUMNS[1:-2]  # between the id and the bookkeeping columns
+    in_order = itemgetter(*projected)
+    processes = forms[1:-2]
+    stamp_form = forms[-2]
+    stamp = stamp_form(now) if stamp_form is not None else now
 
     def as_tuple(snap: CaseSnapshot, version: int) -> tuple[Any, ...]:
-        values = zip(projection_dict(snap).values(), processes, strict=True)  # in CASE_COLUMNS order
+        values = zip(in_order(projection_dict(snap)), processes, strict=True)
         return (snap.id, *[value if process is None else process(value) for value, process in values], stamp, version)
 
     return as_tuple
 
 
-def _event_row_builder(session: Session, now: datetime) -> EventRowBuilder:
+def _event_row_builder(conn: Connection, now: datetime) -> EventRowBuilder:
     """Event rows as the bulk insert takes them: on SQLite a tuple of stored values in
     `EVENT_COLUMNS` order, built once per event (no per-column pass later); else a dict for
     the Core insert."""
-    dialect = session.connection().dialect
-    columns = Event.metadata.tables["event"].c
-    if dialect.name == "sqlite":
-        convert = {name: _value_converter(dialect, columns[name]) for name in EVENT_COLUMNS}
+    forms = bulk.stored_forms(conn, EVENT_TABLE, EVENT_COLUMNS)
+    if forms is not None:
+        convert = dict(zip(EVENT_COLUMNS, forms, strict=True))
         on_value, data_value, stamp_value = convert.pop("on"), convert.pop("data"), convert.pop("recorded_at")
         if on_value is not None and data_value is not None and stamp_value is not None and not any(convert.values()):
             stamp = stamp_value(now)  # one transaction: every row is recorded at the same instant
@@ -345,93 +448,6 @@ def _event_row_builder(session: Session, now: datetime) -> EventRowBuilder:
     return lambda case_id, appeal_id, event, on, by, data, amend: dict(
         zip(EVENT_COLUMNS, (case_id, appeal_id, event, on, by, now, data, amend), strict=True)
     )
-
-
-def _insert_rows(session: Session, table: Table, rows: Sequence[Any], names: Sequence[str] = ()) -> None:
-    """Insert many rows of one shape in one executemany: dicts (any database, through each
-    column type's bind processing), or on SQLite tuples of stored values in `names` order.
-
-    On SQLite the values go straight to the driver's executemany: the Core insert's per-row
-    parameter bookkeeping cost more than the insert itself. Other databases use the Core
-    insert (psycopg batches it)."""
-    conn = session.connection()
-    dialect = conn.dialect
-    if dialect.name != "sqlite":
-        # Core, not the ORM bulk path: that would reset the version column to 1.
-        session.execute(insert(table), list(rows))
-        return
-    if rows and isinstance(rows[0], dict):
-        names = list(rows[0])
-        # Column by column: one tight loop per column instead of a processor call per cell.
-        converted: list[list[Any]] = []
-        for name in names:
-            values = [row[name] for row in rows]
-            process = _value_converter(dialect, table.c[name])
-            if process is None:
-                pass
-            elif isinstance(table.c[name].type, DateTime):
-                # Usually one instant for the whole import: convert each distinct value once.
-                done = {v: process(v) for v in set(values)}
-                values = [done[v] for v in values]
-            else:
-                values = list(map(process, values))
-            converted.append(values)
-        rows = list(zip(*converted, strict=True))
-    quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(table.c[n].name) for n in names)}) "
-        f"VALUES ({', '.join('?' for _ in names)})"
-    )
-    conn.exec_driver_sql(sql, rows)
-
-
-@contextmanager
-def _bulk_load(session: Session, incoming: Mapping[Table, int]) -> Iterator[None]:
-    """On SQLite, prepare a connection for a bulk load into `incoming` (table -> rows to come).
-
-    A bulk load inserts into every index of a table in key order of its own: a page cache
-    bigger than SQLite's default 2 MB keeps those B-trees in memory (a connection setting, put
-    back afterwards). And when a load brings at least as many rows as a table holds (a first
-    migration into a new database), its secondary indexes are dropped for the load and built
-    again from sorted keys afterwards, which is cheaper than keeping them up to date row by
-    row. Both inside the import's one transaction (SQLite's DDL is transactional): a failed
-    import rolls the indexes back with everything else, and readers keep seeing the old state."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    raw = conn.connection.dbapi_connection
-    if raw is not None and not raw.in_transaction:
-        # pysqlite opens its transaction only before DML: DDL would commit on its own.
-        conn.exec_driver_sql("BEGIN")
-    previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size={_BULK_CACHE_KIB}")
-    rebuild: list[str] = []
-    for table, count in incoming.items():
-        held = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table.name}").scalar() or 0
-        if count and count >= held:
-            indexes = conn.exec_driver_sql(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-                (table.name,),
-            ).all()
-            for name, create in indexes:
-                conn.exec_driver_sql(f'DROP INDEX "{name}"')
-                rebuild.append(create)
-    try:
-        yield
-        for create in rebuild:
-            conn.exec_driver_sql(create)
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(previous) if previous is not None else -2000}")
-
-
-def _json_processor(dialect: Any, json_type: Any) -> Callable[[Any], str] | None:
-    """The engine's JSON serializer itself, when that is all the column's bind processor
-    adds (no string processing); else None (use the processor)."""
-    str_impl = getattr(json_type, "_str_impl", None)
-    if getattr(dialect, "_json_serializer", None) is not json_text or str_impl is None:
-        return None
-    return json_text if str_impl.bind_processor(dialect) is None else None
 
 
 def import_lines(
@@ -468,15 +484,26 @@ def _import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | Non
             lines = list(lines)
             count = import_parallel.worker_count(len(lines), workers)
             if count > 1:
-                importer = Importer(app, s, by)
+                importer = Importer(app, s, by, amendments=may_amend(lines))
                 new_cases = import_parallel.replay(importer, lines, count)
                 if new_cases is not None:
-                    return importer.write(new_cases)
+                    result = importer.write(new_cases)
+                    s.commit()
+                    return result
                 # Something in the file is refused (or could not be placed): the serial replay
                 # finds the first bad line and says why, exactly as without workers.
-        importer = Importer(app, s, by)
+        lines = lines if isinstance(lines, list) else list(lines)
+        importer = Importer(app, s, by, amendments=may_amend(lines))
         replay_lines(importer, enumerate(lines))
-        return importer.write()
+        result = importer.write()
+        s.commit()
+        return result
+
+
+def may_amend(lines: Sequence[str]) -> bool:
+    """Whether any line may be a `void` or `correct` (a quick substring scan; a false alarm
+    only costs keeping the cases' histories during the replay)."""
+    return any('"void"' in line or '"correct"' in line for line in lines)
 
 
 def replay_lines(importer: Importer, numbered: Iterable[tuple[int, str]]) -> None:

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from foi_workflow.adapters.reader import Reader, as_bool, as_date, as_json, as_timestamp
+from foi_workflow.domain.corrections import History, read_history
 from foi_workflow.domain.replay import REPLAY_TODAY, replay_case
 from foi_workflow.domain.vocabulary import (
     ApplicantType,
@@ -25,7 +27,10 @@ from foi_workflow.services.app import App, apply_context, today_local
 
 @dataclass(frozen=True, slots=True)
 class CaseRow:
-    """The columns of `foi_case` the views print."""
+    """The columns of `foi_case` the views print: the table's own declaration
+    (`adapters.tables.Case`) cannot be imported on this path, so this record repeats its names
+    and Python types, in the table's order, and `tests/integration/test_schema.py` holds the
+    two together. Each value is converted by its declared type, never by its name."""
 
     id: str
     agency: str
@@ -50,21 +55,29 @@ class CaseRow:
     extended_days: int
     on_time: bool | None
     carried_over_to: int | None
+    voided: bool
     version: int
 
     @classmethod
     def from_db(cls, r: tuple[Any, ...]) -> CaseRow:
-        values = dict(zip(CASE_FIELDS, r, strict=True))
-        for name in _CASE_DATES:
-            values[name] = as_date(values[name])
-        values["reply_due_provisional"] = bool(values["reply_due_provisional"])
-        values["on_time"] = as_bool(values["on_time"])
-        return cls(**values)
+        return cls(*[value if convert is None else convert(value) for value, convert in zip(r, _CONVERT, strict=True)])
 
 
 CASE_FIELDS = tuple(f.name for f in fields(CaseRow))
 CASE_COLUMNS = ", ".join(CASE_FIELDS)
-_CASE_DATES = tuple(name for name in CASE_FIELDS if name.endswith(("_on", "_due")))
+
+
+def _converter(declared: Any) -> Callable[[Any], Any] | None:
+    """How a raw value of a field declared `declared` becomes what SQLAlchemy's type gives."""
+    kinds = set(get_args(declared)) or {declared}
+    if date in kinds:
+        return as_date
+    if bool in kinds:
+        return as_bool
+    return None
+
+
+_CONVERT = tuple(_converter(declared) for declared in get_type_hints(CaseRow).values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +112,17 @@ def mask_id_number(number: str) -> str:
     if len(n) < 10:
         return "*" * len(n)
     return n[:6] + "*" * (len(n) - 10) + n[-4:]
+
+
+# What is masked in `foi show` and `foi list` unless `--reveal` (in full only in `foi export`).
+_MASKS = {"phone": mask_phone, "id_number": mask_id_number}
+
+
+def masked_data(data: dict[str, Any]) -> dict[str, Any]:
+    """An event's data with the applicant's phone and identity number masked."""
+    if not any(key in data for key in _MASKS):
+        return data
+    return {k: _MASKS[k](str(v)) if k in _MASKS and v else v for k, v in data.items()}
 
 
 def _iso(d: date | None) -> str | None:
@@ -136,6 +160,7 @@ def case_summary(row: CaseRow, today: date, *, masked: bool = True) -> dict[str,
         "fee_due": _iso(row.fee_due),
         "extended_days": row.extended_days,
         "carried_over_to": row.carried_over_to,
+        "voided": row.voided,
         "version": row.version,
     }
 
@@ -160,24 +185,30 @@ class CaseDetail:
         }
 
 
-def event_dict(ev: EventRow) -> dict[str, Any]:
+def event_dict(ev: EventRow, no: int, history: History, *, masked: bool = True) -> dict[str, Any]:
+    """One event as `foi show --format json` prints it: numbered (the ordinal `foi void` and
+    `foi correct` name), with the void and the corrections that apply to it (SPEC §11)."""
+    voided = history.voided.get(no)
     return {
+        "no": no,
         "event": ev.event,
         "on": ev.on.isoformat(),
         "by": ev.by,
         "recorded_at": ev.recorded_at.isoformat() if ev.recorded_at else None,
         **({"amend_reason": ev.amend_reason} if ev.amend_reason else {}),
-        "data": ev.data,
+        "data": masked_data(ev.data) if masked else ev.data,
+        "voided": voided.as_json() if voided is not None else None,
+        "corrected_by": [c.as_json() for c in history.corrections.get(no, ())],
     }
 
 
-def show_case(app: App, case_id: str, today: date | None = None) -> CaseDetail:
+def show_case(app: App, case_id: str, today: date | None = None, *, reveal: bool = False) -> CaseDetail:
     today = today or today_local()
     with app.reader() as db:
-        return case_detail(app, db, case_id, today)
+        return case_detail(app, db, case_id, today, reveal=reveal)
 
 
-def case_detail(app: App, db: Reader, case_id: str, today: date) -> CaseDetail:
+def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool = False) -> CaseDetail:
     """What `foi show` prints, read through `db` (one read transaction)."""
     found = db.rows(f"SELECT {CASE_COLUMNS} FROM foi_case WHERE id = ?", (case_id,))
     if not found:
@@ -196,11 +227,17 @@ def case_detail(app: App, db: Reader, case_id: str, today: date) -> CaseDetail:
         (case_id,),
     )
     snap = replay_case(app.workflow, case_id, events, apply_context(app, REPLAY_TODAY, explain=True))
+    history = read_history(app.workflow.disclosure, events)
     return CaseDetail(
-        summary=case_summary(row, today, masked=False),
+        summary=case_summary(row, today, masked=not reveal),
         request=row.request,
         contact=row.contact,
-        events=[event_dict(e) for e in events],
+        # In the order they took effect (numbered as recorded): a 结转 marker is recorded weeks
+        # after its 31 December.
+        events=[
+            event_dict(e, no, history, masked=not reveal)
+            for no, e in sorted(enumerate(events, 1), key=lambda p: p[1].on)
+        ],
         explanation=list(snap.deadlines.explanation) if snap.deadlines else [],
         notices=[
             {
@@ -226,11 +263,12 @@ def list_cases(
     year: int | None = None,
     agency: str | None = None,
     today: date | None = None,
+    reveal: bool = False,
 ) -> list[dict[str, Any]]:
     """Cases of one agency (default: the configured one), filtered, oldest first."""
     today = today or today_local()
-    where = ["agency = ?"]
-    params: list[Any] = [agency or app.config.default_agency]
+    where = ["agency = ?", "voided = ?"]  # a voided registration is in no list (SPEC §11)
+    params: list[Any] = [agency or app.config.default_agency, False]
     if state:
         where.append("state = ?")
         params.append(State(state).value)
@@ -245,4 +283,4 @@ def list_cases(
         params += [date(year, 1, 1), date(year, 12, 31)]
     sql = f"SELECT {CASE_COLUMNS} FROM foi_case WHERE {' AND '.join(where)} ORDER BY received_on, id"
     with app.reader() as db:
-        return [case_summary(CaseRow.from_db(r), today) for r in db.rows(sql, params)]
+        return [case_summary(CaseRow.from_db(r), today, masked=not reveal) for r in db.rows(sql, params)]

@@ -5,6 +5,7 @@ format that needs them."""
 from __future__ import annotations
 
 import json
+from importlib import import_module
 
 from foi_workflow.domain.report import AnnualReport
 
@@ -15,28 +16,22 @@ def render_json(report: AnnualReport) -> str:
     return json.dumps(report.to_json(), ensure_ascii=False, indent=1) + "\n"
 
 
+# Each format but json: the module that renders it and its function, imported when asked for.
+_RENDERERS = {
+    "md": ("markdown", "render_markdown"),
+    "html": ("html", "render_html"),
+    "xlsx": ("xlsx", "render_xlsx"),
+    "docx": ("docx", "render_docx"),
+    "pdf": ("pdf", "render_pdf"),
+}
+
+
 def render(report: AnnualReport, fmt: str) -> str | bytes:
     """The report in `fmt`: text for md, html and json; bytes for xlsx, docx and pdf."""
-    if fmt == "md":
-        from foi_workflow.adapters.report_render.markdown import render_markdown
-
-        return render_markdown(report)
     if fmt == "json":
         return render_json(report)
-    if fmt == "html":
-        from foi_workflow.adapters.report_render.html import render_html
-
-        return render_html(report)
-    if fmt == "xlsx":
-        from foi_workflow.adapters.report_render.xlsx import render_xlsx
-
-        return render_xlsx(report)
-    if fmt == "docx":
-        from foi_workflow.adapters.report_render.docx import render_docx
-
-        return render_docx(report)
-    if fmt == "pdf":
-        from foi_workflow.adapters.report_render.pdf import render_pdf
-
-        return render_pdf(report)
-    raise ValueError(f"unknown report format {fmt!r}")
+    if fmt not in _RENDERERS:
+        raise ValueError(f"unknown report format {fmt!r}")
+    module, function = _RENDERERS[fmt]
+    rendered: str | bytes = getattr(import_module(f"{__name__}.{module}"), function)(report)
+    return rendered

@@ -6,26 +6,10 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from foi_workflow.adapters.report_render.layout import (
-    APPLICANT_HEADER,
-    BALANCE_NOTE,
-    DIFF_TITLE,
-    LEGAL_PERSON_HEADER,
-    RESULT_BLOCK,
-    SECTION_TITLES,
-    TABLE3_LINES,
-    TABLE4_LITIGATION,
-    TABLE4_RESULTS,
-    TABLE4_REVIEW,
-    TABLE4_SUBBLOCKS,
-    TIMELINESS_TITLE,
-    TOTAL,
-    TYPE_LABELS,
-    section_spans,
-    table2_blocks,
-)
+from foi_workflow.adapters.report_render import layout
 from foi_workflow.adapters.report_render.markdown import MONTHS, section_text, timeliness_lines, title
 from foi_workflow.adapters.report_render.text import paragraphs, segments
+from foi_workflow.adapters.word import set_east_asian_font
 from foi_workflow.domain.report import AnnualReport
 from foi_workflow.domain.vocabulary import AppealKind
 
@@ -33,15 +17,8 @@ FONT = "Noto Serif CJK SC"
 
 
 def _east_asian(run_or_style: Any, name: str = FONT) -> None:
-    from docx.oxml.ns import qn
-
     run_or_style.font.name = name
-    rpr = run_or_style.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(fonts)
-    fonts.set(qn("w:eastAsia"), name)
+    set_east_asian_font(run_or_style, name)
 
 
 def _text(doc: Any, text: str) -> None:
@@ -86,7 +63,7 @@ def _small(table: Any) -> None:
 
 
 def _table2(doc: Any, report: AnnualReport) -> None:
-    blocks = table2_blocks(report.inputs.table2)
+    blocks = layout.table2_blocks(report.inputs.table2)
     nrows = sum(2 + len(b.rows) for b in blocks)
     table = doc.add_table(rows=nrows, cols=4)
     table.style = "Table Grid"
@@ -110,19 +87,19 @@ def _table2(doc: Any, report: AnnualReport) -> None:
 
 
 def _table3(doc: Any, report: AnnualReport) -> None:
-    lines = TABLE3_LINES
+    lines = layout.TABLE3_LINES
     table = doc.add_table(rows=3 + len(lines), cols=10)
     table.style = "Table Grid"
     g = _Grid(table)
-    g.set(0, 0, BALANCE_NOTE, r2=2, c2=2)
-    g.set(0, 3, APPLICANT_HEADER, c2=9)
-    g.set(1, 3, TYPE_LABELS[0], r2=2)
-    g.set(1, 4, LEGAL_PERSON_HEADER, c2=8)
-    g.set(1, 9, TOTAL, r2=2)
-    for j, label in enumerate(TYPE_LABELS[1:]):
+    g.set(0, 0, layout.BALANCE_NOTE, r2=2, c2=2)
+    g.set(0, 3, layout.APPLICANT_HEADER, c2=9)
+    g.set(1, 3, layout.TYPE_LABELS[0], r2=2)
+    g.set(1, 4, layout.LEGAL_PERSON_HEADER, c2=8)
+    g.set(1, 9, layout.TOTAL, r2=2)
+    for j, label in enumerate(layout.TYPE_LABELS[1:]):
         g.set(2, 4 + j, label)
-    spans = dict(section_spans())
-    first_result, result_rows = RESULT_BLOCK
+    spans = dict(layout.section_spans())
+    first_result, result_rows = layout.RESULT_BLOCK
     for i, line in enumerate(lines):
         r = 3 + i
         for j, v in enumerate(report.figures.table3.rows[line.key]):
@@ -145,11 +122,11 @@ def _table4(doc: Any, report: AnnualReport) -> None:
     table = doc.add_table(rows=4, cols=15)
     table.style = "Table Grid"
     g = _Grid(table)
-    g.set(0, 0, TABLE4_REVIEW, r2=1, c2=4)
-    g.set(0, 5, TABLE4_LITIGATION, c2=14)
-    g.set(1, 5, TABLE4_SUBBLOCKS[0], c2=9)
-    g.set(1, 10, TABLE4_SUBBLOCKS[1], c2=14)
-    for j, label in enumerate(TABLE4_RESULTS * 3):
+    g.set(0, 0, layout.TABLE4_REVIEW, r2=1, c2=4)
+    g.set(0, 5, layout.TABLE4_LITIGATION, c2=14)
+    g.set(1, 5, layout.TABLE4_SUBBLOCKS[0], c2=9)
+    g.set(1, 10, layout.TABLE4_SUBBLOCKS[1], c2=14)
+    for j, label in enumerate(layout.TABLE4_RESULTS * 3):
         g.set(2, j, label)
     figures = [v for kind in AppealKind for v in report.figures.table4.rows[kind.value]]
     for j, v in enumerate(figures):
@@ -166,19 +143,19 @@ def render_docx(report: AnnualReport) -> bytes:
         _east_asian(doc.styles[style], "Noto Sans CJK SC")
     doc.add_heading(title(report), level=0)
     _text(doc, section_text(report, "preface"))
-    doc.add_heading(SECTION_TITLES[0], level=1)
+    doc.add_heading(layout.SECTION_TITLES[0], level=1)
     _text(doc, section_text(report, "overview"))
-    doc.add_heading(SECTION_TITLES[1], level=1)
+    doc.add_heading(layout.SECTION_TITLES[1], level=1)
     _table2(doc, report)
-    doc.add_heading(SECTION_TITLES[2], level=1)
+    doc.add_heading(layout.SECTION_TITLES[2], level=1)
     _table3(doc, report)
-    doc.add_heading(SECTION_TITLES[3], level=1)
+    doc.add_heading(layout.SECTION_TITLES[3], level=1)
     _table4(doc, report)
-    doc.add_heading(SECTION_TITLES[4], level=1)
+    doc.add_heading(layout.SECTION_TITLES[4], level=1)
     _text(doc, section_text(report, "problems"))
-    doc.add_heading(SECTION_TITLES[5], level=1)
+    doc.add_heading(layout.SECTION_TITLES[5], level=1)
     _text(doc, section_text(report, "other_matters"))
-    doc.add_heading(TIMELINESS_TITLE, level=1)
+    doc.add_heading(layout.TIMELINESS_TITLE, level=1)
     for line in timeliness_lines(report):
         _text(doc, line)
     t = report.timeliness
@@ -193,7 +170,7 @@ def render_docx(report: AnnualReport) -> bytes:
             g.set(i, 1 + j, str(v))
     g.finish()
     if report.frozen_differences:
-        doc.add_heading(DIFF_TITLE, level=1)
+        doc.add_heading(layout.DIFF_TITLE, level=1)
         for d in report.frozen_differences:
             _text(doc, d.line())
     buffer = BytesIO()

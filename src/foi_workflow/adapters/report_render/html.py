@@ -7,24 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from foi_workflow.adapters.report_render.layout import (
-    APPLICANT_HEADER,
-    BALANCE_NOTE,
-    DIFF_TITLE,
-    LEGAL_PERSON_HEADER,
-    RESULT_BLOCK,
-    SECTION_TITLES,
-    TABLE3_LINES,
-    TABLE4_LITIGATION,
-    TABLE4_RESULTS,
-    TABLE4_REVIEW,
-    TABLE4_SUBBLOCKS,
-    TIMELINESS_TITLE,
-    TOTAL,
-    TYPE_LABELS,
-    section_spans,
-    table2_blocks,
-)
+from foi_workflow.adapters.report_render import layout
 from foi_workflow.adapters.report_render.markdown import MONTHS, section_text, timeliness_lines, title
 from foi_workflow.adapters.report_render.text import paragraphs, segments
 from foi_workflow.domain.report import AnnualReport
@@ -79,13 +62,17 @@ def _th(text: str, cls: str = "", rowspan: int = 1, colspan: int = 1) -> str:
     return f"<th{attrs}>{escape(text)}</th>"
 
 
+def _row(*cells: str) -> str:
+    return f"<tr>{''.join(cells)}</tr>"
+
+
 def _tds(values: Sequence[object]) -> str:
     return "".join(f'<td class="n">{escape(str(v))}</td>' for v in values)
 
 
 def table2_html(report: AnnualReport) -> str:
     rows = []
-    for block in table2_blocks(report.inputs.table2):
+    for block in layout.table2_blocks(report.inputs.table2):
         rows.append(f"<tr>{_th(block.article, colspan=4)}</tr>")
         heads = list(block.headers)
         rows.append("<tr>" + "".join(_th(h) for h in heads[:-1])
@@ -100,15 +87,16 @@ def table2_html(report: AnnualReport) -> str:
 
 def table3_html(report: AnnualReport) -> str:
     t3 = report.figures.table3
+    applicant, *legal_persons = layout.TYPE_LABELS
     head = (
-        f"<tr>{_th(BALANCE_NOTE, rowspan=3, colspan=3)}{_th(APPLICANT_HEADER, colspan=7)}</tr>"
-        f"<tr>{_th(TYPE_LABELS[0], rowspan=2)}{_th(LEGAL_PERSON_HEADER, colspan=5)}{_th(TOTAL, rowspan=2)}</tr>"
-        "<tr>" + "".join(_th(label) for label in TYPE_LABELS[1:]) + "</tr>"
+        _row(_th(layout.BALANCE_NOTE, rowspan=3, colspan=3), _th(layout.APPLICANT_HEADER, colspan=7))
+        + _row(_th(applicant, rowspan=2), _th(layout.LEGAL_PERSON_HEADER, colspan=5), _th(layout.TOTAL, rowspan=2))
+        + _row(*map(_th, legal_persons))
     )
-    spans = dict(section_spans())
-    first_result, result_rows = RESULT_BLOCK
+    spans = dict(layout.section_spans())
+    first_result, result_rows = layout.RESULT_BLOCK
     body = []
-    for i, line in enumerate(TABLE3_LINES):
+    for i, line in enumerate(layout.TABLE3_LINES):
         cells = ""
         if line.key in ("received", "carried_in", "carried_out"):
             cells = _th(line.level1, "l3", colspan=3)
@@ -128,9 +116,9 @@ def table3_html(report: AnnualReport) -> str:
 def table4_html(report: AnnualReport) -> str:
     t4 = report.figures.table4
     head = (
-        f"<tr>{_th(TABLE4_REVIEW, rowspan=2, colspan=5)}{_th(TABLE4_LITIGATION, colspan=10)}</tr>"
-        f"<tr>{_th(TABLE4_SUBBLOCKS[0], colspan=5)}{_th(TABLE4_SUBBLOCKS[1], colspan=5)}</tr>"
-        "<tr>" + "".join(_th(r) for r in TABLE4_RESULTS * 3) + "</tr>"
+        _row(_th(layout.TABLE4_REVIEW, rowspan=2, colspan=5), _th(layout.TABLE4_LITIGATION, colspan=10))
+        + _row(*(_th(block, colspan=5) for block in layout.TABLE4_SUBBLOCKS))
+        + _row(*map(_th, layout.TABLE4_RESULTS * 3))
     )
     figures = [v for kind in AppealKind for v in t4.rows[kind.value]]
     return f'<table class="t4"><thead>{head}</thead><tbody><tr>{_tds(figures)}</tr></tbody></table>'
@@ -182,19 +170,19 @@ def render_html(report: AnnualReport) -> str:
     sections = [
         f"<h1>{head}</h1>",
         _text(section_text(report, "preface")),
-        f"<h2>{SECTION_TITLES[0]}</h2>", _text(section_text(report, "overview")),
-        f"<h2>{SECTION_TITLES[1]}</h2>", table2_html(report),
-        f"<h2>{SECTION_TITLES[2]}</h2>", table3_html(report),
-        f"<h2>{SECTION_TITLES[3]}</h2>", table4_html(report),
-        f"<h2>{SECTION_TITLES[4]}</h2>", _text(section_text(report, "problems")),
-        f"<h2>{SECTION_TITLES[5]}</h2>", _text(section_text(report, "other_matters")),
-        f"<h2>{TIMELINESS_TITLE}</h2>",
+        f"<h2>{layout.SECTION_TITLES[0]}</h2>", _text(section_text(report, "overview")),
+        f"<h2>{layout.SECTION_TITLES[1]}</h2>", table2_html(report),
+        f"<h2>{layout.SECTION_TITLES[2]}</h2>", table3_html(report),
+        f"<h2>{layout.SECTION_TITLES[3]}</h2>", table4_html(report),
+        f"<h2>{layout.SECTION_TITLES[4]}</h2>", _text(section_text(report, "problems")),
+        f"<h2>{layout.SECTION_TITLES[5]}</h2>", _text(section_text(report, "other_matters")),
+        f"<h2>{layout.TIMELINESS_TITLE}</h2>",
         "<ul>" + "".join(f"<li>{escape(line)}</li>" for line in timeliness_lines(report)) + "</ul>",
         month_chart(t.received_by_month, t.decided_by_month),
         months,
     ]
     if report.frozen_differences:
-        sections.append(f"<h2 class=\"diff\">{DIFF_TITLE}</h2>")
+        sections.append(f"<h2 class=\"diff\">{layout.DIFF_TITLE}</h2>")
         sections.append("<ul class=\"diff\">" + "".join(
             f"<li>{escape(d.line())}</li>" for d in report.frozen_differences) + "</ul>")
     body = "\n".join(s for s in sections if s)

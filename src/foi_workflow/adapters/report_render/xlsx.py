@@ -25,6 +25,7 @@ from foi_workflow.adapters.report_render.layout import (
     table2_blocks,
 )
 from foi_workflow.adapters.report_render.markdown import MONTHS, title
+from foi_workflow.domain.boundary import looks_like_formula
 from foi_workflow.domain.report import AnnualReport
 from foi_workflow.domain.vocabulary import TABLE3_COLUMNS, AppealKind
 
@@ -122,6 +123,16 @@ def _table2(ws: Any, report: AnnualReport) -> None:
         ws.column_dimensions[col].width = 16
 
 
+def _texts_as_text(wb: Any) -> None:
+    """openpyxl stores a string starting with "=" as a formula: an agency name or a report
+    input from a file (SPEC's texts, the agency's config) is data, so every such cell is text."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if looks_like_formula(cell.value):
+                    cell.data_type = "s"
+
+
 def render_xlsx(report: AnnualReport) -> bytes:
     from openpyxl import Workbook
 
@@ -151,6 +162,7 @@ def render_xlsx(report: AnnualReport) -> bytes:
     ws.append(["新收", *t.received_by_month])
     ws.append(["办结", *t.decided_by_month])
     ws.column_dimensions["A"].width = 26
+    _texts_as_text(wb)
     buffer = BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

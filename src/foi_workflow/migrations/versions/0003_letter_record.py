@@ -13,7 +13,7 @@ back then, so the count is exact); of two standing letters for one event the old
 `replaced`, as a reissue would have done.
 
 Revision ID: 0003
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 21:00:00
 """
 
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,123 @@
+"""The fee a fee notice states, settled by the fee rules where an event enters the system
+(`advance` and the import): per item counts the applicant's earlier items of the month, which
+only the database (and the file being imported) know."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, MutableMapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from foi_workflow.adapters.tables import Case, Event
+from foi_workflow.domain import fees
+from foi_workflow.domain.vocabulary import FeeBasis
+
+
+def stored_month_quantity(
+    session: Session,
+    *,
+    agency: str,
+    applicant: str,
+    case_id: str,
+    on: date,
+    basis: str,
+    before_seq: int | None = None,
+) -> int:
+    """The applicant's quantity on `basis` in the stored fee notices of other cases from the
+    first of `on`'s month up to `on` (that day's only up to `before_seq`, when given)."""
+    if not fees.counted_over_the_month(basis):
+        return 0
+    rows = session.scalars(
+        select(Event)
+        .join(Case, col(Case.id) == col(Event.case_id))
+        .where(
+            col(Case.agency) == agency,
+            col(Case.applicant) == applicant,
+            col(Case.id) != case_id,
+            col(Event.event) == "fee_notice",
+            col(Event.on) >= on.replace(day=1),
+            col(Event.on) <= on,
+        )
+    )
+    # One recorded after this one the same day counts this request, not the other way round.
+    earlier = (row for row in rows if before_seq is None or row.on < on or (row.seq or 0) < before_seq)
+    return month_total((row.data or {} for row in earlier), basis)
+
+
+def month_total(datas: Iterable[Any], basis: str) -> int:
+    """The summed quantity of the fee notices (their data) on `basis`."""
+    total = 0
+    for data in datas:
+        if isinstance(data, dict) and data.get("basis") == basis:
+            quantity = data.get("quantity", 0)
+            total += quantity if isinstance(quantity, int) else 0
+    return total
+
+
+def settle_amount(clean: MutableMapping[str, Any], already_this_month: int) -> None:
+    """Check the notice's amount against the fee rules (refused: a free request, a wrong sum) and
+    store the right one."""
+    result = fees.notice_quote(clean["basis"], int(clean["quantity"]), already_this_month, clean.get("amount"))
+    clean["amount"] = result.amount
+
+
+class FileFees:
+    """An import's fee check: per item also counts the applicant's fee notices earlier in the
+    file (in file order, which only a serial replay follows)."""
+
+    def __init__(self) -> None:
+        # By (agency, applicant, year, month): (date, case, items) of the file's per-item notices.
+        self.seen: dict[tuple[str, str, int, int], list[tuple[date, str, int]]] = {}
+        # For a parallel replay, worked out in file order beforehand: line index -> earlier items.
+        self.planned: dict[int, int] = {}
+
+    def settle(
+        self, session: Session, agency: str, applicant: str, case_id: str, on: date, clean: MutableMapping[str, Any]
+    ) -> None:
+        already = 0
+        if fees.counted_over_the_month(clean["basis"]):
+            already = self.earlier(session, agency, applicant, case_id, on, int(clean["quantity"]))
+        settle_amount(clean, already)
+
+    def earlier(self, session: Session, agency: str, applicant: str, case_id: str, on: date, quantity: int) -> int:
+        """The applicant's items of the month before this notice (stored, then earlier in the file)."""
+        already = stored_month_quantity(
+            session, agency=agency, applicant=applicant, case_id=case_id, on=on, basis=FeeBasis.PER_ITEM.value
+        )
+        seen = self.seen.setdefault((agency, applicant, on.year, on.month), [])
+        already += sum(items for day, other, items in seen if day <= on and other != case_id)
+        seen.append((on, case_id, quantity))
+        return already
+
+    def plan(self, session: Session, lines: Sequence[str], default_agency: str) -> None:
+        """Each per-item fee notice's earlier items of the month, worked out in file order."""
+        parsed = [
+            (i, obj)
+            for i, line in enumerate(lines)
+            if '"fee_notice"' in line and '"per_item"' in line and isinstance(obj := json.loads(line), dict)
+        ]
+        if not parsed:
+            return
+        wanted = {case for _, obj in parsed if isinstance(case := obj.get("case"), str)}
+        who: dict[str, tuple[str, str]] = {}
+        for line in lines:
+            if '"receive"' in line:
+                obj = json.loads(line)
+                if isinstance(obj, dict) and obj.get("event") == "receive" and obj.get("case") in wanted:
+                    who[obj["case"]] = (str(obj.get("agency") or default_agency), str(obj.get("applicant")))
+        for missing in wanted - who.keys():
+            stored = session.get(Case, missing)
+            if stored is not None:
+                who[missing] = (stored.agency, stored.applicant)
+        for index, obj in parsed:
+            case, quantity, on = obj.get("case"), obj.get("quantity"), obj.get("on")
+            if obj.get("event") != "fee_notice" or not isinstance(case, str) or case not in who:
+                continue  # the replay refuses the line or falls back to the serial replay
+            if not isinstance(quantity, int) or not isinstance(on, str):
+                continue
+            agency, applicant = who[case]
+            self.planned[index] = self.earlier(session, agency, applicant, case, date.fromisoformat(on), quantity)
