@@ -15,8 +15,8 @@ CLOSED_YEARS = (2023, 2024)
 
 
 def populate_record(foi: Foi) -> None:
-    """The example events; letters of several kinds, one reissued; appeals; 2023 and 2024
-    closed, with a letter and an event added to 2023 afterwards by amendment."""
+    """The example events; letters of several kinds, one reissued, one void (its event voided);
+    appeals; 2023 and 2024 closed, with a letter and an event added to 2023 afterwards by amendment."""
     foi.ok("import", str(FIXTURES / "events-small.jsonl"))
     foi.ok("notice HX-2023-00015 acknowledgement")
     foi.ok("notice HX-2023-00015 decision")
@@ -25,6 +25,8 @@ def populate_record(foi: Foi) -> None:
     foi.ok("notice HX-2024-00027 correction")
     case = foi.ok("intake --applicant 某公司 --applicant-type commercial --channel post --request 某文件"
                   " --on 2024-11-04 --notice").splitlines()[0]  # fmt: skip
+    foi.ok(f"decide {case} --outcome granted --on 2024-11-19 --notice")
+    foi.ok(f"void {case} 2 --reason 办理结果录错")  # its decision letter becomes 作废
     foi.ok(f"decide {case} --outcome withheld.third_party_rights --note 涉及商业秘密 --on 2024-11-20 --notice")
     appeal = foi.ok(f"appeal file --kind litigation_after_review --case {case} --on 2024-12-02").strip()
     foi.ok(f"appeal conclude {appeal} --result corrected --on 2025-03-03")

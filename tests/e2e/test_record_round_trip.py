@@ -36,6 +36,8 @@ def test_a_moved_database_keeps_its_letters_closed_years_and_numbering(
 ) -> None:
     populate_record(foi)
     before = record_snapshot(foi)
+    assert {"valid", "void", "replaced"} <= {r["status"] for r in exported_letters(foi)}
+    assert any('"event": "void"' in line for line in before["export"].splitlines())
     target = moved(foi, make_db_url, tmp_path, restore=restore)
     assert record_snapshot(target) == before  # export byte-identical; register, report, show the same
     assert letter_table(target.db_url) == letter_table(foi.db_url)

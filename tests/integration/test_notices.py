@@ -249,19 +249,17 @@ def test_a_letter_may_show_a_seal_image_from_its_template_folder_but_no_other_lo
     assert images(outside / "seal.png") == 0
 
 
-def test_voiding_the_answered_event_makes_its_letters_void_and_a_new_letter_can_be_issued(app: App) -> None:
-    from foi_workflow.adapters.db import unit_of_work
-    from foi_workflow.services.letters import register_entries, void_letters_answering
+def test_correcting_the_answered_event_makes_its_letters_void_and_a_new_letter_can_be_issued(app: App) -> None:
+    from foi_workflow.services.corrections import Request, amend_case
+    from foi_workflow.services.letters import register_entries
 
     case_id = _intake(app)
     ack = issue_notice(app, case_id, "acknowledgement", by="w")
     cases.advance(app, case_id, "decide", on=date(2024, 3, 20), by="w", data={"outcome": "granted"})
     decision = issue_notice(app, case_id, "decision", by="w")
     assert (ack.answers, decision.answers) == (1, 2)
-    with unit_of_work(app.engine) as s:  # what a void or correct of event 2 does in its transaction
-        assert void_letters_answering(s, case_id, 2) == [decision.number]
-        assert void_letters_answering(s, case_id, 2) == []  # nothing left standing for that event
-        s.commit()
+    corrected = amend_case(app, case_id, Request("correct", 2, "日期录错", "w", {"on": "2024-03-21"}, None))
+    assert corrected.voided_letters == [decision.number]  # the acknowledgement answers event 1: it stands
     again = issue_notice(app, case_id, "decision", by="w")
     assert again.number == "乐融公开〔2024〕第3号" and again.replaces is None  # a new letter, not a reissue
     with Session(app.engine) as s:

@@ -37,21 +37,17 @@ def counter_name(year: int) -> str:
 # --------------------------------------------------------------------------- status
 
 
-def void_letters_answering(session: Session, case_id: str, ordinal: int) -> list[str]:
-    """Mark 作废 every standing letter that answered event `ordinal` (1 = `receive`) of the case,
-    inside the caller's transaction (the void or correct that undoes the event, SPEC §11).
-    Their numbers are never used again; a new letter for the event can then be issued.
-    Returns the numbers marked."""
-    numbers = [
-        str(n)
-        for n in session.scalars(
-            select(col(Notice.number)).where(
-                col(Notice.case_id) == case_id,
-                col(Notice.answers) == ordinal,
-                col(Notice.status) == LetterStatus.VALID.value,
-            ).order_by(col(Notice.id))
-        )
-    ]
+def void_letters_answering(session: Session, case_id: str, ordinal: int | None) -> list[str]:
+    """Mark 作废 every standing letter that answered event `ordinal` (1 = `receive`; None: any
+    event) of the case, inside the caller's transaction (the void or correct that undoes the
+    event, SPEC §11). Their numbers are never used again; a new letter for the event can then
+    be issued. Returns the numbers marked."""
+    query = select(col(Notice.number)).where(
+        col(Notice.case_id) == case_id, col(Notice.status) == LetterStatus.VALID.value
+    )
+    if ordinal is not None:
+        query = query.where(col(Notice.answers) == ordinal)
+    numbers = [str(n) for n in session.scalars(query.order_by(col(Notice.id)))]
     if numbers:
         session.execute(
             update(NOTICE_TABLE)
@@ -59,6 +55,12 @@ def void_letters_answering(session: Session, case_id: str, ordinal: int) -> list
             .values(status=LetterStatus.VOID.value)
         )
     return numbers
+
+
+def void_letters_undone(session: Session, case_id: str, kind: str, target: int) -> list[str]:
+    """The letters a `void` or `correct` (`kind`) of event `target` makes 作废: those answering
+    that event; a void of `receive` voids the whole registration, and with it every letter."""
+    return void_letters_answering(session, case_id, None if kind == "void" and target == 1 else target)
 
 
 def raise_counter(session: Session, agency: str, name: str, at_least: int) -> None:

@@ -32,6 +32,9 @@ class RecordLines:
         self.letter_counters: dict[tuple[str, str], int] = {}  # (agency, counter name) -> highest seq
         self.year_closes: list[dict[str, Any]] = []
         self._taken: tuple[set[str], set[tuple[str, str, int]]] | None = None  # see `_letters_taken`
+        # (case, void | correct, target) of the file's amendments of stored cases: the stored
+        # letters answering those events become 作废 (SPEC §11).
+        self.undone: list[tuple[str, str, int]] = []
 
     def _linked_agency(self, case_id: str, what: str = "复议诉讼") -> str:
         raise NotImplementedError
@@ -83,7 +86,10 @@ class RecordLines:
         self.year_closes.append({**row, "closed_at": self.now})
 
     def write_records(self) -> None:
-        """The letters, with the counters moved past their numbers, and the year closes."""
+        """The stored letters the file's amendments undo made 作废; the file's letters, with the
+        counters moved past their numbers; the year closes."""
+        for case_id, kind, target in self.undone:
+            letters.void_letters_undone(self.s, case_id, kind, target)
         if self.letters:
             self.s.execute(insert(letters.NOTICE_TABLE), self.letters)
         for (agency, name), seq in sorted(self.letter_counters.items()):

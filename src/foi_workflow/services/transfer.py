@@ -235,6 +235,8 @@ class Importer(RecordLines):
         check = lambda day: self._check_year(snap.agency, day, amend)  # noqa: E731
         amended, clean = replay_amendment(wf, wf.disclosure, case_id, history, line, self.ctx, check)
         assert isinstance(amended, CaseSnapshot)
+        if case_id in self.existing_cases:
+            self.undone.append((case_id, event, int(clean["target"])))
         return amended, clean
 
     def _amend_appeal(
