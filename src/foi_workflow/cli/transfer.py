@@ -35,7 +35,7 @@ def _import(app_ctx: AppContext, file: str, by: str | None, workers: int | None,
 
 
 def _export(app_ctx: AppContext, out: str | None) -> None:
-    from foi_workflow.services.transfer import export_to
+    from foi_workflow.services.export import export_to
 
     if out is None:
         export_to(app_ctx.app, sys.stdout)

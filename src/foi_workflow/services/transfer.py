@@ -1,4 +1,5 @@
-"""`foi import` and `foi export`: the event log as JSON Lines (SPEC §9).
+"""`foi import` / `foi restore`: the event log, letters and year closes read from JSON Lines
+(SPEC §9, §12); `services.export` writes them.
 
 An import replays every line through the same workflow rules as the commands, entirely in
 memory, and only then writes everything in one transaction with bulk inserts: the first bad
@@ -9,12 +10,12 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
 from sys import intern
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import insert, select
@@ -22,7 +23,6 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from foi_workflow.adapters import bulk
-from foi_workflow.adapters.db import require_schema
 from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE, Appeal, Case, Event, YearClose, column_limits, utcnow
 from foi_workflow.domain.boundary import (
     MAX_DEPTH,
@@ -45,7 +45,6 @@ from foi_workflow.domain.workflow import (
     receive_case,
 )
 from foi_workflow.errors import AlreadyExists, ClosedYear, FoiError, ImportFailed, InvalidInput, NotFound
-from foi_workflow.services import letters
 from foi_workflow.services.app import App, apply_context
 from foi_workflow.services.appeals import appeal_snapshot, appeal_values, write_appeal
 from foi_workflow.services.cases import (
@@ -525,31 +524,3 @@ def replay_lines(importer: Importer, numbered: Iterable[tuple[int, str]]) -> Non
                 )
         except FoiError as exc:
             raise ImportFailed(f"第 {index + 1} 行：{exc.message}（{exc.code}）；整个文件未导入") from None
-
-
-def export_lines(app: App) -> Iterator[str]:
-    """Everything needed to rebuild the database (SPEC §12), in file order: the cases' events,
-    the appeals' events (each in the order recorded), the letters, the year closes. The lines
-    re-import to the same database, and export again byte for byte."""
-    require_schema(app.engine)
-    with Session(app.engine) as s:
-        for owner in (col(Event.case_id), col(Event.appeal_id)):
-            query = select(Event).where(owner.is_not(None)).order_by(col(Event.seq)).execution_options(yield_per=5000)
-            for ev in s.scalars(query):
-                head: dict[str, Any] = {"appeal": ev.appeal_id} if ev.appeal_id is not None else {"case": ev.case_id}
-                head.update({"event": ev.event, "on": ev.on.isoformat()})
-                head.update(ev.data)
-                head["by"] = ev.by
-                if ev.amend_reason:
-                    head["amend_reason"] = ev.amend_reason
-                yield json.dumps(head, ensure_ascii=False)
-        for record in letters.export_records(s):
-            yield json.dumps(record, ensure_ascii=False)
-
-
-def export_to(app: App, out: IO[str]) -> int:
-    count = 0
-    for line in export_lines(app):
-        out.write(line + "\n")
-        count += 1
-    return count
