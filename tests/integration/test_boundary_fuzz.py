@@ -46,7 +46,8 @@ def valid(ftype: str, name: str, case_id: str) -> Any:
     """A value of `ftype` that the field accepts (when the event is allowed at all)."""
     if name == "case":
         return case_id
-    simple = {"text": "某事项", "line": "某人", "id": case_id, "int": 5, "date": "2024-03-20", "money": 10}
+    simple = {"text": "某事项", "line": "某人", "id": case_id, "int": 5, "date": "2024-03-20", "money": 10,
+              "map": {"note": "更正"}}
     if ftype in simple:
         return {"year": 2024, "period": 15, "quantity": 1}.get(name, simple[ftype])
     return next(iter(ENUMS[ftype[5:]])).value
@@ -114,6 +115,9 @@ def test_any_value_in_any_field_of_an_import_line_is_imported_or_refused_in_one_
 # --------------------------------------------------------------------------- the command line
 
 
+AMENDING = ("void", "correct")
+
+
 def command_of(event: str) -> list[str] | None:
     if event in APPEAL_EVENTS:
         return ["appeal", event]
@@ -150,7 +154,13 @@ def cli_args(event: str, field: str, value: str, case_id: str, appeal_id: str) -
     data[field] = value
     option = option_of(event, field)
     args = list(command)
-    if event == "conclude":
+    if event in AMENDING:
+        # `void` / `correct` ID EVENT_NO: the target is the positional event number; the
+        # corrected fields (`set`) are the options of the target's own command, fuzzed there.
+        data.pop("set", None)
+        data.pop("case", None)
+        args += [appeal_id if command[0] == "appeal" else case_id, data.pop("target")]
+    elif event == "conclude":
         args.append(appeal_id)
     elif event not in ("receive", "file"):
         args.append(value if field == "case" else case_id)
@@ -164,7 +174,7 @@ def cli_args(event: str, field: str, value: str, case_id: str, appeal_id: str) -
             args += [option_of(event, name) or "", given_value]
     params = click_params(command)
     param = params.get({"--amend-closed-year": "amend", "--id": "case_id", "--case": "case_id",
-                        "--request": "request_text"}.get(option or "", field))  # fmt: skip
+                        "--request": "request_text", "--target": "event_no"}.get(option or "", field))  # fmt: skip
     parsed_by_click = param is not None and not isinstance(param.type, click.types.StringParamType)
     if param is not None and param.type.name == "id":
         parsed_by_click = False  # the boundary's own type: refuses with exit 1
@@ -180,9 +190,10 @@ def cli_fields() -> st.SearchStrategy[tuple[str, str]]:
     pairs = []
     for event in CLI_EVENTS:
         spec = CASE_EVENTS.get(event) or APPEAL_EVENTS[event]
-        names = {*spec.fields, "by", "on", "amend_reason"} - {"agency", "caseworker"} | (
+        dated = event != "void"  # a void is dated the day it is recorded: it has no --on
+        names = {*spec.fields, "by", "amend_reason", *(["on"] if dated else [])} - {"agency", "caseworker", "set"} | (
             {"caseworker"} if event == "assign" else set())  # fmt: skip
-        if event in CASE_EVENTS and event != "receive":
+        if event in CASE_EVENTS and event not in ("receive", *AMENDING):
             names.add("case")
         pairs += [(event, name) for name in sorted(names)]
     return st.sampled_from(pairs)
@@ -198,10 +209,12 @@ def test_any_value_of_any_option_is_recorded_or_refused_in_one_line(
     case_id, appeal_id = f"FC-{n}", f"FCA-{n}"
     foi.ok("intake", "--applicant", "某人", "--applicant-type", "natural_person", "--channel", "online",
            "--request", "某文件", "--on", "2024-03-01", "--id", case_id)  # fmt: skip
-    if event == "conclude":
+    if event in ("conclude", *AMENDING):
         foi.ok("appeal", "file", "--kind", "review", "--case", case_id, "--id", appeal_id, "--on", ON)
     args, parsed_by_click = cli_args(event, field, value, case_id, appeal_id)
-    if "--on" not in args:
+    command = command_of(event)
+    assert command is not None
+    if "--on" not in args and "on" in click_params(command):  # `void` is dated the day it is recorded
         args += ["--on", ON]
     before = snapshot(foi.db_url)
     # A value starting with "-" may be read as an option: a usage error, as in any shell.

@@ -57,8 +57,9 @@ STEPS: list[tuple[str, st.SearchStrategy[dict[str, Any]]]] = [
     ("consult", st.builds(dict, party=st.just("某第三方"))),
     ("consultation_reply", st.builds(dict, opinion=st.sampled_from(["agree", "object", "none"]))),
     ("extend", st.builds(dict, days=st.integers(1, 10), approved_by=st.just("负责人"))),
-    ("fee_notice", st.builds(dict, amount=st.integers(0, 500), basis=st.sampled_from(["per_item", "per_page"]),
-                             quantity=st.integers(1, 60))),
+    # A fee notice only where the fee rules charge something; its amount is the one they give.
+    ("fee_notice", st.builds(dict, basis=st.just("per_item"), quantity=st.integers(11, 40))
+     | st.builds(dict, basis=st.just("per_page"), quantity=st.integers(31, 300))),
     ("fee_paid", st.just({})),
     ("lapse_fee", st.just({})),
     ("decide", st.builds(dict, outcome=st.sampled_from(DECIDABLE))),

@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from foi_workflow.adapters.db import require_schema
 from foi_workflow.adapters.ledger_files import write_csv, write_xlsx
 from foi_workflow.adapters.tables import Case, Event
+from foi_workflow.domain.corrections import read_history
 from foi_workflow.domain.fees import BASIS_LABELS
 from foi_workflow.domain.ledger_columns import BY_KEY, EXPORT_KEYS, OPTIONAL_EXPORT_KEYS
 from foi_workflow.domain.ledger_values import ledger_outcome_text
@@ -51,7 +52,9 @@ def year_cases(session: Session, year: int, agency: str | None) -> list[str]:
     """The ids of the cases the year's report counts, by receipt date and number."""
     start, end = year_bounds(year)
     query = select(col(Case.id)).where(
-        col(Case.received_on) <= end, or_(col(Case.decided_on).is_(None), col(Case.decided_on) >= start)
+        col(Case.received_on) <= end,
+        or_(col(Case.decided_on).is_(None), col(Case.decided_on) >= start),
+        col(Case.voided).is_(False),  # a voided registration (SPEC §11) is in no count, nor in the ledger
     )
     if agency is not None:
         query = query.where(col(Case.agency) == agency)
@@ -133,7 +136,12 @@ def build_ledger(app: App, year: int, agency: str | None = None) -> Ledger:
     with Session(app.engine) as s:
         case_ids = year_cases(s, year, scope)
         events = _events(s, case_ids)
-    rows = [ledger_row(replay(app, case_id, events[case_id]), events[case_id]) for case_id in case_ids]
+    # Each row from the effective history: voided events left out, corrected ones as corrected.
+    disclosure = app.workflow.disclosure
+    rows = [
+        ledger_row(replay(app, case_id, events[case_id]), read_history(disclosure, events[case_id]).counted)
+        for case_id in case_ids
+    ]
     keys = _columns(rows)
     return Ledger(year, tuple(BY_KEY[k].header for k in keys), tuple(tuple(row[k] for k in keys) for row in rows))
 

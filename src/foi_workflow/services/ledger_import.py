@@ -136,8 +136,8 @@ def import_ledger(app: App, path: Path, *, by: str, mapping: LedgerMapping | Non
         result = importer.write()
         scope = resolve_scope(app.config, agency, False)
         figures = tuple(compute_figures(s.connection(), year, scope) for year in _years(cases))
-        if dry_run:
-            s.rollback()
+        if not dry_run:  # a dry run keeps nothing: the unit of work rolls back what is not committed
+            s.commit()
     return LedgerImportResult(sheet, header.row + 1, tuple(imported), result.events, figures, dry_run)
 
 
