@@ -191,3 +191,17 @@ def test_the_register_lists_the_years_letters_in_every_format(foi: Foi, case: st
     assert [c.value for c in sheet[4]][:6] == second
     assert foi("register 2024 --format xlsx").exit_code == 1  # a workbook needs --out
     assert json.loads(foi.ok("register 2023 --format json")) == []
+
+
+def test_an_addressee_that_looks_like_a_formula_stays_text_in_the_register(foi: Foi, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    case = foi.ok(INTAKE.replace("王五", "=HYPERLINK(1)")).strip()
+    foi.ok(f"notice {case} acknowledgement")
+    row = list(csv.reader(io.StringIO(foi.ok("register 2024 --format csv"))))[1]
+    assert row[4] == "'=HYPERLINK(1)"
+    foi.ok("register", "2024", "--format", "xlsx", "--out", tmp_path / "r.xlsx")
+    sheet = load_workbook(tmp_path / "r.xlsx").active
+    assert sheet is not None
+    assert (sheet.cell(3, 5).value, sheet.cell(3, 5).data_type) == ("=HYPERLINK(1)", "s")
+    assert json.loads(foi.ok("register 2024 --format json"))[0]["addressee"] == "=HYPERLINK(1)"

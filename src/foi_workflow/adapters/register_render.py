@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from foi_workflow.domain.boundary import looks_like_formula, spreadsheet_text
 from foi_workflow.domain.vocabulary import NoticeKind
 
 if TYPE_CHECKING:
@@ -40,7 +41,8 @@ def _csv(entries: Sequence[RegisterEntry]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADERS)
-    writer.writerows(_cells(e) for e in entries)
+    # An applicant's name such as `=HYPERLINK(...)` must stay text in Excel or WPS.
+    writer.writerows([spreadsheet_text(c) for c in _cells(e)] for e in entries)
     return out.getvalue()
 
 
@@ -61,6 +63,9 @@ def _xlsx(entries: Sequence[RegisterEntry], heading: str) -> bytes:
         cell.font = Font(bold=True)
     for entry in entries:
         sheet.append(list(_cells(entry)))
+        for cell in sheet[sheet.max_row]:
+            if looks_like_formula(cell.value):
+                cell.data_type = "s"  # data, never a formula
     for letter, width in zip("ABCDEFGH", (24, 12, 26, 18, 24, 8, 12, 40), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A3"

@@ -8,11 +8,14 @@ from pathlib import Path
 import click
 
 from foi_workflow.adapters.register_render import FORMATS
-from foi_workflow.cli.common import AppContext, pass_app
+from foi_workflow.cli.commands import command_help
+from foi_workflow.cli.common import YEAR, AppContext, pass_app
 
 
-@click.command("register")
-@click.argument("year", type=int)
+@click.command("register", help=command_help(
+    "register", "该年度出具的全部告知书（文号、日期、种类、案件、收件人、状态、出具人）/ "
+    "every letter dated in YEAR: number, date, kind, case, addressee, status, by."))
+@click.argument("year", type=YEAR)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True, help="输出格式")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="写入文件（xlsx 必须指定）")
@@ -21,8 +24,6 @@ from foi_workflow.cli.common import AppContext, pass_app
 @pass_app
 def register_cmd(app_ctx: AppContext, year: int, fmt: str, out: Path | None, agency: str | None,
                  all_agencies: bool) -> None:  # fmt: skip
-    """发文登记簿：该年度出具的全部告知书（文号、日期、种类、案件、收件人、状态、出具人）/
-    The register of letters dated in YEAR: number, date, kind, case, addressee, status, by."""
     from foi_workflow.adapters.files import write_private
     from foi_workflow.adapters.register_render import render_register
     from foi_workflow.errors import InvalidInput
