@@ -47,7 +47,7 @@ def populate(foi: Foi) -> None:
     intake = "intake --applicant-type {t} --channel {c} --request 某文件 --on {on} --applicant {a}"
     a = foi.ok(intake.format(t="commercial", c="post", on="2024-11-04", a="某公司") + " --phone 13800001111").strip()
     foi.ok(f"extend {a} --days 7 --approved-by 王主任 --on 2024-11-20")
-    foi.ok(f"fee-notice {a} --amount 123.50 --basis per_page --quantity 42 --on 2024-11-25")
+    foi.ok(f"fee-notice {a} --amount 120 --basis per_page --quantity 42 --on 2024-11-25")
     b = foi.ok(intake.format(t="research", c="in_person", on="2024-12-20", a="某研究所")).strip()
     foi.ok(f"consult {b} --party 某公司 --kind co_producer --on 2024-12-23")
     c = foi.ok(intake.format(t="other", c="fax", on="2023-12-28", a="张三")).strip()
