@@ -153,3 +153,10 @@ class LedgerRefused(FoiError):
     column and value. Nothing of it was kept."""
 
     code = "E-LEDGER"
+
+
+class IssuedNotWritten(FoiError):
+    """The letter was issued and stored, but writing its file failed afterwards: print it
+    again with `--reprint` (same number)."""
+
+    code = "E-NOT-WRITTEN"

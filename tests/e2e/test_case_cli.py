@@ -321,8 +321,9 @@ def _close_year(foi: Foi, year: int) -> None:
     engine = create_engine(foi.db_url)
     with engine.begin() as conn:
         conn.execute(
-            text('INSERT INTO year_close (agency, year, closed_at, "by", figures) VALUES (:a, :y, :t, :b, :f)'),
-            {"a": "default", "y": year, "t": "2025-01-05 00:00:00", "b": "test", "f": "{}"},
+            text('INSERT INTO year_close (agency, year, closed_on, closed_at, "by", figures)'
+                 " VALUES (:a, :y, :d, :t, :b, :f)"),
+            {"a": "default", "y": year, "d": "2025-01-05", "t": "2025-01-05 00:00:00", "b": "test", "f": "{}"},
         )
     engine.dispose()
 
@@ -340,7 +341,8 @@ def test_a_closed_year_refuses_events_unless_amended_with_a_reason(foi: Foi) -> 
     assert "--amend-closed-year" in blank  # a blank reason is no reason
     foi.ok("decide", case, "--outcome", "granted", "--on", "2023-12-28", "--amend-closed-year", "漏登")
     exported = [json.loads(x) for x in foi.ok("export").splitlines()]
-    assert exported[-1]["amend_reason"] == "漏登"
+    assert [e for e in exported if "event" in e][-1]["amend_reason"] == "漏登"
+    assert exported[-1]["year_close"] == 2023  # the close itself travels too, after the events
     foi.ok(f"decide {other} --outcome granted --on 2024-01-03")  # the next year is open
     assert foi.ok("rebuild --check").strip() == "案件表与事件日志一致"
 

@@ -1,5 +1,7 @@
 """`foi export` on one backend, `foi import` into an empty database on the other: the same
-annual report (JSON) for every year and the same `foi show` for every case, both ways.
+annual report (JSON) for every year and the same `foi show` for every case, both ways; and the
+whole record (letters, closed years) moved SQLite → PostgreSQL → SQLite unchanged, with
+numbering that continues.
 
 Needs the throwaway PostgreSQL server of `.ci/run` (FOI_TEST_PG_ADMIN); it runs in both
 halves of CI, whatever FOI_TEST_BACKEND says.
@@ -18,6 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import FIXTURES, Foi
+from tests.record_helpers import letter_table, populate_record, record_snapshot
 
 ADMIN = os.environ.get("FOI_TEST_PG_ADMIN", "")
 
@@ -94,3 +97,24 @@ def test_export_then_import_on_the_other_backend_gives_the_same_reports_and_case
     assert after["cases"] == before["cases"]
     # And the log itself round-trips: the target exports the very same lines.
     assert target.ok("export") == source.ok("export")
+
+
+def test_the_record_moves_from_sqlite_to_postgresql_and_back_unchanged(pg_url: str, tmp_path: Path) -> None:
+    first = Foi(f"sqlite:///{tmp_path / 'first.db'}", tmp_path)
+    first.ok("init")
+    populate_record(first)
+    before = record_snapshot(first)
+    chain = [first]
+    for url in (pg_url, f"sqlite:///{tmp_path / 'back.db'}"):
+        chain[-1].ok("export", "--out", tmp_path / "moving.jsonl")
+        target = Foi(url, tmp_path)
+        target.ok("init")
+        target.ok("import", tmp_path / "moving.jsonl")
+        assert record_snapshot(target) == before
+        assert letter_table(target.db_url) == letter_table(first.db_url)
+        chain.append(target)
+    for db in chain:
+        db.ok("notice HX-2024-00020 acknowledgement --amend-closed-year 补发回执")
+    last = {json.loads(db.ok("register 2024 --format json"))[-1]["number"] for db in chain}
+    assert len(last) == 1  # the same next number on each: numbering continued after the import
+    assert {db.ok("export") for db in chain} == {chain[0].ok("export")}

@@ -183,7 +183,7 @@ def test_an_agency_override_is_used_recorded_and_hashed(app: App) -> None:
     assert "机关模板：acknowledgement.txt.j2" in first.template_name
     assert first.template_hash != default_hash
     override.write_text(override.read_text(encoding="utf-8").replace("12345", "12346"), encoding="utf-8")
-    second = issue_notice(app, case_id, "acknowledgement", by="w")
+    second = issue_notice(app, case_id, "acknowledgement", by="w", reissue_reason="机关模板更新")
     assert "12346" in second.body_text and second.template_hash != first.template_hash
 
 
@@ -201,10 +201,10 @@ def test_a_hostile_override_is_refused_and_leaves_nothing_behind(app: App) -> No
     assert not Path("/tmp/pwned-by-notice").exists()
 
 
-def test_a_reprint_finds_the_latest_letter_of_its_kind(app: App) -> None:
+def test_a_reprint_finds_the_standing_letter_of_its_kind(app: App) -> None:
     case_id = _intake(app)
     issue_notice(app, case_id, "acknowledgement", by="w")
-    again = issue_notice(app, case_id, "acknowledgement", by="w", on=date(2024, 3, 5))
+    again = issue_notice(app, case_id, "acknowledgement", by="w", on=date(2024, 3, 5), reissue_reason="地址有误")
     with Session(app.engine) as s:
         assert latest_notice(s, case_id, "acknowledgement").number == again.number
 
@@ -247,3 +247,22 @@ def test_a_letter_may_show_a_seal_image_from_its_template_folder_but_no_other_lo
 
     assert images(inside / "seal.png") == 1
     assert images(outside / "seal.png") == 0
+
+
+def test_correcting_the_answered_event_makes_its_letters_void_and_a_new_letter_can_be_issued(app: App) -> None:
+    from foi_workflow.services.corrections import Request, amend_case
+    from foi_workflow.services.letters import register_entries
+
+    case_id = _intake(app)
+    ack = issue_notice(app, case_id, "acknowledgement", by="w")
+    cases.advance(app, case_id, "decide", on=date(2024, 3, 20), by="w", data={"outcome": "granted"})
+    decision = issue_notice(app, case_id, "decision", by="w")
+    assert (ack.answers, decision.answers) == (1, 2)
+    corrected = amend_case(app, case_id, Request("correct", 2, "日期录错", "w", {"on": "2024-03-21"}, None))
+    assert corrected.voided_letters == [decision.number]  # the acknowledgement answers event 1: it stands
+    again = issue_notice(app, case_id, "decision", by="w")
+    assert again.number == "乐融公开〔2024〕第3号" and again.replaces is None  # a new letter, not a reissue
+    with Session(app.engine) as s:
+        book = register_entries(s, 2024, "lr")
+    assert [(e.number, e.status.value) for e in book] == [
+        (ack.number, "valid"), (decision.number, "void"), (again.number, "valid")]  # fmt: skip

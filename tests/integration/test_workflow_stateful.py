@@ -28,7 +28,7 @@ from foi_workflow.errors import FoiError
 from foi_workflow.resources import CONFIG_DIR
 from foi_workflow.services import appeals, cases
 from foi_workflow.services.app import App, today_local
-from foi_workflow.services.transfer import export_lines
+from foi_workflow.services.export import export_lines
 
 BACKEND = os.environ.get("FOI_TEST_BACKEND", "sqlite")
 START = date(2023, 1, 2)

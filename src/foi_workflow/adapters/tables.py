@@ -148,18 +148,37 @@ class Appeal(SQLModel, table=True):
 
 APPEAL_TABLE: Table = Appeal.__table__  # type: ignore[attr-defined]
 
+VALID_LETTER = text("status = 'valid'")
+
 
 class Notice(SQLModel, table=True):
-    """A rendered letter (告知书), stored with its case and the hash of its template."""
+    """A letter (告知书) as issued: its document number, the event it answers and the rendered
+    text, stored with the hash of its templates. The rows are the 发文登记簿 (SPEC §12): a row
+    is never deleted, a letter that no longer stands changes `status`."""
 
     __tablename__: ClassVar[str] = "notice"
-    __table_args__ = (Index("ix_notice_case", "case_id", "id"),)
+    __table_args__ = (
+        Index("ix_notice_case", "case_id", "id"),
+        # A 文号 is a legal identifier: unique for ever.
+        UniqueConstraint("number", name="uq_notice_number"),
+        # One standing letter per kind per answered event; a second is a reissue or a reprint.
+        Index("uq_notice_valid_answer", "case_id", "kind", "answers", unique=True,
+              sqlite_where=VALID_LETTER, postgresql_where=VALID_LETTER),
+        Index("ix_notice_dated", "dated"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="foi_case.id", max_length=64)
     kind: str = Field(max_length=32)
-    number: str = Field(default="", max_length=100)  # 文号
+    number: str = Field(max_length=100)  # 文号
+    seq: int  # the number's place in the agency's count of the year (the `counter` value it took)
+    answers: int  # the ordinal of the event it answers within its case (1 = receive)
     dated: date
+    addressee: str = Field(default="", max_length=400)
+    status: str = Field(default="valid", max_length=16)  # LetterStatus
+    replaces: str | None = Field(default=None, max_length=100)  # the number a reissue replaced
+    reason: str | None = None  # why it was reissued
+    amend_reason: str | None = None  # given with --amend-closed-year
     body_text: str
     body_html: str
     template_name: str = Field(max_length=200)
@@ -212,6 +231,7 @@ class YearClose(SQLModel, table=True):
 
     agency: str = Field(primary_key=True, max_length=32)
     year: int = Field(primary_key=True)
+    closed_on: date  # the date of the close, as `foi year close` recorded it (exported)
     closed_at: datetime = _ts()
     by: str = Field(default="", max_length=100)
     figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

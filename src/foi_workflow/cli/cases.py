@@ -28,6 +28,7 @@ from foi_workflow.domain.vocabulary import (
     Channel,
     ConsultationKind,
     FeeBasis,
+    LetterStatus,
     Opinion,
     Outcome,
     State,
@@ -43,7 +44,7 @@ def _choice(enum: Any) -> click.Choice[str]:
     return click.Choice([m.value for m in enum])
 
 
-def _echo_change(app_ctx: AppContext, change: Any, notice: bool) -> None:
+def _echo_change(change: Any, letter: Any = None) -> None:
     from foi_workflow.domain.vocabulary import Deadline
     from foi_workflow.domain.vocabulary import State as S
 
@@ -64,22 +65,34 @@ def _echo_change(app_ctx: AppContext, change: Any, notice: bool) -> None:
     click.echo("；".join(parts))
     for warning in change.warnings:
         click.echo(warning, err=True)
-    if notice:
-        _issue_notice(app_ctx, row.id, change.event.event, change.event.by)
+    _echo_letter(row.id, letter)
 
 
-def _issue_notice(app_ctx: AppContext, case_id: str, event: str, by: str) -> None:
+def _echo_letter(case_id: str, letter: Any) -> None:
+    if letter is not None:
+        click.echo(f"已生成告知书：{letter.number}（foi notice {case_id} {letter.kind} --reprint --format pdf 可打印）")
+
+
+def _with_letter(app_ctx: AppContext, event: str, notice: bool, amend: str | None,
+                 record: Callable[[Any], Any]) -> tuple[Any, Any]:  # fmt: skip
+    """Record an event (`record(session)`), and with `--notice` its letter in the same
+    transaction: a letter that cannot be issued leaves the event unrecorded too."""
+    if not notice:
+        return record(None), None
+    from foi_workflow.errors import InvalidInput
+    from foi_workflow.services.cases import transaction
     from foi_workflow.services.notice_context import EVENT_NOTICE
     from foi_workflow.services.notices import issue_notice
 
     kind = EVENT_NOTICE.get(event)
     if kind is None:
-        click.echo(f"{event} 事件没有对应的告知书", err=True)
-        return
-    stored = issue_notice(app_ctx.app, case_id, kind.value, by=by)
-    click.echo(
-        f"已生成告知书：{stored.number or stored.id}（foi notice {case_id} {kind.value} --reprint --format pdf 可打印）"
-    )
+        raise InvalidInput(f"{event} 事件没有对应的告知书，不能加 --notice")
+    with transaction(app_ctx.app) as session:
+        change = record(session)
+        letter = issue_notice(app_ctx.app, change.case.id, kind, by=change.event.by, amend_reason=amend,
+                              session=session)  # fmt: skip
+        session.commit()
+    return change, letter
 
 
 def _record(
@@ -95,7 +108,7 @@ def _record(
     from foi_workflow.services.cases import advance
 
     with options_named(caseworker="NAME" if event == "assign" else ""):
-        change = advance(
+        change, letter = _with_letter(app_ctx, event, notice, amend, lambda session: advance(
             app_ctx.app,
             case_id,
             event,
@@ -103,8 +116,9 @@ def _record(
             by=by or app_ctx.config.user,
             data={k: v for k, v in data.items() if v is not None},
             amend_reason=amend,
-        )
-    _echo_change(app_ctx, change, notice)
+            session=session,
+        ))
+    _echo_change(change, letter)
 
 
 def _event_command(name: str, details: str = "") -> Callable[[Callable[..., Any]], click.Command]:
@@ -178,17 +192,17 @@ def intake_cmd(
         "agency": agency, "caseworker": by,
     }  # fmt: skip
     with options_named(case="--id"):
-        change = intake(
+        change, letter = _with_letter(app_ctx, "receive", notice, amend, lambda session: intake(
             app_ctx.app,
             on=resolve_on(on),
             by=by,
             data={k: v for k, v in data.items() if v is not None},
             case_id=case_id,
             amend_reason=amend,
-        )
+            session=session,
+        ))
     click.echo(change.case.id)
-    if notice:
-        _issue_notice(app_ctx, change.case.id, "receive", by)
+    _echo_letter(change.case.id, letter)
 
 
 @click.command(
@@ -374,8 +388,9 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str, reveal: bool) -> None:
         lines.append("")
         lines.append("告知书：")
         for n in detail.notices:
+            status = "" if n["status"] == LetterStatus.VALID else f"  {LetterStatus(n['status']).label}"
             lines.append(
-                f"  {n['dated']}  {n['kind']}  {n['number']}  模板 {n['template']} ({n['template_hash'][:12]})"
+                f"  {n['dated']}  {n['kind']}  {n['number']}{status}  模板 {n['template']} ({n['template_hash'][:12]})"
             )
     click.echo("\n".join(lines))
 

@@ -89,13 +89,15 @@ def _echo_case(amended: Any) -> None:
     head = f"案件 {amended.subject_id}：第 {target.no} 个事件（{target.event}，{target.on.isoformat()}）{what}"
     if snap.voided:
         click.echo(f"{head}；本案登记已作废，不再计入列表、统计和年报")
-        return
-    parts = [head, f"状态：{State(snap.state).label}"]
-    if snap.outcome:
-        parts.append(f"结果：{Outcome(snap.outcome).info.label}")
-    if snap.reply_due:
-        parts.append(f"答复期限：{snap.reply_due.isoformat()}")
-    click.echo("；".join(parts))
+    else:
+        parts = [head, f"状态：{State(snap.state).label}"]
+        if snap.outcome:
+            parts.append(f"结果：{Outcome(snap.outcome).info.label}")
+        if snap.reply_due:
+            parts.append(f"答复期限：{snap.reply_due.isoformat()}")
+        click.echo("；".join(parts))
+    if amended.voided_letters:
+        click.echo(f"告知书 {'、'.join(amended.voided_letters)} 已作废（文号不再使用），可重新出具", err=True)
     if amended.dropped_reminders:
         click.echo(f"已撤下 {amended.dropped_reminders} 封针对已不存在期限的待发提醒", err=True)
 

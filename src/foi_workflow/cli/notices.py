@@ -24,9 +24,12 @@ def _default_file(case_id: str, kind: str, fmt: str) -> Path:
     "notice",
     help=command_help(
         "notice",
-        "生成并保存告知书（登记回执、补正、征求意见、延期、收费、答复），打印或写入文件。\n\n"
+        "生成并保存告知书（登记回执、补正、征求意见、延期、收费、答复），打印或写入文件。"
+        "每个事件每种告知书只出具一次：重印用 --reprint（文号不变），"
+        "重新出具用 --reissue --reason（新文号，原件标记为已替换）。\n\n"
         "Issue a notice letter for case ID, store it with a new document number, print it "
-        "(txt/html) or write it (pdf/docx: --out, default ID-KIND.FORMAT).",
+        "(txt/html) or write it (pdf/docx: --out, default ID-KIND.FORMAT). One letter per kind "
+        "per answered event: --reprint prints the stored one, --reissue replaces it.",
     ),
 )
 @click.argument("case_id", metavar="ID", type=IDENTIFIER)
@@ -36,7 +39,11 @@ def _default_file(case_id: str, kind: str, fmt: str) -> Path:
               help="写入文件（pdf、docx 默认写入 ID-KIND.格式）")
 @click.option("--on", "on", default=None, help="告知书日期 YYYY-MM-DD（默认为所告知事件的生效日期）")
 @click.option("--by", "by", default=None, help="出具人（默认当前登录名）")
-@click.option("--reprint", is_flag=True, help="重印最近一次出具的同类告知书，不新编文号")
+@click.option("--reprint", is_flag=True, help="重印已出具的同类告知书，文号不变")
+@click.option("--reissue", is_flag=True, help="重新出具（新文号），原告知书标记为已替换；须加 --reason")
+@click.option("--reason", "reason", default=None, help="重新出具的理由")
+@click.option("--amend-closed-year", "amend", default=None, metavar="REASON",
+              help="告知书日期在已结转年度时须加，说明理由")
 @pass_app
 def notice_cmd(
     app_ctx: AppContext,
@@ -47,34 +54,53 @@ def notice_cmd(
     on: str | None,
     by: str | None,
     reprint: bool,
+    reissue: bool,
+    reason: str | None,
+    amend: str | None,
 ) -> None:
+    if reprint and (on is not None or reissue or amend is not None):
+        raise click.UsageError("--reprint 不能与 --on、--reissue、--amend-closed-year 同用：重印的告知书保持原样")
+    if reissue != (reason is not None):
+        raise click.UsageError("--reissue 与 --reason 须同时给出")
+    if out is None and fmt in ("pdf", "docx"):
+        out = _default_file(case_id, kind, fmt)
+    if reprint:
+        body, number = _reprint(app_ctx, case_id, kind, fmt, out)
+        action = "重印"
+    else:
+        from foi_workflow.services.notices import issue_and_print
+
+        printed = issue_and_print(
+            app_ctx.app, case_id, kind, fmt=fmt, out=out, by=by or app_ctx.config.user,
+            on=parse_date(on, "--on 日期") if on else None, reissue_reason=reason, amend_reason=amend,
+        )  # fmt: skip
+        body, number = printed.body, printed.letter.number
+        action = f"已出具（替换 {printed.letter.replaces}）" if printed.letter.replaces else "已出具"
+    if out is None:
+        click.echo(body.decode("utf-8"), nl=False)
+        click.echo(f"{action}：{number}", err=True)
+        return
+    click.echo(f"{action} {number}，已写入 {out}")
+
+
+def _reprint(app_ctx: AppContext, case_id: str, kind: str, fmt: str, out: Path | None) -> tuple[bytes, str]:
     from sqlmodel import Session
 
     from foi_workflow.adapters.db import require_schema
-    from foi_workflow.services.notices import issue_notice, latest_notice, render_stored
+    from foi_workflow.adapters.files import write_private
+    from foi_workflow.domain.vocabulary import LetterStatus
+    from foi_workflow.services.notices import latest_notice, render_stored
 
     app = app_ctx.app
-    if reprint:
-        if on is not None:
-            raise click.UsageError("--reprint 不能与 --on 同用：重印的告知书保留原日期")
-        require_schema(app.engine)
-        with Session(app.engine) as session:
-            stored = latest_notice(session, case_id, kind)
-    else:
-        dated = parse_date(on, "--on 日期") if on else None
-        stored = issue_notice(app, case_id, kind, by=by or app.config.user, on=dated)
-    from foi_workflow.adapters.files import write_private
-
+    require_schema(app.engine)
+    with Session(app.engine) as session:
+        stored = latest_notice(session, case_id, kind)
+    if stored.status != LetterStatus.VALID.value:
+        click.echo(f"注意：{stored.number} {LetterStatus(stored.status).label}", err=True)
     body = render_stored(app, stored, fmt)
-    if out is None and fmt in ("pdf", "docx"):
-        out = _default_file(case_id, kind, fmt)
-    action = "重印" if reprint else "已出具"
-    if out is None:
-        click.echo(body.decode("utf-8"), nl=False)
-        click.echo(f"{action}：{stored.number}", err=True)
-        return
-    write_private(out, body)
-    click.echo(f"{action} {stored.number}，已写入 {out}")
+    if out is not None:
+        write_private(out, body)
+    return body, stored.number
 
 
 @click.group("fee", help=command_help("fee"))

@@ -245,6 +245,14 @@ class NoticeKind(Labelled):
     DECISION = "decision", "政府信息公开申请答复告知书"
 
 
+class LetterStatus(Labelled):
+    """Where a stored letter stands in the 发文登记簿 (SPEC §12)."""
+
+    VALID = "valid", "有效"
+    VOID = "void", "已作废"  # the event it answered was voided or corrected (SPEC §11)
+    REPLACED = "replaced", "已替换"  # reissued under a new number
+
+
 # Report table 3 row keys in order (SPEC §5 JSON contract).
 TABLE3_ROWS: tuple[str, ...] = (
     "received",

@@ -152,7 +152,7 @@ def check_open_year(session: Session, agency: str, on: date, amend_reason: str |
         )
 
 
-def _insert_if_absent(session: Session, table: Any, values: Mapping[str, Any]) -> None:
+def insert_if_absent(session: Session, table: Any, values: Mapping[str, Any]) -> None:
     """INSERT … ON CONFLICT DO NOTHING: two writers creating the same row at once both succeed."""
     statement: Any
     if session.get_bind().dialect.name == "postgresql":
@@ -170,7 +170,7 @@ def ensure_agency(session: Session, app: App, code: str) -> None:
     if session.get(Agency, code) is None:
         agency = app.config.agency(code)
         values = {"code": code, "name": agency.name, "created_at": utcnow()}
-        _insert_if_absent(session, Agency.__table__, values)  # type: ignore[attr-defined]
+        insert_if_absent(session, Agency.__table__, values)  # type: ignore[attr-defined]
 
 
 def next_sequence(session: Session, agency: str, name: str) -> int:
@@ -179,7 +179,7 @@ def next_sequence(session: Session, agency: str, name: str) -> int:
     One atomic `UPDATE … SET value = value + 1 RETURNING value`: the row stays locked until
     the transaction ends, so concurrent writers (PostgreSQL) queue up and never share a value."""
     table = Counter.__table__  # type: ignore[attr-defined]
-    _insert_if_absent(session, table, {"agency": agency, "name": name, "value": 0})
+    insert_if_absent(session, table, {"agency": agency, "name": name, "value": 0})
     value = session.execute(
         update(table)
         .where(table.c.agency == agency, table.c.name == name)

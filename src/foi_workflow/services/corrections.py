@@ -12,7 +12,7 @@ correction, needs `--amend-closed-year`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from foi_workflow.services.cases import (
     session_scope,
     write_projection,
 )
+from foi_workflow.services.letters import void_letters_undone
 from foi_workflow.services.outbox import drop_stale_mail
 
 
@@ -48,6 +49,7 @@ class Amended:
     target: Counted  # the target as it counted before
     snapshot: CaseSnapshot | AppealSnapshot
     dropped_reminders: int = 0
+    voided_letters: list[str] = field(default_factory=list)  # numbers of the letters made 作废
 
 
 def amendment_data(kind: str, target: int, reason: str, changes: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -104,8 +106,9 @@ def amend_case(
         s.add(ev)
         s.flush()
         dropped = _drop_stale_mail(s, app, row, read_history(app.workflow.disclosure, [*events, ev]).counted)
+        letters = void_letters_undone(s, case_id, req.kind, req.target)
         commit_own(s, session)
-        return Amended(case_id, ev, current, snap, dropped)
+        return Amended(case_id, ev, current, snap, dropped, letters)
 
 
 def amend_appeal(

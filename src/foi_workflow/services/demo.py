@@ -273,9 +273,9 @@ def _render(app: App, folder: Path, year: int, result: DemoResult, tick: Progres
 
     from foi_workflow.adapters.report_render import render
     from foi_workflow.adapters.tables import Case
+    from foi_workflow.services.export import export_to
     from foi_workflow.services.notices import issue_notice, render_stored
     from foi_workflow.services.report import build_report
-    from foi_workflow.services.transfer import export_to
 
     notices_dir = folder / "notices"
     notices_dir.mkdir(exist_ok=True)

@@ -48,6 +48,10 @@ CHUNKS_PER_WORKER = 8
 # `"case": "ID"` as the first case key of a line; an id with escapes does not match (the line
 # then cannot be placed and the serial replay handles the file).
 _CASE_KEY = re.compile(r'"case"\s*:\s*"([^"\\]*)"')
+# Letters and year closes as `foi export` writes them (the key first): replayed here, in file
+# order with the appeal lines. Written otherwise, they read as case lines, which the workers
+# refuse, and the serial replay takes the file.
+_RECORD_STARTS = ('{"letter"', '{"year_close"')
 
 
 def worker_count(lines: int, requested: int | None) -> int:
@@ -208,10 +212,12 @@ def _share_out(lines: list[str], chunks: int) -> tuple[list[str | None], list[li
     keys: list[str | None] = []
     appeals: list[int] = []
     search = _CASE_KEY.search
+    closed_before = False  # a year close line: a later case line must see it (the serial replay does)
     for index, line in enumerate(lines):
-        if '"appeal"' in line:
+        if '"appeal"' in line or line.startswith(_RECORD_STARTS):
             keys.append(None)
             appeals.append(index)
+            closed_before = closed_before or line.startswith('{"year_close"')
             continue
         match = search(line)
         if match is None:
@@ -219,6 +225,8 @@ def _share_out(lines: list[str], chunks: int) -> tuple[list[str | None], list[li
                 return None
             keys.append(None)
             continue
+        if closed_before:
+            return None
         keys.append(match.group(1))
     shares: list[list[int]] = [[] for _ in range(chunks)]
     for index, key in enumerate(keys):
@@ -275,11 +283,11 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
 
 
 def _appeal_lines(lines: list[str], appeals: list[int]) -> list[tuple[int, dict[str, Any]]]:
-    """The appeal lines parsed, with their indices; a refusal, or a line that names an appeal
-    only in its text, raises (the serial replay then takes over)."""
-    from foi_workflow.services.transfer import parse_line
+    """The appeal, letter and year-close lines parsed, with their indices; a refusal, or a line
+    that names one of these only in its text, raises (the serial replay then takes over)."""
+    from foi_workflow.services.transfer import RECORD_KEYS, parse_line
 
     parsed = [(index, parse_line(index + 1, lines[index])) for index in appeals]
-    if any("appeal" not in obj for _, obj in parsed):
+    if any("appeal" not in obj and not any(key in obj for key in RECORD_KEYS) for _, obj in parsed):
         raise _Unplaced
     return parsed

@@ -9,17 +9,32 @@ reprint years later says what the first print said (it is stored, not re-rendere
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.tables import Case, Event, Notice
 from foi_workflow.config import Agency
-from foi_workflow.domain.vocabulary import NoticeKind
-from foi_workflow.errors import ConfigError, InvalidInput, NotFound, RuleViolation, TransitionNotAllowed
+from foi_workflow.domain.vocabulary import LetterStatus, NoticeKind
+from foi_workflow.errors import (
+    AlreadyExists,
+    ClosedYear,
+    ConcurrentChange,
+    ConfigError,
+    InvalidInput,
+    IssuedNotWritten,
+    NotFound,
+    RuleViolation,
+    TransitionNotAllowed,
+)
 from foi_workflow.services.app import App
+from foi_workflow.services.letters import counter_name
 from foi_workflow.services.notice_context import (
     KIND_EVENTS,
     KIND_SHORT,
@@ -98,6 +113,41 @@ def sources_for(app: App, session: Session, case_id: str) -> Sources:
     )
 
 
+def event_ordinal(session: Session, case_id: str, event: Event) -> int:
+    """The event's number in its case's stored log (1 = `receive`; SPEC §11's numbering), found
+    by its `seq`, so that it holds for a log read with amendments applied too."""
+    return int(session.scalar(
+        select(func.count()).select_from(Event).where(col(Event.case_id) == case_id, col(Event.seq) <= event.seq)
+    ) or 0)
+
+
+def _existing_letters(session: Session, case_id: str, kind: NoticeKind, answers: int) -> list[Notice]:
+    return list(session.scalars(
+        select(Notice)
+        .where(col(Notice.case_id) == case_id, col(Notice.kind) == kind.value, col(Notice.answers) == answers,
+               col(Notice.status) == LetterStatus.VALID.value)
+        .order_by(col(Notice.id))
+    ))
+
+
+def _refuse_second_letter(case_id: str, kind: NoticeKind, standing: Notice) -> AlreadyExists:
+    label = kind.label
+    return AlreadyExists(
+        f"案件 {case_id} 已就该事件出具{label} {standing.number}（{standing.dated.isoformat()}）；"
+        f"重印原件请加 --reprint（文号不变），确需重新出具请加 --reissue --reason \"理由\"（新文号，原件标记为已替换）"
+    )
+
+
+def _check_closed_year(session: Session, agency: str, dated: date, amend_reason: str | None) -> None:
+    from foi_workflow.services.cases import closed_years
+
+    if dated.year in closed_years(session, agency) and not (amend_reason and amend_reason.strip()):
+        raise ClosedYear(
+            f"告知书日期 {dated.isoformat()} 在已结转封存的 {dated.year} 年度；"
+            f'如确需出具，请加 --amend-closed-year "理由"'
+        )
+
+
 def issue_notice(
     app: App,
     case_id: str,
@@ -105,40 +155,76 @@ def issue_notice(
     *,
     by: str,
     on: date | None = None,
+    reissue_reason: str | None = None,
+    amend_reason: str | None = None,
     session: Session | None = None,
+    before_commit: Callable[[Notice], None] | None = None,
 ) -> Notice:
     """Render a letter of `kind` for the case, give it the next document number and store it.
 
     `on` is the letter's date; by default the date of the event it answers. Refused when the
-    case's history has no such event (e.g. a decision for an open case)."""
+    case's history has no such event (e.g. a decision for an open case), when a standing letter
+    of the kind already answers that event (unless `reissue_reason`: the new letter replaces
+    it), and when the date falls in a closed year without `amend_reason`.
+
+    The number is taken in the transaction that stores the letter, after every check that
+    can refuse and before the rendering that needs it; `before_commit` (the printing of the
+    letter, say) runs last inside that transaction, so whatever fails there takes the number
+    back with everything else (SPEC §12)."""
     from foi_workflow.adapters.notices import renderer_for
     from foi_workflow.services.cases import commit_own, next_sequence, session_scope
 
     chosen = parse_kind(kind)
+    if reissue_reason is not None and not reissue_reason.strip():
+        raise InvalidInput("重新出具须说明理由（--reason）")
     with session_scope(app, session) as s:
         src = sources_for(app, s, case_id)
         answered = answered_event(chosen, src.events, case_id)
+        answers = event_ordinal(s, case_id, answered)
         dated = on or answered.on
         if dated < answered.on:
             raise RuleViolation(
                 f"告知书日期 {dated.isoformat()} 早于它所告知的事件（{answered.event}，{answered.on.isoformat()}）"
             )
+        standing = _existing_letters(s, case_id, chosen, answers)
+        if standing and reissue_reason is None:
+            raise _refuse_second_letter(case_id, chosen, standing[-1])
+        if reissue_reason is not None and not standing:
+            raise NotFound(
+                f"案件 {case_id} 没有有效的{chosen.label}可替换；不加 --reissue 即可出具"
+            )
+        _check_closed_year(s, src.agency.code, dated, amend_reason)
         renderer = renderer_for(src.agency.folder)
         names = template_names(chosen)
         # The template hash first: a broken template refuses before a number is used.
         template_hash = renderer.template_hash(names)
-        seq = next_sequence(s, src.agency.code, f"notice:{dated.year}")
+        seq = next_sequence(s, src.agency.code, counter_name(dated.year))
         number = document_number(src.agency, chosen, dated.year, seq)
+        if s.scalar(select(col(Notice.id)).where(col(Notice.number) == number)) is not None:
+            raise AlreadyExists(
+                f"文号 {number} 已被其他告知书使用；"
+                f"请检查机关 {src.agency.code} 的文号格式 number_pattern 是否与其他机关相同"
+            )
         context = build_context(src, chosen, number=number, dated=dated)
         body_text = renderer.render(names[0], context)
         body_html = renderer.render(names[1], context)
         overrides = [t.name for t in renderer.sources(names) if t.override]
         template_name = "+".join(names) + (f"（机关模板：{'、'.join(overrides)}）" if overrides else "")
+        for old in standing:  # before the insert: one standing letter per event, checked by the database
+            old.status = LetterStatus.REPLACED.value
+            s.add(old)
+        s.flush()
         notice = Notice(
             case_id=case_id,
             kind=chosen.value,
             number=number,
+            seq=seq,
+            answers=answers,
             dated=dated,
+            addressee=str(context["addressee"]),
+            replaces=standing[-1].number if standing else None,
+            reason=reissue_reason.strip() if reissue_reason else None,
+            amend_reason=amend_reason.strip() if amend_reason else None,
             body_text=body_text,
             body_html=body_html,
             template_name=template_name[:200],
@@ -146,9 +232,76 @@ def issue_notice(
             by=by,
         )
         s.add(notice)
-        s.flush()
+        try:
+            s.flush()
+        except IntegrityError:
+            # Another process issued the same letter (or took the number) since we looked.
+            raise ConcurrentChange(
+                f"案件 {case_id} 的{chosen.label}刚由其他操作出具，本次未保存、未占用文号；"
+                "请用 foi show 查看后再试"
+            ) from None
+        if before_commit is not None:
+            before_commit(notice)
         commit_own(s, session)
         return notice
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A letter and the bytes printed of it (written to `out` when one was given)."""
+
+    letter: Notice
+    body: bytes
+    out: Path | None
+
+
+def issue_and_print(
+    app: App,
+    case_id: str,
+    kind: str | NoticeKind,
+    *,
+    fmt: str,
+    out: Path | None,
+    by: str,
+    on: date | None = None,
+    reissue_reason: str | None = None,
+    amend_reason: str | None = None,
+) -> Printed:
+    """Issue a letter and print it in `fmt`, to `out` when given: the file is rendered and
+    written (beside its target) before the letter is committed, so a refused folder, a full
+    disk or a PDF that fails to render stores nothing and takes no number. Only putting the
+    file in place comes after the commit; if that fails, the letter stands and the error says
+    how to print it again."""
+    from foi_workflow.adapters.files import StagedFile, check_target
+
+    if fmt not in FORMATS:
+        raise InvalidInput(f"格式 {fmt!r} 无效，可选：{'、'.join(FORMATS)}")
+    if out is not None:
+        check_target(out)
+    printed: list[bytes] = []
+    staged: list[StagedFile] = []
+
+    def print_it(letter: Notice) -> None:
+        printed.append(render_stored(app, letter, fmt))
+        if out is not None:
+            staged.append(StagedFile.write(out, printed[0]))
+
+    try:
+        letter = issue_notice(app, case_id, kind, by=by, on=on, reissue_reason=reissue_reason,
+                              amend_reason=amend_reason, before_commit=print_it)  # fmt: skip
+    except BaseException:
+        for file in staged:
+            file.discard()
+        raise
+    for file in staged:
+        try:
+            file.commit()
+        except OSError as exc:
+            raise IssuedNotWritten(
+                f"告知书 {letter.number} 已出具并保存，但写入 {out} 失败（{exc.strerror or type(exc).__name__}）；"
+                f"请用 foi notice {case_id} {letter.kind} --reprint --format {fmt} --out 文件 重新打印（文号不变）"
+            ) from None
+    return Printed(letter, printed[0], out)
 
 
 def render_stored(app: App, notice: Notice, fmt: str) -> bytes:
@@ -174,12 +327,13 @@ def list_notices(session: Session, case_id: str) -> list[Notice]:
 
 
 def latest_notice(session: Session, case_id: str, kind: str | NoticeKind) -> Notice:
-    """The most recent stored letter of `kind` for the case (a reprint)."""
+    """The letter of `kind` a reprint gives: the latest standing one for the case, else (every
+    one of them replaced or void) the latest stored one, which still prints as it was."""
     chosen = parse_kind(kind)
     found = session.scalars(
         select(Notice)
         .where(col(Notice.case_id) == case_id, col(Notice.kind) == chosen.value)
-        .order_by(col(Notice.id).desc())
+        .order_by((col(Notice.status) == LetterStatus.VALID.value).desc(), col(Notice.id).desc())
         .limit(1)
     ).first()
     if found is None:

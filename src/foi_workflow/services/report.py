@@ -343,7 +343,7 @@ def close_year(app: App, year: int, *, by: str, on: date, agency: str | None = N
             if ag in app.config.agencies or ag == app.config.default_agency:
                 ensure_agency(session, app, ag)
             figs = per_agency.get(ag, empty)
-            session.add(YearClose(agency=ag, year=year, by=by,
+            session.add(YearClose(agency=ag, year=year, closed_on=on, by=by,
                                   figures=ReportFigures(year, ag, figs.table3, figs.table4).to_json()))
         session.commit()
         total = sum_figures(year, [per_agency.get(ag, empty) for ag in agencies])

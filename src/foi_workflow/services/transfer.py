@@ -1,4 +1,5 @@
-"""`foi import` and `foi export`: the event log as JSON Lines (SPEC §9).
+"""`foi import` / `foi restore`: the event log, letters and year closes read from JSON Lines
+(SPEC §9, §12); `services.export` writes them.
 
 An import replays every line through the same workflow rules as the commands, entirely in
 memory, and only then writes everything in one transaction with bulk inserts: the first bad
@@ -9,12 +10,12 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
 from sys import intern
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import insert, select
@@ -22,7 +23,6 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from foi_workflow.adapters import bulk
-from foi_workflow.adapters.db import require_schema
 from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE, Appeal, Case, Event, YearClose, column_limits, utcnow
 from foi_workflow.domain.boundary import (
     MAX_DEPTH,
@@ -57,6 +57,7 @@ from foi_workflow.services.cases import (
 )
 from foi_workflow.services.corrections import replay_amendment
 from foi_workflow.services.fee_month import FileFees, settle_amount
+from foi_workflow.services.record_import import RecordLines, refuse_unless_empty
 
 if TYPE_CHECKING:
     from foi_workflow.services.import_parallel import Share
@@ -71,6 +72,12 @@ class ImportResult:
     new_cases: int
     updated_cases: int
     appeals: int
+    letters: int = 0
+    year_closes: int = 0
+
+
+# The records of SPEC §12 that follow the events in an export: a letter, a year close.
+RECORD_KEYS = ("letter", "year_close")
 
 
 def _no_constant(name: str) -> Any:
@@ -93,6 +100,8 @@ def parse_line(lineno: int, line: str) -> dict[str, Any]:
             raise InvalidInput(f"不是有效的 JSON：{exc.msg}") from None
     if not isinstance(obj, dict):
         raise InvalidInput("每行应为一个 JSON 对象")
+    if any(key in obj for key in RECORD_KEYS):
+        return obj  # checked field by field by `services.letters`
     for key in ("event", "on"):
         if not isinstance(obj.get(key), str):
             raise InvalidInput(f"缺少字段 {key}")
@@ -106,7 +115,7 @@ def _on(obj: dict[str, Any]) -> date:
         raise InvalidInput(f"生效日期 on 格式错误：{obj['on']!r}，应为 YYYY-MM-DD") from None
 
 
-class Importer:
+class Importer(RecordLines):
     """Replays a file in memory against the database's current state."""
 
     def __init__(self, app: App, session: Session, by: str, *, amendments: bool = True) -> None:
@@ -147,6 +156,7 @@ class Importer:
         self.appeal_logs: dict[str, list[Counted]] = {}  # appeals are few: always kept
         self.file_fees = FileFees()
         self.parallel = False  # set by the parallel replay, which cannot see other workers' lines
+        self.init_records()
 
     def prefetch(self, case_ids: Iterable[str]) -> None:
         """Read the stored histories of `case_ids` now, in this transaction."""
@@ -224,6 +234,8 @@ class Importer:
         check = lambda day: self._check_year(snap.agency, day, amend)  # noqa: E731
         amended, clean = replay_amendment(wf, wf.disclosure, case_id, history, line, self.ctx, check)
         assert isinstance(amended, CaseSnapshot)
+        if case_id in self.existing_cases:
+            self.undone.append((case_id, event, int(clean["target"])))
         return amended, clean
 
     def _amend_appeal(
@@ -291,9 +303,22 @@ class Importer:
         self.appeal_logs.setdefault(appeal_id, []).append(Counted(0, event, on, clean, by))
         self.events.append(self.event_row(None, appeal_id, event, on, by, clean, amend))
 
-    def _linked_agency(self, case_id: str) -> str:
-        """The agency of the case an appeal names: a case of the file (on an earlier line) or a
-        stored one."""
+    def record_line(self, obj: dict[str, Any]) -> bool:
+        """Replay a line that is not a case event (an appeal event, a letter, a year close);
+        False when it is none of these."""
+        if "letter" in obj:
+            self.letter_line(obj)
+        elif "year_close" in obj:
+            self.year_close_line(obj)
+        elif "appeal" in obj:
+            self.appeal_line(obj)
+        else:
+            return False
+        return True
+
+    def _linked_agency(self, case_id: str, what: str = "复议诉讼") -> str:
+        """The agency of the case an appeal or a letter names: a case of the file (on an
+        earlier line) or a stored one."""
         if self.file_cases is None:
             snap = self.cases.get(case_id)
             if snap is not None:
@@ -304,11 +329,12 @@ class Importer:
                 return first[1]
         if case_id in self.stored_case_ids:
             return str(self.s.scalar(select(col(Case.agency)).where(col(Case.id) == case_id)))
-        raise NotFound(f"复议诉讼关联的案件 {case_id} 不存在")
+        raise NotFound(f"{what}关联的案件 {case_id} 不存在")
 
     def absorb(self, shares: Sequence[Share], lines: int, appeals: Iterable[tuple[int, dict[str, Any]]]) -> list[Any]:
         """Take over the workers' replays of the file's cases (`import_parallel`; this process's
-        own share among them), then replay the appeal lines (index, parsed line) in file order,
+        own share among them), then replay the appeal, letter and year-close lines (index,
+        parsed line) in file order,
         knowing where each case began. Returns the rows of the new cases in the order of their
         first lines, as the serial replay creates them; a refused appeal line raises."""
         slots: list[Any] = [None] * lines
@@ -324,8 +350,9 @@ class Importer:
         self.events = []
         for index, obj in appeals:
             self.line_index = index
-            self.appeal_line(obj)
-            slots[index] = self.events.pop()
+            self.record_line(obj)
+            if self.events:  # an appeal event (letters and year closes are no events)
+                slots[index] = self.events.pop()
         self.events = [row for row in slots if row is not None]
         new_cases.sort(key=lambda pair: pair[0])
         return [row for _, row in new_cases]
@@ -367,12 +394,15 @@ class Importer:
             write_projection(row, self.cases[cid])
         for aid in self.existing_appeals:
             write_appeal(self.s, self.appeals[aid])
+        self.write_records()
         self.s.flush()
         return ImportResult(
             events=len(self.events),
             new_cases=len(new_cases),
             updated_cases=len(self.existing_cases),
             appeals=len(self.appeals),
+            letters=len(self.letters),
+            year_closes=len(self.year_closes),
         )
 
 
@@ -421,8 +451,11 @@ def _event_row_builder(conn: Connection, now: datetime) -> EventRowBuilder:
     )
 
 
-def import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None = None) -> ImportResult:
-    """Import events; all or nothing.
+def import_lines(
+    app: App, lines: Iterable[str], *, by: str, workers: int | None = None, into_empty: bool = False
+) -> ImportResult:
+    """Import events; all or nothing. `into_empty` (a restore): refused unless the database
+    holds nothing yet.
 
     `workers`: processes that replay a large file in parallel (None: one per CPU, at most
     `import_parallel.MAX_WORKERS`, for files of `import_parallel.MIN_LINES` lines or more; 1: no
@@ -434,16 +467,18 @@ def import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _import_lines(app, lines, by=by, workers=workers)
+        return _import_lines(app, lines, by=by, workers=workers, into_empty=into_empty)
     finally:
         if collecting:
             gc.enable()
 
 
-def _import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None) -> ImportResult:
+def _import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None, into_empty: bool) -> ImportResult:
     # A case the file continues may be changed by someone else meanwhile: the version check
     # then refuses the whole import with E-CONFLICT, like any other change.
     with transaction(app) as s:
+        if into_empty:
+            refuse_unless_empty(s)
         if workers != 1:
             from foi_workflow.services import import_parallel
 
@@ -479,34 +514,13 @@ def replay_lines(importer: Importer, numbered: Iterable[tuple[int, str]]) -> Non
             continue
         try:
             obj = parse_line(index + 1, line)
-            if "appeal" in obj:
-                importer.appeal_line(obj)
+            if importer.record_line(obj):
+                pass
             elif "case" in obj:
                 importer.case_line(obj)
             else:
-                raise InvalidInput("每行应有 case（案件事件）或 appeal（复议诉讼事件）字段")
+                raise InvalidInput(
+                    "每行应有 case（案件事件）、appeal（复议诉讼事件）、letter（告知书）或 year_close（年度结转）字段"
+                )
         except FoiError as exc:
             raise ImportFailed(f"第 {index + 1} 行：{exc.message}（{exc.code}）；整个文件未导入") from None
-
-
-def export_lines(app: App) -> Iterator[str]:
-    """Every event, in the order it was recorded, as JSON Lines that re-import to the same cases."""
-    require_schema(app.engine)
-    with Session(app.engine) as s:
-        query = select(Event).order_by(col(Event.seq)).execution_options(yield_per=5000)
-        for ev in s.scalars(query):
-            head: dict[str, Any] = {"appeal": ev.appeal_id} if ev.appeal_id is not None else {"case": ev.case_id}
-            head.update({"event": ev.event, "on": ev.on.isoformat()})
-            head.update(ev.data)
-            head["by"] = ev.by
-            if ev.amend_reason:
-                head["amend_reason"] = ev.amend_reason
-            yield json.dumps(head, ensure_ascii=False)
-
-
-def export_to(app: App, out: IO[str]) -> int:
-    count = 0
-    for line in export_lines(app):
-        out.write(line + "\n")
-        count += 1
-    return count

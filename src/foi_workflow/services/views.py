@@ -222,7 +222,8 @@ def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool
         )
     ]
     notices = db.rows(
-        "SELECT id, kind, number, dated, template_name, template_hash FROM notice WHERE case_id = ? ORDER BY id",
+        "SELECT id, kind, number, dated, status, template_name, template_hash FROM notice"
+        " WHERE case_id = ? ORDER BY id",
         (case_id,),
     )
     snap = replay_case(app.workflow, case_id, events, apply_context(app, REPLAY_TODAY, explain=True))
@@ -244,10 +245,11 @@ def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool
                 "kind": kind,
                 "number": number,
                 "dated": _iso(as_date(dated)),
+                "status": status,
                 "template": template_name,
                 "template_hash": template_hash,
             }
-            for notice_id, kind, number, dated, template_name, template_hash in notices
+            for notice_id, kind, number, dated, status, template_name, template_hash in notices
         ],
     )
 
