@@ -27,7 +27,10 @@ def test_any_subject_key_and_body_make_a_message_with_only_its_own_headers(subje
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert set(parsed.keys()) <= HEADERS
     assert parsed.get_all("To") == ["zhangsan@example.gov.cn"]
-    assert " ".join(str(parsed["Subject"]).split()) == " ".join(header_safe(subject).split())
+    # The subject's text survives; its white space only up to folding: a space where the header
+    # is cut into encoded words is dropped by the decoder (RFC 2047 §6.2 ignores white space
+    # between adjacent encoded words), e.g. between a run of U+10000 and "¡".
+    assert "".join(str(parsed["Subject"]).split()) == "".join(header_safe(subject).split())
 
 
 @given(st.text())
