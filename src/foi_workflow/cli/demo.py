@@ -19,7 +19,7 @@ def demo_cmd(folder: str, year: int | None, cases: int, seed: int) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-    from foi_workflow.services.demo import run_demo
+    from foi_workflow.demo.play import run_demo
 
     chosen_year = year or today_local().year - 1
     console = Console(stderr=True)

@@ -16,9 +16,9 @@ from typing import Any
 
 from foi_workflow.adapters.files import private_output, write_private
 from foi_workflow.config import Config, load_config
+from foi_workflow.demo.plan import CasePlan, plan_appeal, plan_year
 from foi_workflow.errors import FoiError, InvalidInput
 from foi_workflow.services.app import App
-from foi_workflow.services.demo_plan import CasePlan, plan_appeal, plan_year
 
 CASEWORKERS = {"zhangwei": ("张伟", "zhangwei"), "liuyang": ("刘洋", "liuyang"), "chenjing": ("陈静", "chenjing")}
 MAIL_DOMAIN = "demo.example.gov.cn"
