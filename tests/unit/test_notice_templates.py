@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from foi_workflow.adapters.notices import NoticeRenderer, cn_date, renderer_for
 from foi_workflow.adapters.tables import Case, Event
-from foi_workflow.domain import letter_law
 from foi_workflow.config import Agency
+from foi_workflow.domain import letter_law
 from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockSettings
 from foi_workflow.domain.vocabulary import LAPSE_OUTCOMES, NoticeKind, Outcome
