@@ -30,7 +30,8 @@ def test_foi_notice_prints_the_letter_and_stores_it(foi: Foi) -> None:
 
 def test_foi_notice_writes_a_pdf_to_a_default_file_name(foi: Foi) -> None:
     case_id = _case(foi)
-    foi.ok("decide", case_id, "--outcome", "withheld.state_secret", "--note", "经保密审查属于绝密级文件", "--on", "2024-03-15")
+    foi.ok("decide", case_id, "--outcome", "withheld.state_secret", "--note", "经保密审查属于绝密级文件",
+           "--on", "2024-03-15")
     out = foi.ok("notice", case_id, "decision", "--format", "pdf")
     path = foi.cwd / f"{case_id}-decision.pdf"
     assert str(path.name) in out and path.read_bytes().startswith(b"%PDF")

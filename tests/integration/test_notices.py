@@ -223,7 +223,8 @@ def test_every_kind_prints_to_a_one_page_pdf(app: App) -> None:
     cases.advance(app, case_id, "fee_notice", on=date(2024, 3, 26), by="w",
                   data={"amount": 2200, "basis": "per_item", "quantity": 31})
     cases.advance(app, case_id, "fee_paid", on=date(2024, 3, 27), by="w")
-    cases.advance(app, case_id, "decide", on=date(2024, 4, 2), by="w", data={"outcome": "partially_granted", "note": "第2页个人信息，依据条例第十五条不予公开"})
+    partly = {"outcome": "partially_granted", "note": "第2页个人信息，依据条例第十五条不予公开"}
+    cases.advance(app, case_id, "decide", on=date(2024, 4, 2), by="w", data=partly)
     for kind in ("acknowledgement", "correction", "consultation", "extension", "fee", "decision"):
         pdf = render_stored(app, issue_notice(app, case_id, kind, by="w"), "pdf")
         assert len(PdfReader(io.BytesIO(pdf)).pages) == 1, kind
