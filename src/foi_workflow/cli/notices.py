@@ -10,8 +10,9 @@ import click
 
 from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import IDENTIFIER, AppContext, parse_date, pass_app
+from foi_workflow.domain.vocabulary import NoticeKind
 
-KINDS = ("acknowledgement", "correction", "consultation", "extension", "fee", "decision")
+KINDS = tuple(kind.value for kind in NoticeKind)
 FORMATS = ("txt", "html", "pdf", "docx")
 
 
@@ -24,7 +25,8 @@ def _default_file(case_id: str, kind: str, fmt: str) -> Path:
     "notice",
     help=command_help(
         "notice",
-        "生成并保存告知书（登记回执、补正、征求意见、延期、收费、答复），打印或写入文件。"
+        "生成并保存告知书（登记回执、补正、征求意见、延期、收费、答复；征求意见告知申请人、"
+        "决定公开告知第三方、第三十五条说明理由与延迟答复），打印或写入文件。"
         "每个事件每种告知书只出具一次：重印用 --reprint（文号不变），"
         "重新出具用 --reissue --reason（新文号，原件标记为已替换）。\n\n"
         "Issue a notice letter for case ID, store it with a new document number, print it "
