@@ -69,7 +69,8 @@ class ThirdPartyDisclosureInfo:
     decided_on: date
 
 
-def _text(data: dict[str, Any], key: str) -> str:
+def text_field(data: dict[str, Any], key: str) -> str:
+    """An event's data field as text ("" when absent)."""
     value = data.get(key)
     return "" if value is None else str(value)
 
@@ -90,7 +91,7 @@ def held_before(events: Sequence[Event], upto: Event) -> tuple[Consultation, ...
 
 def outcome_of(ev: Event) -> Outcome:
     if ev.event == "decide":
-        return Outcome(_text(dict(ev.data or {}), "outcome"))
+        return Outcome(text_field(dict(ev.data or {}), "outcome"))
     if ev.event == "lapse_correction":
         return Outcome.OTHER_CORRECTION_LAPSED
     if ev.event == "lapse_fee":
@@ -115,8 +116,8 @@ def decision_info(events: Sequence[Event], ev: Event, agency: Agency) -> Decisio
         section_label=info.section_label,
         legal_basis=letter_law.articles(outcome, facts),
         citation=letter_law.citation(outcome, facts),
-        note=_text(data, "note"),
-        reason=_text(data, "reason"),
+        note=text_field(data, "note"),
+        reason=text_field(data, "reason"),
         event=ev.event,
         decided_on=ev.on,
         needs_explanation=info.needs_explanation,
@@ -127,9 +128,9 @@ def decision_info(events: Sequence[Event], ev: Event, agency: Agency) -> Decisio
         sue_after_review_days=letter_law.SUE_AFTER_REVIEW_DAYS,
         consulted=bool(third),
         consultations=tuple(ConsultationOutcome(c.on, c.opinion or "", c.answered_on) for c in third),
-        refer_to=_text(data, "refer_to"),
-        published_at=_text(data, "published_at"),
-        override_reason=_text(data, "override_reason"),
+        refer_to=text_field(data, "refer_to"),
+        published_at=text_field(data, "published_at"),
+        override_reason=text_field(data, "override_reason"),
         disclose_on=_date(data, "disclose_on"),
     )
 
@@ -148,7 +149,7 @@ def third_party_disclosure(events: Sequence[Event], ev: Event, case_id: str) -> 
     return ThirdPartyDisclosureInfo(
         parties="、".join(dict.fromkeys(c.party for c in against)),
         objected_on=max((c.answered_on for c in against if c.answered_on), default=None),
-        reason=_text(data, "override_reason"),
+        reason=text_field(data, "override_reason"),
         disclose_on=disclose_on,
         decided_on=ev.on,
     )

@@ -24,7 +24,7 @@ from foi_workflow.domain.vocabulary import (
     NoticeKind,
 )
 from foi_workflow.errors import InvalidInput, RuleViolation, TemplateError
-from foi_workflow.services.decision_context import decision_info, third_party_disclosure
+from foi_workflow.services.decision_context import decision_info, text_field, third_party_disclosure
 
 # The event a letter of each kind answers (and so the letter `--notice` issues with an event).
 KIND_EVENTS: dict[NoticeKind, frozenset[str]] = {
@@ -168,11 +168,6 @@ class FeeInfo:
     pauses_clock: bool
 
 
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    return "" if value is None else str(value)
-
-
 def int_field(data: dict[str, Any], key: str, default: int) -> int:
     value = data.get(key)
     if value in (None, ""):
@@ -230,7 +225,7 @@ def _correction(src: Sources, ev: Event) -> CorrectionInfo:
     data, d = src.at(ev)
     return CorrectionInfo(
         requested_on=ev.on,
-        items=_text(data, "items"),
+        items=text_field(data, "items"),
         period=int_field(data, "period", src.settings.correction_period_days),
         due=_required(Deadline.CORRECTION_DUE.label, d.correction_due),
         provisional=d.provisional,
@@ -241,8 +236,8 @@ def _consultation(src: Sources, ev: Event) -> ConsultationInfo:
     data, d = src.at(ev)
     return ConsultationInfo(
         consulted_on=ev.on,
-        party=_text(data, "party"),
-        kind=_text(data, "kind") or ConsultationKind.THIRD_PARTY.value,
+        party=text_field(data, "party"),
+        kind=text_field(data, "kind") or ConsultationKind.THIRD_PARTY.value,
         days=CONSULTATION_DAYS,
         due=_required(Deadline.CONSULTATION_DUE.label, d.consultation_due),
         provisional=d.provisional,
@@ -255,8 +250,8 @@ def _extension(src: Sources, ev: Event) -> ExtensionInfo:
         extended_on=ev.on,
         days=int_field(data, "days", 0),
         total_days=d.extended_days,
-        approved_by=_text(data, "approved_by"),
-        reason=_text(data, "reason"),
+        approved_by=text_field(data, "approved_by"),
+        reason=text_field(data, "reason"),
         new_due=_required("延长后的答复期限", d.reply_due),
         provisional=d.provisional,
     )
@@ -264,7 +259,7 @@ def _extension(src: Sources, ev: Event) -> ExtensionInfo:
 
 def _fee(src: Sources, ev: Event) -> FeeInfo:
     data, d = src.at(ev)
-    basis = FeeBasis(_text(data, "basis"))
+    basis = FeeBasis(text_field(data, "basis"))
     quantity = int_field(data, "quantity", 0)
     amount_raw = data.get("amount", 0)
     amount: int | float = amount_raw if isinstance(amount_raw, int | float) else float(str(amount_raw))
@@ -376,8 +371,8 @@ def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -
         "third_party": third_party,
         "reasons": ReasonsInfo(REASONS_DAYS),
         "reasonable_period": (
-            ReasonablePeriodInfo(period_ev.on, date.fromisoformat(_text(dict(period_ev.data or {}), "due")),
-                                 _text(dict(period_ev.data or {}), "reason"))
+            ReasonablePeriodInfo(period_ev.on, date.fromisoformat(text_field(dict(period_ev.data or {}), "due")),
+                                 text_field(dict(period_ev.data or {}), "reason"))
             if period_ev else None
         ),
     }
