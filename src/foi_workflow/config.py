@@ -36,8 +36,13 @@ class Agency:
     phone: str = ""
     postcode: str = ""
     mailbox: str = ""  # the agency mailbox for reminders of cases without a caseworker address
-    # Document number pattern for notices; fields: short, year, seq, kind.
-    number_pattern: str = "{short}公开〔{year}〕第{seq}号"
+    # Document number pattern for notices; fields: short, year, seq, kind. Agencies write
+    # 乐融公开〔2024〕3号, without 第 (GB/T 9704 发文字号).
+    number_pattern: str = "{short}公开〔{year}〕{seq}号"
+    # Where administrative review of its decisions goes, named in every decision letter: since
+    # 2024 the people's government at the agency's level (行政复议法 Art. 24), the higher
+    # department for a vertically managed agency (Art. 27). Unnamed, the 60 days may not start.
+    review_body: str = ""
     folder: Path | None = None  # the agency's own folder: notices/ overrides, reports/YYYY.toml
 
 
@@ -130,6 +135,18 @@ class Config:
         return found
 
 
+def config_warnings(config: Config) -> list[str]:
+    """What in the configuration makes letters weaker than the law lets them be (not errors:
+    a first try runs without them)."""
+    agencies = list(config.agencies.values()) or [config.agency()]
+    return [
+        f"注意：机关 {a.code} 未配置行政复议机关（review_body），答复告知书将只写“有管辖权的行政复议机关”；"
+        "告知书未写明复议机关的，复议期限可能不起算（行政复议法第二十条第三款）"
+        for a in agencies
+        if not a.review_body.strip()
+    ]
+
+
 def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, Mapping):
@@ -180,6 +197,7 @@ def parse_config(
                 postcode=str(raw.get("postcode", "")),
                 mailbox=str(raw.get("mailbox", "")),
                 number_pattern=str(raw.get("number_pattern", Agency.number_pattern)),
+                review_body=str(raw.get("review_body", "")),
                 folder=(base_dir / folder).resolve() if folder else None,
             )
         caseworkers = {

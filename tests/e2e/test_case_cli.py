@@ -71,7 +71,8 @@ def test_a_case_goes_through_every_event_command_and_show_explains_it(foi: Foi) 
     foi.ok(f"set-reasonable-period {case} --due {later} --reason 申请数量巨大 --on 2024-04-02")
     assert show(foi, case)["reply_due"] == later
 
-    out = foi.ok(f"decide {case} --outcome partially_granted --note 部分涉及商业秘密 --on 2024-04-10")
+    note = "第3页涉及商业秘密依据条例第十五条不予公开"
+    out = foi.ok(f"decide {case} --outcome partially_granted --note {note} --on 2024-04-10")
     assert case in out
     d = show(foi, case)
     assert d["state"] == "decided" and d["outcome"] == "partially_granted"
@@ -117,7 +118,8 @@ def test_every_outcome_a_caseworker_may_choose_is_accepted_by_decide(foi: Foi, t
     (tmp_path / "open.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines))
     foi.ok("import", tmp_path / "open.jsonl")
     for i, outcome in enumerate(chosen[:3]):
-        foi.ok(f"decide O-{i} --outcome {outcome.value} --on 2024-06-04")
+        note = "依据条例第十四条和《保守国家秘密法》第二条"
+        foi.ok(f"decide O-{i} --outcome {outcome.value} --note {note} --on 2024-06-04")
     decisions = [{"case": f"O-{i}", "event": "decide", "on": "2024-06-04", "outcome": o.value}
                  for i, o in enumerate(chosen) if i >= 3]  # fmt: skip
     (tmp_path / "decide.jsonl").write_text("\n".join(json.dumps(x) for x in decisions))
@@ -172,7 +174,7 @@ def test_outcomes_lists_every_code_with_its_row(foi: Foi) -> None:
 
 def test_appeals_are_filed_and_concluded(foi: Foi) -> None:
     case = intake(foi, "2024-03-01", "AP-1")
-    foi.ok(f"decide {case} --outcome withheld.state_secret --on 2024-03-05")
+    foi.ok(f"decide {case} --outcome withheld.state_secret --note 经保密审查属于秘密级 --on 2024-03-05")
     appeal = foi.ok(f"appeal file --kind review --case {case} --on 2024-04-01").strip()
     assert appeal
     foi.ok(f"appeal conclude {appeal} --result upheld --on 2024-06-01")

@@ -31,13 +31,13 @@ def test_a_wrong_outcome_corrected_reads_as_if_decided_right(pair: tuple[Foi, Fo
     for foi in pair:
         intake(foi, "C-1", "2024-03-01")
     right.ok("decide C-1 --outcome granted --on 2024-03-20")
-    fixed.ok("decide C-1 --outcome withheld.state_secret --on 2024-03-20")
+    fixed.ok("decide C-1 --outcome withheld.state_secret --note 经保密审查属于秘密级 --on 2024-03-20")
     out = fixed.ok("correct", "C-1", "2", "--outcome", "granted", "--reason", "结果录错，应为予以公开")
     assert "第 2 个事件（decide，2024-03-20）已更正" in out and "予以公开" in out
     assert picture(fixed, ("C-1",), (2024,)) == picture(right, ("C-1",), (2024,))
     assert swept(fixed, "2024-03-25T09:00") == swept(right, "2024-03-25T09:00")
     decide = json.loads(fixed.ok("show C-1 --format json"))["events"][1]
-    assert decide["no"] == 2 and decide["data"] == {"outcome": "withheld.state_secret"}  # the mistake stays
+    assert decide["no"] == 2 and decide["data"]["outcome"] == "withheld.state_secret"  # the mistake stays
     [fix] = decide["corrected_by"]
     assert fix["no"] == 3 and fix["reason"] == "结果录错，应为予以公开" and fix["set"] == {"outcome": "granted"}
     assert "【已更正：第 3 号事件" in fixed.ok("show C-1")

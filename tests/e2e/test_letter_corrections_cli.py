@@ -44,7 +44,7 @@ def test_a_voided_or_corrected_event_voids_its_letter_and_the_next_letter_takes_
     assert "已作废" in foi.ok("register 2024")
 
     second = issued(foi, case, "decision", "second")
-    assert (ack, first, second) == ("某公开〔2024〕第1号", "某公开〔2024〕第2号", "某公开〔2024〕第3号")
+    assert (ack, first, second) == ("某公开〔2024〕1号", "某公开〔2024〕2号", "某公开〔2024〕3号")
     assert register(foi) == {ack: "valid", first: "void", second: "valid"}
     reprinted = foi(f"notice {case} decision --reprint")
     assert reprinted.exit_code == 0 and f"重印：{second}" in reprinted.stderr
@@ -82,4 +82,4 @@ def test_an_imported_void_of_a_stored_event_voids_its_stored_letter(foi: Foi) ->
     foi.ok("import", foi.cwd / "void.jsonl")
     assert register(foi) == {number: "void"}
     foi.ok(f"decide {case} --outcome granted --on 2024-03-22")
-    assert issued(foi, case, "decision", "again") == "某公开〔2024〕第2号"
+    assert issued(foi, case, "decision", "again") == "某公开〔2024〕2号"

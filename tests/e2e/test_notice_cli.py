@@ -23,14 +23,15 @@ def test_foi_notice_prints_the_letter_and_stores_it(foi: Foi) -> None:
     result = foi("notice", case_id, "acknowledgement")
     assert result.ok, result.stderr
     assert "登记回执" in result.stdout and "王小明：" in result.stdout and "2024年3月1日" in result.stdout
-    assert "〔2024〕第1号" in result.stderr
+    assert "〔2024〕1号" in result.stderr
     shown = json.loads(foi.ok("show", case_id, "--format", "json"))
     assert [n["kind"] for n in shown["notices"]] == ["acknowledgement"]
 
 
 def test_foi_notice_writes_a_pdf_to_a_default_file_name(foi: Foi) -> None:
     case_id = _case(foi)
-    foi.ok("decide", case_id, "--outcome", "withheld.state_secret", "--on", "2024-03-15")
+    foi.ok("decide", case_id, "--outcome", "withheld.state_secret", "--note", "经保密审查属于绝密级文件",
+           "--on", "2024-03-15")
     out = foi.ok("notice", case_id, "decision", "--format", "pdf")
     path = foi.cwd / f"{case_id}-decision.pdf"
     assert str(path.name) in out and path.read_bytes().startswith(b"%PDF")
@@ -54,7 +55,7 @@ def test_a_reprint_keeps_the_number_and_an_html_copy_can_be_printed(foi: Foi) ->
     foi.ok("notice", case_id, "acknowledgement")
     again = foi("notice", case_id, "acknowledgement", "--reprint", "--format", "html")
     assert again.ok and again.stdout.startswith("<!DOCTYPE html>")
-    assert "重印：" in again.stderr and "第1号" in again.stderr
+    assert "重印：" in again.stderr and "〔2024〕1号" in again.stderr
     shown = json.loads(foi.ok("show", case_id, "--format", "json"))
     assert len(shown["notices"]) == 1
 

@@ -62,7 +62,7 @@ def test_migration_0003_fills_in_the_letter_record_of_an_existing_database(foi: 
         conn.execute(text(
             "INSERT INTO notice (case_id, kind, number, dated, body_text, body_html, template_name, template_hash,"
             ' "by", created_at) SELECT case_id, kind, :n, dated, body_text, body_html, template_name, template_hash,'
-            ' "by", created_at FROM notice WHERE kind = :k'), {"n": "某公开〔2023〕第3号", "k": "decision"})
+            ' "by", created_at FROM notice WHERE kind = :k'), {"n": "某公开〔2023〕3号", "k": "decision"})
     engine.dispose()
     foi.ok("init")
     engine = open_engine(foi.db_url)
@@ -72,10 +72,10 @@ def test_migration_0003_fills_in_the_letter_record_of_an_existing_database(foi: 
         closed_on, closed_at = conn.execute(text("SELECT closed_on, closed_at FROM year_close")).one()
     engine.dispose()
     assert letters == [
-        ("某公开〔2023〕第1号", 1, 1, "王五", "valid"),
-        ("某公开〔2023〕第2号", 2, 2, "王五", "replaced"),
-        ("某公开〔2024〕第1号", 1, 2, "陈七", "valid"),
-        ("某公开〔2023〕第3号", 3, 2, "王五", "valid"),
+        ("某公开〔2023〕1号", 1, 1, "王五", "valid"),
+        ("某公开〔2023〕2号", 2, 2, "王五", "replaced"),
+        ("某公开〔2024〕1号", 1, 2, "陈七", "valid"),
+        ("某公开〔2023〕3号", 3, 2, "王五", "valid"),
     ]
     if isinstance(closed_at, str):  # SQLite: ISO text, UTC
         closed_at = datetime.fromisoformat(closed_at).replace(tzinfo=UTC)

@@ -135,7 +135,9 @@ GOOD_DATA: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             "quantity": st.integers(1, 60),
         }
     ),
-    "decide": st.fixed_dictionaries({"outcome": st.sampled_from([o.value for o in Outcome if not o.is_lapse])}),
+    # A note that says why, with the law and article a refusal needs (a decision must give its reasons).
+    "decide": st.fixed_dictionaries({"outcome": st.sampled_from([o.value for o in Outcome if not o.is_lapse]),
+                                     "note": st.just("《中华人民共和国统计法》第三十九条；第2页依据条例第十五条")}),
     "assign": st.fixed_dictionaries({"caseworker": st.sampled_from(["王五", "赵六"])}),
 }
 

@@ -1,4 +1,4 @@
-"""Caseworker commands: init, intake, every workflow event, list, show, outcomes, rebuild."""
+"""Caseworker commands: intake, every workflow event, list, show, outcomes, rebuild."""
 
 from __future__ import annotations
 
@@ -144,15 +144,6 @@ def _event_command(name: str, details: str = "") -> Callable[[Callable[..., Any]
     return wrap
 
 
-@click.command("init", help=command_help("init", "可重复运行 / safe to run again."))
-@pass_app
-def init_cmd(app_ctx: AppContext) -> None:
-    from foi_workflow.adapters.db import migrate
-
-    migrate(app_ctx.engine)
-    click.echo(f"数据库已就绪：{app_ctx.engine.url.render_as_string(hide_password=True)}")
-
-
 @click.command("intake", help=command_help("intake", "打印新案件的编号 / prints the new case id."))
 @click.option("--applicant", required=True, help="申请人姓名或名称")
 @click.option("--applicant-type", required=True, type=_choice(ApplicantType), help="申请人类型")
@@ -276,9 +267,15 @@ def fee_paid_cmd() -> dict[str, Any]:
 
 @_event_command("decide", "结果代码见 foi outcomes / see `foi outcomes` for the codes.")
 @click.option("--outcome", required=True, help="办理结果代码（foi outcomes 查看）")
-@click.option("--note", default=None, help="说明（理由、告知内容）")
-def decide_cmd(outcome: str, note: str | None) -> dict[str, Any]:
-    return {"outcome": outcome, "note": note}
+@click.option("--note", default=None, help="理由或告知内容（部分公开、不予公开、其他须填写）")
+@click.option("--refer-to", default=None, help="not_held：负责公开该信息的机关名称及联系方式（第三十六条第五项）")
+@click.option("--published-at", default=None, help="granted：已主动公开信息的获取途径（第三十六条第一项）")
+@click.option("--override-reason", default=None, help="第三方不同意仍决定公开的理由（第三十二条）")
+@click.option("--disclose-on", default=None, help="第三方不同意仍决定公开的公开日期 YYYY-MM-DD")
+def decide_cmd(outcome: str, note: str | None, refer_to: str | None, published_at: str | None,
+               override_reason: str | None, disclose_on: str | None) -> dict[str, Any]:  # fmt: skip
+    return {"outcome": outcome, "note": note, "refer_to": refer_to, "published_at": published_at,
+            "override_reason": override_reason, "disclose_on": disclose_on}  # fmt: skip
 
 
 @_event_command("withdraw", "计入年报“其他”/ counted as other.other in the report.")

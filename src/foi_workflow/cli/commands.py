@@ -10,7 +10,8 @@ from foi_workflow.domain.periods import EXTENSION_CAP
 
 # command name -> ("module:attribute" under foi_workflow.cli, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("cases:init_cmd", "创建或升级数据库 / create or migrate the database"),
+    "init": ("setup:init_cmd", "创建或升级数据库 / create or migrate the database"),
+    "config": ("setup:config_group", "检查配置（如行政复议机关）/ check the configuration"),
     "intake": ("cases:intake_cmd", "登记申请（receive 事件），打印案件编号 / register an application"),
     "assign": ("cases:assign_cmd", "移交给其他经办人 / hand the case to another caseworker"),
     "request-correction": ("cases:request_correction_cmd", "告知补正（一次性告知，第三十条）/ ask for a correction"),

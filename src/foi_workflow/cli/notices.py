@@ -10,8 +10,9 @@ import click
 
 from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import IDENTIFIER, AppContext, parse_date, pass_app
+from foi_workflow.domain.vocabulary import NoticeKind
 
-KINDS = ("acknowledgement", "correction", "consultation", "extension", "fee", "decision")
+KINDS = tuple(kind.value for kind in NoticeKind)
 FORMATS = ("txt", "html", "pdf", "docx")
 
 
@@ -24,7 +25,8 @@ def _default_file(case_id: str, kind: str, fmt: str) -> Path:
     "notice",
     help=command_help(
         "notice",
-        "生成并保存告知书（登记回执、补正、征求意见、延期、收费、答复），打印或写入文件。"
+        "生成并保存告知书（登记回执、补正、征求意见、延期、收费、答复；征求意见告知申请人、"
+        "决定公开告知第三方、第三十五条说明理由与延迟答复），打印或写入文件。"
         "每个事件每种告知书只出具一次：重印用 --reprint（文号不变），"
         "重新出具用 --reissue --reason（新文号，原件标记为已替换）。\n\n"
         "Issue a notice letter for case ID, store it with a new document number, print it "
@@ -111,16 +113,17 @@ def fee_group() -> None:
 @fee_group.command(
     "quote",
     help=(
-        "按收费标准计算信息处理费（超额累进，按自然月累计）。第一行第一项为金额（元）。\n\n"
-        "Quote the fee: progressive by bracket, counted per applicant per natural month; "
-        "the first token printed is the amount in yuan."
+        "按收费标准计算信息处理费（超额累进；按件计收累计申请人本自然月的件数，按量计收只计本次申请的页数）。"
+        "第一行第一项为金额（元）。\n\n"
+        "Quote the fee: progressive by bracket; per item counts the applicant's items of the natural month, "
+        "per page only this request's pages. The first token printed is the amount in yuan."
     ),
 )
 @click.option("--basis", type=click.Choice(["per_item", "per_page"]), required=True,
               help="计收方式：per_item 按件，per_page 按量（每件申请只能选一种）")
 @click.option("--quantity", type=int, required=True, help="本次申请的数量（件或页）")
 @click.option("--already-this-month", "already", type=int, default=0, show_default=True,
-              help="该申请人本自然月此前已计收的数量（同一计收方式）")
+              help="按件计收：该申请人本自然月此前已计收的件数（按量计收不累计，不适用）")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def fee_quote_cmd(basis: str, quantity: int, already: int, fmt: str) -> None:
     from foi_workflow.domain.fees import quote

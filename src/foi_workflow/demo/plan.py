@@ -137,6 +137,7 @@ def _course(rng: random.Random, place: str) -> list[Step]:
     """What happens to one application; automatic lapses and silent replies are left to the scheduler."""
     roll = rng.random()
     steps: list[Step] = []
+    opinion: str | None = None  # a consulted third party's answer
     if roll < 0.04:
         return [Step("withdraw", rng.randint(2, 10), {"reason": "申请人书面撤回申请"})]
     if roll < 0.16:
@@ -153,7 +154,7 @@ def _course(rng: random.Random, place: str) -> list[Step]:
             return steps  # never corrected: the scheduler lapses it (其他处理 1)
         steps.append(Step("receive_correction", rng.randint(2, period - 1)))
         if rng.random() < 0.2:
-            steps.append(Step("decide", rng.randint(3, 15), {"outcome": Outcome.UNAVAILABLE_STILL_UNCLEAR.value}))
+            steps.append(Step("decide", rng.randint(3, 15), _decide(Outcome.UNAVAILABLE_STILL_UNCLEAR.value)))
             return steps
     elif roll < 0.24:
         kind = "third_party" if rng.random() < 0.7 else "co_producer"
@@ -161,9 +162,11 @@ def _course(rng: random.Random, place: str) -> list[Step]:
         steps.append(Step("consult", rng.randint(3, 10), {"party": party, "kind": kind}))
         if rng.random() < 0.3:
             # Silence: the scheduler records consultation_reply none on day 16; decide afterwards.
-            steps.append(Step("decide", 16 + rng.randint(1, 6), {"outcome": _decision(rng, consulted=True)}))
+            steps.append(Step("decide", 16 + rng.randint(1, 6), _decide(_decision(rng, consulted=True))))
             return steps
-        steps.append(Step("consultation_reply", rng.randint(3, 14), {"opinion": rng.choice(["agree", "object"])}))
+        reply = rng.choice(["agree", "object"])
+        steps.append(Step("consultation_reply", rng.randint(3, 14), {"opinion": reply}))
+        opinion = reply if kind == "third_party" else None  # a co-producer is no third party
     elif roll < 0.29:
         pages = rng.randint(35, 420)
         steps.append(
@@ -180,12 +183,41 @@ def _course(rng: random.Random, place: str) -> list[Step]:
         steps.append(
             Step("extend", rng.randint(12, 17), {"days": rng.choice((5, 10, 15)), "approved_by": "办公室主任"})
         )
-        steps.append(Step("decide", rng.randint(3, 8), {"outcome": _decision(rng)}))
+        steps.append(Step("decide", rng.randint(3, 8), _decide(_decision(rng), opinion)))
     elif rng.random() < 0.07:
-        steps.append(Step("decide", rng.randint(22, 30), {"outcome": _decision(rng)}))  # answered late
+        steps.append(Step("decide", rng.randint(22, 30), _decide(_decision(rng), opinion)))  # answered late
     else:
-        steps.append(Step("decide", rng.randint(3, 19), {"outcome": _decision(rng)}))
+        steps.append(Step("decide", rng.randint(3, 19), _decide(_decision(rng), opinion)))
     return steps
+
+
+# The reasons a caseworker writes where the letter must say why (`decide --note`).
+REASONS: dict[Outcome, str] = {
+    Outcome.PARTIALLY_GRANTED: "第2页所列个人身份信息，依据条例第十五条不予公开",
+    Outcome.WITHHELD_STATE_SECRET: "经保密审查，该文件为依法确定的秘密级国家秘密",
+    Outcome.WITHHELD_PROHIBITED_BY_LAW: "《中华人民共和国统计法》第三十九条：能够识别调查对象的资料应当保密",
+    Outcome.WITHHELD_THREE_SAFETIES_ONE_STABILITY: "该信息涉及在建重要水利设施的安全防护布置",
+    Outcome.WITHHELD_THIRD_PARTY_RIGHTS: "所涉合同附件载有供应商的报价构成，属于商业秘密",
+    Outcome.WITHHELD_INTERNAL_AFFAIRS: "该信息为本机关内部人事考核材料",
+    Outcome.WITHHELD_PROCESS_INFORMATION: "该信息为尚在讨论中的方案征求意见稿",
+    Outcome.WITHHELD_ENFORCEMENT_CASE_FILE: "该信息为行政处罚案卷中的询问笔录",
+    Outcome.WITHHELD_ADMINISTRATIVE_INQUIRY: "请持身份证明到不动产登记中心依法查询",
+}
+
+
+def _decide(outcome: str, opinion: str | None = None) -> dict[str, Any]:
+    """A decision's data with its reasons, and consistent with a third party's answer (its
+    consent leaves no ground to withhold on its account; disclosing over its objection would
+    need a reason and a date the plan does not model)."""
+    if opinion == "agree" and outcome == Outcome.WITHHELD_THIRD_PARTY_RIGHTS.value:
+        outcome = Outcome.GRANTED.value
+    elif opinion == "object" and outcome == Outcome.GRANTED.value:
+        outcome = Outcome.WITHHELD_THIRD_PARTY_RIGHTS.value
+    data: dict[str, Any] = {"outcome": outcome}
+    reason = REASONS.get(Outcome(outcome))
+    if reason:
+        data["note"] = reason
+    return data
 
 
 def _decision(rng: random.Random, consulted: bool = False) -> str:

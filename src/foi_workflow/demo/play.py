@@ -45,7 +45,8 @@ address = "示范市人民路100号"
 phone = "0571-88880000"
 postcode = "310000"
 mailbox = "gongkai@{MAIL_DOMAIN}"
-number_pattern = "{{short}}〔{{year}}〕第{{seq}}号"
+number_pattern = "{{short}}〔{{year}}〕{{seq}}号"
+review_body = "示范市人民政府"
 folder = "."
 
 {workers}

@@ -63,6 +63,11 @@ FIELD_LABELS: dict[str, str] = {
     "result": "结果",
     "target": "事件序号",
     "set": "更正内容",
+    "note": "说明",
+    "refer_to": "负责公开的机关",
+    "published_at": "获取途径",
+    "override_reason": "决定公开的理由",
+    "disclose_on": "公开日期",
 }
 
 

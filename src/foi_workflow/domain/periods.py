@@ -10,3 +10,4 @@ CORRECTION_PERIOD_DAYS = 15  # the applicant's correction period unless config s
 CORRECTION_PERIOD_RANGE = (1, 60)  # a correction period outside it is refused as a typo
 CONSULTATION_DAYS = 15  # Art. 32, 34: the consulted party's period
 FEE_DAYS = 20  # 国办函〔2020〕109号: the applicant has 20 working days to pay
+REASONS_DAYS = 15  # Art. 35: the applicant's time to state the reasons for an excessive request (practice)

@@ -97,7 +97,11 @@ class Outcome(StrEnum):
 
     @property
     def is_refusal(self) -> bool:
-        """A refusal to disclose: review must come first from 2024-01-01 (行政复议法 2023 第二十三条)."""
+        """A refusal to disclose: review must come first from 2024-01-01 (行政复议法 2023 第二十三条).
+        The Art. 36(7) referral to a registry's own procedure (行政查询) is counted under 不予公开
+        in the report but refuses nothing: the applicant is told where to obtain it."""
+        if self is Outcome.WITHHELD_ADMINISTRATIVE_INQUIRY:
+            return False
         return self is Outcome.PARTIALLY_GRANTED or self.value.startswith("withheld.")
 
     @property
@@ -156,7 +160,8 @@ OUTCOME_INFO: dict[Outcome, OutcomeInfo] = {
         "(四)", "无法提供", 2, "没有现成信息需要另行制作", "第三十八条"
     ),
     Outcome.UNAVAILABLE_STILL_UNCLEAR: OutcomeInfo(
-        "(四)", "无法提供", 3, "补正后申请内容仍不明确", "第三十条", needs_explanation=True
+        "(四)", "无法提供", 3, "补正后申请内容仍不明确", "第二十九条第二款第（二）项、第三十条",
+        needs_explanation=True,
     ),
     Outcome.NOT_PROCESSED_PETITION_OR_COMPLAINT: OutcomeInfo(
         "(五)", "不予处理", 1, "信访举报投诉类申请", "第三十九条第一款"
@@ -169,7 +174,7 @@ OUTCOME_INFO: dict[Outcome, OutcomeInfo] = {
         "(五)", "不予处理", 4, "无正当理由大量反复申请", "第三十五条"
     ),
     Outcome.NOT_PROCESSED_CONFIRM_OR_REISSUE: OutcomeInfo(
-        "(五)", "不予处理", 5, "要求行政机关确认或重新出具已获取信息", "第三十六条、第三十八条",
+        "(五)", "不予处理", 5, "要求行政机关确认或重新出具已获取信息", "第二条、第三十八条",
         needs_explanation=True,
     ),
     Outcome.OTHER_CORRECTION_LAPSED: OutcomeInfo(
@@ -179,7 +184,7 @@ OUTCOME_INFO: dict[Outcome, OutcomeInfo] = {
     Outcome.OTHER_FEE_UNPAID: OutcomeInfo(
         "(六)", "其他处理", 2,
         "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-        "《政府信息公开信息处理费管理办法》",
+        "第四十二条、《政府信息公开信息处理费管理办法》第六条",
     ),
     Outcome.OTHER_OTHER: OutcomeInfo("(六)", "其他处理", 3, "其他", ""),
 }
@@ -243,6 +248,13 @@ class NoticeKind(Labelled):
     EXTENSION = "extension", "延期答复告知书"
     FEE = "fee", "收费通知书"
     DECISION = "decision", "政府信息公开申请答复告知书"
+    # To the applicant: a consultation is under way, its time not counted (Art. 33 ¶2).
+    CONSULTATION_NOTICE = "consultation_notice", "征求意见告知书"
+    # To an objecting third party: the agency will disclose nonetheless (Art. 32).
+    THIRD_PARTY_DISCLOSURE = "third_party_disclosure", "决定公开告知书"
+    # Art. 35: asking the applicant why a request is so large, and the reasonable period set.
+    REASONS = "reasons", "说明理由告知书"
+    REASONABLE_PERIOD = "reasonable_period", "延迟答复告知书"
 
 
 class LetterStatus(Labelled):

@@ -21,6 +21,7 @@ from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockEvent, ClockSettings, ClockState, Deadlines
 from foi_workflow.domain.definition import MachineDef, Workflow, _load_def, normalize_data
 from foi_workflow.domain.guards import GUARDS, GuardInput
+from foi_workflow.domain.letter_law import Consultation, record_consultation
 from foi_workflow.domain.periods import CORRECTION_NOTICE_DAYS
 from foi_workflow.domain.vocabulary import State
 from foi_workflow.errors import (
@@ -80,6 +81,9 @@ class CaseSnapshot:
     carried_over_to: int | None = None
     voided: bool = False  # the registration itself was voided (SPEC §11): the case no longer counts
     clock: ClockState | None = None
+    # Every consultation of the case and what it gave (the decision letter states it; a third
+    # party's consent leaves no ground to withhold on its account, Art. 15).
+    consultations: tuple[Consultation, ...] = ()
     # The deadlines in force, from `clock`; None while a replay defers them (`deadlines=False`)
     # until `finish_snapshot`. The properties below read the clock, so they hold either way.
     deadlines: Deadlines | None = None
@@ -180,6 +184,7 @@ def _shallow_copy(snap: CaseSnapshot) -> CaseSnapshot:
     return new
 
 
+_CONSULTATION_EVENTS = frozenset({"consult", "consultation_reply"})
 _DECIDED = State.DECIDED.value  # read once: an enum member's `.value` is a descriptor call
 
 
@@ -281,6 +286,8 @@ def apply_case_event(
         answered = snap.clock.consultation_answered(None)
         if answered:
             clean["party"] = answered
+    if event in _CONSULTATION_EVENTS:
+        new.consultations = record_consultation(snap.consultations, event, on, clean)
     if new.state == _DECIDED and snap.state != _DECIDED:
         new.outcome = spec.outcome.value if spec.outcome else clean["outcome"]  # canonical (normalize_data)
         new.decided_on = on

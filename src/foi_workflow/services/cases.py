@@ -22,7 +22,9 @@ from foi_workflow.adapters.db import require_schema, unit_of_work
 from foi_workflow.adapters.tables import Agency, Case, Counter, Event, YearClose, column_limits, utcnow
 from foi_workflow.domain.boundary import clean_amend_reason, clean_by, clean_id
 from foi_workflow.domain.definition import FIELD_LABELS
+from foi_workflow.domain.letter_law import check_new_decision
 from foi_workflow.domain.replay import REPLAY_TODAY, StoredEvent, replay_case
+from foi_workflow.domain.vocabulary import Outcome
 from foi_workflow.domain.workflow import (
     CaseSnapshot,
     apply_case_event,
@@ -283,6 +285,8 @@ def advance(
             raise ConcurrentChange(f"案件 {case_id} 已被其他人修改（版本 {row.version}），本次操作未保存")
         snap = replay(app, case_id, case_events(s, case_id))
         new, clean, warnings = apply_case_event(app.workflow, snap, event, on, data or {}, ctx)
+        if event == "decide":  # what a decision recorded now must carry (not stored history)
+            check_new_decision(Outcome(clean["outcome"]), clean, snap.consultations, on)
         if event == "fee_notice":
             _settle_fee(s, snap, on, clean)
         limits.check_case_data(clean, FIELD_LABELS)

@@ -14,7 +14,7 @@ from foi_workflow.config import Agency
 from foi_workflow.domain import fees
 from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockEvent, ClockSettings, Deadlines, compute_deadlines
-from foi_workflow.domain.periods import FEE_DAYS
+from foi_workflow.domain.periods import CONSULTATION_DAYS, FEE_DAYS, REASONS_DAYS
 from foi_workflow.domain.vocabulary import (
     ApplicantType,
     Channel,
@@ -22,13 +22,9 @@ from foi_workflow.domain.vocabulary import (
     Deadline,
     FeeBasis,
     NoticeKind,
-    Outcome,
 )
 from foi_workflow.errors import InvalidInput, RuleViolation, TemplateError
-
-REGULATION = "《中华人民共和国政府信息公开条例》"
-FEE_RULES = "《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）"
-REVIEW_FIRST_FROM = date(2024, 1, 1)  # 《行政复议法》(2023) in force: Art. 23 review first for refusals
+from foi_workflow.services.decision_context import decision_info, text_field, third_party_disclosure
 
 # The event a letter of each kind answers (and so the letter `--notice` issues with an event).
 KIND_EVENTS: dict[NoticeKind, frozenset[str]] = {
@@ -38,8 +34,17 @@ KIND_EVENTS: dict[NoticeKind, frozenset[str]] = {
     NoticeKind.EXTENSION: frozenset({"extend"}),
     NoticeKind.FEE: frozenset({"fee_notice"}),
     NoticeKind.DECISION: frozenset({"decide", "withdraw", "lapse_correction", "lapse_fee"}),
+    NoticeKind.CONSULTATION_NOTICE: frozenset({"consult"}),
+    NoticeKind.THIRD_PARTY_DISCLOSURE: frozenset({"decide"}),
+    NoticeKind.REASONS: frozenset({"receive"}),
+    NoticeKind.REASONABLE_PERIOD: frozenset({"set_reasonable_period"}),
 }
-EVENT_NOTICE: dict[str, NoticeKind] = {ev: kind for kind, evs in KIND_EVENTS.items() for ev in evs}
+# The letter `--notice` issues with an event: the first kind listed for it above (the others
+# are issued by `foi notice ID KIND`, or with `--notice` where `extra_kinds` says so).
+EVENT_NOTICE: dict[str, NoticeKind] = {}
+for _kind, _events in KIND_EVENTS.items():
+    for _event in _events:
+        EVENT_NOTICE.setdefault(_event, _kind)
 KIND_SHORT: dict[NoticeKind, str] = {
     NoticeKind.ACKNOWLEDGEMENT: "登记",
     NoticeKind.CORRECTION: "补正",
@@ -47,6 +52,10 @@ KIND_SHORT: dict[NoticeKind, str] = {
     NoticeKind.EXTENSION: "延期",
     NoticeKind.FEE: "收费",
     NoticeKind.DECISION: "答复",
+    NoticeKind.CONSULTATION_NOTICE: "征告",
+    NoticeKind.THIRD_PARTY_DISCLOSURE: "公告",
+    NoticeKind.REASONS: "说明",
+    NoticeKind.REASONABLE_PERIOD: "延迟",
 }
 
 
@@ -101,8 +110,25 @@ class ConsultationInfo:
     consulted_on: date
     party: str
     kind: str
-    due: date
+    days: int  # from the party's receipt of the letter (Art. 32, 34)
+    due: date  # the engine's end of the period (reminders); letters state `days` from receipt
     provisional: bool
+
+
+@dataclass(frozen=True)
+class ReasonsInfo:
+    """Art. 35: the applicant is asked to state why; the reply is due within `days` of receipt."""
+
+    days: int
+
+
+@dataclass(frozen=True)
+class ReasonablePeriodInfo:
+    """Art. 35: the later reply date set for an excessive request, and why."""
+
+    set_on: date
+    due: date
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -140,43 +166,6 @@ class FeeInfo:
     pay_due: date
     provisional: bool
     pauses_clock: bool
-
-
-@dataclass(frozen=True)
-class DecisionInfo:
-    outcome: str
-    label: str
-    section_label: str
-    legal_basis: str
-    citation: str
-    note: str
-    reason: str
-    event: str
-    decided_on: date
-    needs_explanation: bool
-    is_refusal: bool
-    review_first: bool
-    consulted: bool
-
-
-def citation(outcome: Outcome) -> str:
-    """The legal basis as the letter cites it (SPEC §2 table)."""
-    basis = outcome.info.legal_basis
-    if not basis:
-        return ""
-    if basis.startswith("《"):
-        return FEE_RULES if outcome is Outcome.OTHER_FEE_UNPAID else basis
-    return f"{REGULATION}{basis}"
-
-
-def review_first(outcome: Outcome, decided_on: date) -> bool:
-    """A refusal decided on or after 2024-01-01 must go to administrative review before court."""
-    return outcome.is_refusal and decided_on >= REVIEW_FIRST_FROM
-
-
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    return "" if value is None else str(value)
 
 
 def int_field(data: dict[str, Any], key: str, default: int) -> int:
@@ -236,7 +225,7 @@ def _correction(src: Sources, ev: Event) -> CorrectionInfo:
     data, d = src.at(ev)
     return CorrectionInfo(
         requested_on=ev.on,
-        items=_text(data, "items"),
+        items=text_field(data, "items"),
         period=int_field(data, "period", src.settings.correction_period_days),
         due=_required(Deadline.CORRECTION_DUE.label, d.correction_due),
         provisional=d.provisional,
@@ -247,8 +236,9 @@ def _consultation(src: Sources, ev: Event) -> ConsultationInfo:
     data, d = src.at(ev)
     return ConsultationInfo(
         consulted_on=ev.on,
-        party=_text(data, "party"),
-        kind=_text(data, "kind") or ConsultationKind.THIRD_PARTY.value,
+        party=text_field(data, "party"),
+        kind=text_field(data, "kind") or ConsultationKind.THIRD_PARTY.value,
+        days=CONSULTATION_DAYS,
         due=_required(Deadline.CONSULTATION_DUE.label, d.consultation_due),
         provisional=d.provisional,
     )
@@ -260,8 +250,8 @@ def _extension(src: Sources, ev: Event) -> ExtensionInfo:
         extended_on=ev.on,
         days=int_field(data, "days", 0),
         total_days=d.extended_days,
-        approved_by=_text(data, "approved_by"),
-        reason=_text(data, "reason"),
+        approved_by=text_field(data, "approved_by"),
+        reason=text_field(data, "reason"),
         new_due=_required("延长后的答复期限", d.reply_due),
         provisional=d.provisional,
     )
@@ -269,7 +259,7 @@ def _extension(src: Sources, ev: Event) -> ExtensionInfo:
 
 def _fee(src: Sources, ev: Event) -> FeeInfo:
     data, d = src.at(ev)
-    basis = FeeBasis(_text(data, "basis"))
+    basis = FeeBasis(text_field(data, "basis"))
     quantity = int_field(data, "quantity", 0)
     amount_raw = data.get("amount", 0)
     amount: int | float = amount_raw if isinstance(amount_raw, int | float) else float(str(amount_raw))
@@ -302,34 +292,6 @@ def _fee(src: Sources, ev: Event) -> FeeInfo:
     )
 
 
-def _decision(src: Sources, ev: Event) -> DecisionInfo:
-    data = dict(ev.data or {})
-    if ev.event == "decide":
-        outcome = Outcome(_text(data, "outcome"))
-    elif ev.event == "lapse_correction":
-        outcome = Outcome.OTHER_CORRECTION_LAPSED
-    elif ev.event == "lapse_fee":
-        outcome = Outcome.OTHER_FEE_UNPAID
-    else:
-        outcome = Outcome.OTHER_OTHER
-    info = outcome.info
-    return DecisionInfo(
-        outcome=outcome.value,
-        label=info.label,
-        section_label=info.section_label,
-        legal_basis=info.legal_basis,
-        citation=citation(outcome),
-        note=_text(data, "note"),
-        reason=_text(data, "reason"),
-        event=ev.event,
-        decided_on=ev.on,
-        needs_explanation=info.needs_explanation,
-        is_refusal=outcome.is_refusal,
-        review_first=review_first(outcome, ev.on),
-        consulted=latest_event(src.events, frozenset({"consult"}), ev) is not None,
-    )
-
-
 def answered_event(kind: NoticeKind, events: Sequence[Event], case_id: str) -> Event:
     """The event a letter of `kind` answers (the latest one), or a refusal saying why there is none."""
     found = latest_event(events, KIND_EVENTS[kind])
@@ -342,6 +304,10 @@ def answered_event(kind: NoticeKind, events: Sequence[Event], case_id: str) -> E
             NoticeKind.EXTENSION: "延长答复期限（extend）",
             NoticeKind.FEE: "收费通知（fee_notice）",
             NoticeKind.DECISION: "办结（decide / withdraw / 逾期办结）",
+            NoticeKind.CONSULTATION_NOTICE: "征求意见（consult）",
+            NoticeKind.THIRD_PARTY_DISCLOSURE: "答复决定（decide）",
+            NoticeKind.REASONS: "登记（receive）",
+            NoticeKind.REASONABLE_PERIOD: "确定合理期限（set_reasonable_period）",
         }[kind]
         raise RuleViolation(f"案件 {case_id} 没有{needs}记录，不能出具{label}")
     return found
@@ -361,19 +327,29 @@ def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -
     answered = answered_event(kind, src.events, case.id)
     upto = answered
     correction_ev = latest_event(src.events, KIND_EVENTS[NoticeKind.CORRECTION], upto)
-    consult_ev = latest_event(src.events, KIND_EVENTS[NoticeKind.CONSULTATION], upto)
+    consult_ev = answered if answered.event == "consult" else latest_event(
+        src.events, KIND_EVENTS[NoticeKind.CONSULTATION], upto)
+    period_ev = latest_event(src.events, KIND_EVENTS[NoticeKind.REASONABLE_PERIOD], upto)
     extend_ev = latest_event(src.events, KIND_EVENTS[NoticeKind.EXTENSION], upto)
     fee_ev = latest_event(src.events, KIND_EVENTS[NoticeKind.FEE], upto)
     receive_ev = answered_event(NoticeKind.ACKNOWLEDGEMENT, src.events, case.id)
     _, ack = src.at(receive_ev)
     consultation = _consultation(src, consult_ev) if consult_ev else None
     agency = src.agency
+    decision_kinds = (NoticeKind.DECISION, NoticeKind.THIRD_PARTY_DISCLOSURE)
+    third_party = (third_party_disclosure(src.events, answered, case.id)
+                   if kind is NoticeKind.THIRD_PARTY_DISCLOSURE else None)  # fmt: skip
+    addressee = case.applicant
+    if kind is NoticeKind.CONSULTATION and consultation:
+        addressee = consultation.party
+    elif third_party is not None:
+        addressee = third_party.parties
     return {
         "notice": LetterHead(kind.value, _title(kind, answered), number, dated),
         "agency": AgencyInfo(
             agency.code, agency.name, agency.short_name, agency.address, agency.phone, agency.postcode
         ),
-        "addressee": consultation.party if kind is NoticeKind.CONSULTATION and consultation else case.applicant,
+        "addressee": addressee,
         "contact_person": src.contact_person,
         "case": CaseInfo(
             id=case.id,
@@ -391,6 +367,13 @@ def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -
         "consultation": consultation,
         "extension": _extension(src, extend_ev) if extend_ev else None,
         "fee": _fee(src, fee_ev) if fee_ev else None,
-        "decision": _decision(src, answered) if kind is NoticeKind.DECISION else None,
+        "decision": decision_info(src.events, answered, agency) if kind in decision_kinds else None,
+        "third_party": third_party,
+        "reasons": ReasonsInfo(REASONS_DAYS),
+        "reasonable_period": (
+            ReasonablePeriodInfo(period_ev.on, date.fromisoformat(text_field(dict(period_ev.data or {}), "due")),
+                                 text_field(dict(period_ev.data or {}), "reason"))
+            if period_ev else None
+        ),
     }
 
