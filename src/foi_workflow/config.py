@@ -292,3 +292,11 @@ def load_config(
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"无法读取配置文件 {file}：{exc}") from exc
     return parse_config(data, base_dir=file.parent.resolve(), env=env, db_url=db_url)
+
+
+def user_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The user's own data folder for foi (`foi shell`'s history): `$XDG_DATA_HOME/foi-workflow`,
+    by default `~/.local/share/foi-workflow`."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "foi-workflow"

@@ -1,0 +1,208 @@
+"""`foi shell`: one process in which every `foi` command can be typed, with history and tab
+completion of command names, options and case ids.
+
+Each line is run exactly as `foi LINE` would run it (`main`), against the session's config,
+App and engine, so a command after the first finds everything imported, the workflow and
+calendar loaded and its SQL compiled. Each command commits its own unit of work, as the
+separate command does; an error ends that command (its one line on stderr), not the session.
+
+When standard input is not a terminal the commands are read from it, one per line, with no
+prompt: scripts and tests drive the same session. Blank lines and lines starting with `#` are
+skipped. The exit status at the end is 0 when every command succeeded, else 1.
+"""
+
+from __future__ import annotations
+
+import cmd
+import contextlib
+import shlex
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from foi_workflow.cli.commands import COMMANDS, command_help
+from foi_workflow.cli.common import AppContext, pass_app
+
+PROMPT = "foi> "
+INTRO = "foi 交互式会话：输入命令（如 show 2024-00001），Tab 补全，help 查看命令，exit 或 Ctrl-D 退出"
+LEAVE = frozenset({"exit", "quit"})
+HISTORY_LENGTH = 1000
+
+
+def split_line(line: str) -> list[str] | None:
+    """The words of a typed line as `foi` would get them from the shell (a leading `foi` is
+    dropped, as pasted from a script); None for a blank line or a `#` comment."""
+    words = shlex.split(line, comments=True)
+    if words and words[0] == "foi":
+        words = words[1:]
+    return words or None
+
+
+def run_words(app_ctx: AppContext, words: list[str]) -> int:
+    """Run one command line in this session; its exit status. Output and error lines are
+    exactly those of `foi WORDS` (`main` prints them)."""
+    from foi_workflow.cli.main import main
+
+    if words[0] == "shell":
+        click.echo("错误[E-USAGE]：已在 foi shell 中", err=True)
+        return 2
+    try:
+        main(words, obj=app_ctx)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:  # Ctrl-C ends the command; its transaction was rolled back
+        click.echo("已取消", err=True)
+        return 1
+    return 0
+
+
+def run_line(app_ctx: AppContext, line: str) -> int:
+    """Run one typed line; a line that cannot be split (an open quote) is a usage error."""
+    try:
+        words = split_line(line)
+    except ValueError:
+        click.echo(f"错误[E-USAGE]：引号不成对：{line.strip()}", err=True)
+        return 2
+    return 0 if words is None else run_words(app_ctx, words)
+
+
+def run_script(app_ctx: AppContext, lines: Iterable[str]) -> int:
+    """Run every line; 1 if any command failed, else 0."""
+    failed = False
+    for line in lines:
+        failed |= run_line(app_ctx, line) != 0
+    return 1 if failed else 0
+
+
+class Shell(cmd.Cmd):
+    """The interactive session: readline's line editing, history and completion."""
+
+    prompt = PROMPT
+    intro = INTRO
+    identchars = cmd.Cmd.identchars + "-"
+
+    def __init__(self, app_ctx: AppContext, stdout: IO[str] | None = None) -> None:
+        super().__init__(stdout=stdout)
+        self.app_ctx = app_ctx
+        self.failed = False
+
+    # Every line goes to `foi`; `cmd`'s own do_* commands are only help and leaving.
+    def onecmd(self, line: str) -> bool:
+        if line.strip() in LEAVE or line == "EOF":
+            if line == "EOF":
+                self.stdout.write("\n")
+            return True
+        if line.strip() in ("help", "?"):
+            line = "--help"
+        self.failed |= run_line(self.app_ctx, line) != 0
+        return False
+
+    def emptyline(self) -> bool:
+        return False  # not `cmd`'s default of repeating the last command
+
+    def completenames(self, text: str, *ignored: Any) -> list[str]:
+        return [f"{name} " for name in (*COMMANDS, *LEAVE) if name.startswith(text)]
+
+    def completedefault(self, text: str, line: str, begidx: int, endidx: int) -> list[str]:
+        try:
+            return self._complete(text, shlex.split(line[:begidx]))
+        except Exception:  # an open quote, an unreadable database: offer nothing, quietly
+            return []
+
+    def _complete(self, text: str, words: list[str]) -> list[str]:
+        if text.startswith("-"):
+            return [f"{option} " for option in command_options(words) if option.startswith(text)]
+        group = subcommands(words)
+        if group:
+            return [f"{name} " for name in group if name.startswith(text)]
+        return [f"{case_id} " for case_id in self.case_ids(text)]
+
+    def case_ids(self, prefix: str) -> list[str]:
+        """Case ids starting with `prefix`, read from the database (none if it cannot be read)."""
+        try:
+            with self.app_ctx.app.reader() as reader:
+                rows = reader.rows("SELECT id FROM foi_case WHERE id LIKE ? ORDER BY id LIMIT 200", (f"{prefix}%",))
+        except Exception:
+            return []
+        return [str(row[0]) for row in rows]
+
+
+def _command(words: list[str]) -> click.Command | None:
+    """The (sub)command the typed words name, as far as they name one."""
+    from foi_workflow.cli.main import cli
+
+    command: click.Command = cli
+    ctx = click.Context(cli)
+    for word in words:
+        if not isinstance(command, click.Group):
+            break
+        sub = command.get_command(ctx, word)
+        if sub is None:
+            if word.startswith("-"):
+                continue
+            break
+        command = sub
+    return None if command is cli else command
+
+
+def command_options(words: list[str]) -> list[str]:
+    command = _command(words)
+    if command is None:
+        return []
+    return [opt for param in command.params if isinstance(param, click.Option) for opt in param.opts]
+
+
+def subcommands(words: list[str]) -> list[str]:
+    command = _command(words)
+    if isinstance(command, click.Group):
+        return list(command.list_commands(click.Context(command)))
+    return [] if words else list(COMMANDS)
+
+
+def history_path() -> Path:
+    from foi_workflow.config import user_data_dir
+
+    return user_data_dir() / "shell_history"
+
+
+def interact(app_ctx: AppContext) -> int:
+    """The interactive loop, with readline history kept between sessions."""
+    import readline  # only here: a script run (stdin not a terminal) needs no line editing
+
+    path = history_path()
+    with contextlib.suppress(OSError):  # no history yet
+        readline.read_history_file(path)
+    readline.set_history_length(HISTORY_LENGTH)
+    readline.set_completer_delims(" \t\n\"'=")
+    shell = Shell(app_ctx)
+    while True:
+        try:
+            shell.cmdloop()
+            break
+        except KeyboardInterrupt:  # Ctrl-C at the prompt: a fresh prompt, as in bash
+            shell.intro = ""
+            click.echo("")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        readline.write_history_file(path)
+    except OSError:
+        click.echo(f"提示：无法保存命令历史到 {path}", err=True)
+    return 1 if shell.failed else 0
+
+
+@click.command(
+    "shell",
+    help=command_help(
+        "shell",
+        "每行一条命令，写法同 foi 之后的部分；出错只结束该条命令。标准输入不是终端时从中逐行读取命令；"
+        "有任何命令失败则退出状态为 1。/ One command per line; reads standard input when it is not a terminal.",
+    ),
+)
+@pass_app
+def shell_cmd(app_ctx: AppContext) -> None:
+    status = interact(app_ctx) if sys.stdin.isatty() else run_script(app_ctx, sys.stdin)
+    if status:
+        raise SystemExit(status)
