@@ -105,6 +105,12 @@ def test_a_line_with_its_own_db_uses_that_database_for_that_line_only(foi: Foi, 
     assert '"id": "SH-6"' in result.stdout  # the next line is back on the session's database
 
 
+def test_help_shows_a_commands_help_and_exit_ends_the_session(foi: Foi) -> None:
+    result = foi("shell", input="help assign\nexit\nshow NOSUCH-1\n")
+    assert (result.exit_code, result.stderr) == (0, "")  # the line after exit never ran
+    assert result.stdout == foi.ok("assign --help")
+
+
 def test_an_empty_script_succeeds(foi: Foi) -> None:
     result = foi("shell", input="")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")

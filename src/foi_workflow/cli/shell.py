@@ -8,7 +8,8 @@ separate command does; an error ends that command (its one line on stderr), not 
 
 When standard input is not a terminal the commands are read from it, one per line, with no
 prompt: scripts and tests drive the same session. Blank lines and lines starting with `#` are
-skipped. The exit status at the end is 0 when every command succeeded, else 1.
+skipped; `help [CMD]` shows the help, `exit` or `quit` (or the end of input) ends the session.
+The exit status at the end is 0 when every command succeeded, else 1.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def run_line(app_ctx: AppContext, line: str) -> int:
     except ValueError:
         click.echo(f"错误[E-USAGE]：引号不成对：{line.strip()}", err=True)
         return 2
+    if words and words[0] in ("help", "?"):  # `help` alone lists the commands, `help CMD` is CMD's
+        words = [*words[1:], "--help"]
     return 0 if words is None else run_words(app_ctx, words)
 
 
@@ -73,6 +76,8 @@ def run_script(app_ctx: AppContext, lines: Iterable[str]) -> int:
     """Run every line; 1 if any command failed, else 0."""
     failed = False
     for line in lines:
+        if line.strip() in LEAVE:
+            break
         failed |= run_line(app_ctx, line) != 0
     return 1 if failed else 0
 
@@ -95,8 +100,6 @@ class Shell(cmd.Cmd):
             if line == "EOF":
                 self.stdout.write("\n")
             return True
-        if line.strip() in ("help", "?"):
-            line = "--help"
         self.failed |= run_line(self.app_ctx, line) != 0
         return False
 
