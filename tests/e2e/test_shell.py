@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import stat
 import subprocess
 import sys
 import time
@@ -88,10 +89,10 @@ def test_an_open_quote_is_a_usage_error_of_that_line_only(foi: Foi) -> None:
     assert result.stdout == "SH-5\n"
 
 
-def test_a_shell_inside_the_shell_is_refused(foi: Foi) -> None:
-    result = foi("shell", input="shell\noutcomes\n")
+def test_a_shell_inside_the_shell_is_refused(foi: Foi, tmp_path: Path) -> None:
+    result = foi("shell", input=f"shell\n--db sqlite:///{tmp_path / 'x.db'} shell\noutcomes\n")
     assert result.exit_code == 1
-    assert result.stderr.startswith("错误[E-USAGE]：")
+    assert result.stderr.count("已在 foi shell 中") == 2  # a usage error each, the session goes on
     assert "granted" in result.stdout
 
 
@@ -158,5 +159,7 @@ def test_at_a_terminal_tab_completes_commands_and_case_ids_and_history_is_kept(f
     finally:
         process.kill()
         os.close(primary)
-    history = (data_home / "foi-workflow" / "shell_history").read_text(encoding="utf-8")
-    assert "show TERM-7" in history and "show NOSUCH-1" in history
+    history = data_home / "foi-workflow" / "shell_history"
+    text = history.read_text(encoding="utf-8")
+    assert "show TERM-7" in text and "show NOSUCH-1" in text
+    assert stat.S_IMODE(history.stat().st_mode) == 0o600  # it names applicants, as the database does

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import cmd
 import contextlib
+import os
 import shlex
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,9 +48,6 @@ def run_words(app_ctx: AppContext, words: list[str]) -> int:
     exactly those of `foi WORDS` (`main` prints them)."""
     from foi_workflow.cli.main import main
 
-    if words[0] == "shell":
-        click.echo("错误[E-USAGE]：已在 foi shell 中", err=True)
-        return 2
     try:
         main(words, obj=app_ctx)
     except SystemExit as exc:
@@ -189,11 +187,19 @@ def interact(app_ctx: AppContext) -> int:
             shell.intro = ""
             click.echo("")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        readline.write_history_file(path)
+        save_history(path, readline.write_history_file)
     except OSError:
         click.echo(f"提示：无法保存命令历史到 {path}", err=True)
     return 1 if shell.failed else 0
+
+
+def save_history(path: Path, write: Callable[[Path], None]) -> None:
+    """Write the history readable by its owner only: the lines typed name applicants and may
+    carry their phone and identity numbers, as the database does."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    os.chmod(path, 0o600)  # a file left by an earlier version with looser rights
+    write(path)
 
 
 @click.command(
@@ -206,6 +212,17 @@ def interact(app_ctx: AppContext) -> int:
 )
 @pass_app
 def shell_cmd(app_ctx: AppContext) -> None:
-    status = interact(app_ctx) if sys.stdin.isatty() else run_script(app_ctx, sys.stdin)
+    global _ACTIVE
+    if _ACTIVE:
+        raise click.UsageError("已在 foi shell 中")
+    _ACTIVE = True
+    try:
+        status = interact(app_ctx) if sys.stdin.isatty() else run_script(app_ctx, sys.stdin)
+    finally:
+        _ACTIVE = False
     if status:
         raise SystemExit(status)
+
+
+# Whether a session is running in this process: `shell` typed inside one is refused.
+_ACTIVE = False
