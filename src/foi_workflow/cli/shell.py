@@ -105,7 +105,7 @@ class Shell(cmd.Cmd):
         return False  # not `cmd`'s default of repeating the last command
 
     def completenames(self, text: str, *ignored: Any) -> list[str]:
-        return [f"{name} " for name in (*COMMANDS, *LEAVE) if name.startswith(text)]
+        return [f"{name} " for name in (*COMMANDS, "help", *LEAVE) if name.startswith(text)]
 
     def completedefault(self, text: str, line: str, begidx: int, endidx: int) -> list[str]:
         try:
@@ -170,14 +170,18 @@ def history_path() -> Path:
 
 
 def interact(app_ctx: AppContext) -> int:
-    """The interactive loop, with readline history kept between sessions."""
-    import readline  # only here: a script run (stdin not a terminal) needs no line editing
-
+    """The interactive loop, with readline history kept between sessions (where Python has
+    readline; without it the session works, with no line editing)."""
+    try:
+        import readline  # only here: a script run (stdin not a terminal) needs no line editing
+    except ImportError:
+        readline = None  # type: ignore[assignment]
     path = history_path()
-    with contextlib.suppress(OSError):  # no history yet
-        readline.read_history_file(path)
-    readline.set_history_length(HISTORY_LENGTH)
-    readline.set_completer_delims(" \t\n\"'=")
+    if readline is not None:
+        with contextlib.suppress(OSError):  # no history yet
+            readline.read_history_file(path)
+        readline.set_history_length(HISTORY_LENGTH)
+        readline.set_completer_delims(" \t\n\"'=")
     shell = Shell(app_ctx)
     while True:
         try:
@@ -186,10 +190,11 @@ def interact(app_ctx: AppContext) -> int:
         except KeyboardInterrupt:  # Ctrl-C at the prompt: a fresh prompt, as in bash
             shell.intro = ""
             click.echo("")
-    try:
-        save_history(path, readline.write_history_file)
-    except OSError:
-        click.echo(f"提示：无法保存命令历史到 {path}", err=True)
+    if readline is not None:
+        try:
+            save_history(path, readline.write_history_file)
+        except OSError:
+            click.echo(f"提示：无法保存命令历史到 {path}", err=True)
     return 1 if shell.failed else 0
 
 
