@@ -3,8 +3,10 @@ completion of command names, options and case ids.
 
 Each line is run exactly as `foi LINE` would run it (`main`), against the session's config,
 App and engine, so a command after the first finds everything imported, the workflow and
-calendar loaded and its SQL compiled. Each command commits its own unit of work, as the
-separate command does; an error ends that command (its one line on stderr), not the session.
+calendar loaded and its SQL compiled; what writing needs is loaded as the session starts
+(`WarmUp`), so not even the first `intake` after a `show` pays the start-up. Each command
+commits its own unit of work, as the separate command does; an error ends that command (its one
+line on stderr), not the session.
 
 When standard input is not a terminal the commands are read from it, one per line, with no
 prompt: scripts and tests drive the same session. Blank lines and lines starting with `#` are
@@ -16,9 +18,11 @@ from __future__ import annotations
 
 import cmd
 import contextlib
+import importlib
 import os
 import shlex
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -70,14 +74,58 @@ def run_line(app_ctx: AppContext, line: str) -> int:
     return 0 if words is None else run_words(app_ctx, words)
 
 
-def run_script(app_ctx: AppContext, lines: Iterable[str]) -> int:
+def run_script(app_ctx: AppContext, lines: Iterable[str], warm: WarmUp | None = None) -> int:
     """Run every line; 1 if any command failed, else 0."""
     failed = False
     for line in lines:
         if line.strip() in LEAVE:
             break
+        if warm is not None:
+            warm.wait()
         failed |= run_line(app_ctx, line) != 0
     return 1 if failed else 0
+
+
+class WarmUp:
+    """What a command that writes needs, loaded in the background as the session starts (while
+    the first line is typed): SQLModel and the tables, the event commands, the mappers, the
+    workflow, the database's dialect. A one-off `foi show` never pays for these; in a session
+    the first `intake` would, so the session pays once, up front. Each line waits for it to end
+    (`wait`) before it runs, so no command ever runs beside it. A failure here is left for the
+    command that needs the same thing to report."""
+
+    def __init__(self, db_url: str | None) -> None:
+        self._thread = threading.Thread(target=self._run, args=(db_url,), name="foi-shell-warm-up", daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _run(db_url: str | None) -> None:
+        with contextlib.suppress(Exception):
+            # The event commands; the use cases with SQLModel and the tables.
+            for module in ("foi_workflow.cli.cases", "foi_workflow.services.cases"):
+                importlib.import_module(module)
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.orm import configure_mappers
+
+            from foi_workflow.domain.workflow import load_workflows
+
+            configure_mappers()
+            load_workflows()
+            if db_url:
+                make_url(db_url).get_dialect()
+
+    def wait(self) -> None:
+        self._thread.join()
+
+
+def start_warm_up(app_ctx: AppContext) -> WarmUp:
+    """Start loading the write path; the database URL is read from the config here, in the
+    session's thread, so that the warm-up touches nothing of the session's."""
+    try:
+        db_url: str | None = app_ctx.config.db_url
+    except Exception:  # a bad config: the first command reports it
+        db_url = None
+    return WarmUp(db_url)
 
 
 class Shell(cmd.Cmd):
@@ -87,9 +135,10 @@ class Shell(cmd.Cmd):
     intro = INTRO
     identchars = cmd.Cmd.identchars + "-"
 
-    def __init__(self, app_ctx: AppContext, stdout: IO[str] | None = None) -> None:
+    def __init__(self, app_ctx: AppContext, warm: WarmUp, stdout: IO[str] | None = None) -> None:
         super().__init__(stdout=stdout)
         self.app_ctx = app_ctx
+        self.warm = warm
         self.failed = False
 
     # Every line goes to `foi`; `cmd`'s own do_* commands are only help and leaving.
@@ -98,6 +147,7 @@ class Shell(cmd.Cmd):
             if line == "EOF":
                 self.stdout.write("\n")
             return True
+        self.warm.wait()
         self.failed |= run_line(self.app_ctx, line) != 0
         return False
 
@@ -169,7 +219,7 @@ def history_path() -> Path:
     return user_data_dir() / "shell_history"
 
 
-def interact(app_ctx: AppContext) -> int:
+def interact(app_ctx: AppContext, warm: WarmUp) -> int:
     """The interactive loop, with readline history kept between sessions (where Python has
     readline; without it the session works, with no line editing)."""
     try:
@@ -182,7 +232,7 @@ def interact(app_ctx: AppContext) -> int:
             readline.read_history_file(path)
         readline.set_history_length(HISTORY_LENGTH)
         readline.set_completer_delims(" \t\n\"'=")
-    shell = Shell(app_ctx)
+    shell = Shell(app_ctx, warm)
     while True:
         try:
             shell.cmdloop()
@@ -222,7 +272,8 @@ def shell_cmd(app_ctx: AppContext) -> None:
         raise click.UsageError("已在 foi shell 中")
     _ACTIVE = True
     try:
-        status = interact(app_ctx) if sys.stdin.isatty() else run_script(app_ctx, sys.stdin)
+        warm = start_warm_up(app_ctx)
+        status = interact(app_ctx, warm) if sys.stdin.isatty() else run_script(app_ctx, sys.stdin, warm)
     finally:
         _ACTIVE = False
     if status:
