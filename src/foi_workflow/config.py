@@ -300,3 +300,11 @@ def user_data_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "foi-workflow"
+
+
+def user_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The user's cache folder for foi (parsed workflow definitions): `$XDG_CACHE_HOME/foi-workflow`,
+    by default `~/.cache/foi-workflow`. Anything in it may be deleted at any time."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "foi-workflow"

@@ -89,7 +89,7 @@ def run_script(app_ctx: AppContext, lines: Iterable[str], warm: WarmUp | None = 
 class WarmUp:
     """What a command that writes needs, loaded in the background as the session starts (while
     the first line is typed): SQLModel and the tables, the event commands, the mappers, the
-    workflow, the database's dialect. A one-off `foi show` never pays for these; in a session
+    database's dialect. A one-off `foi show` never pays for these; in a session
     the first `intake` would, so the session pays once, up front. Each line waits for it to end
     (`wait`) before it runs, so no command ever runs beside it. A failure here is left for the
     command that needs the same thing to report."""
@@ -107,10 +107,7 @@ class WarmUp:
             from sqlalchemy.engine import make_url
             from sqlalchemy.orm import configure_mappers
 
-            from foi_workflow.domain.workflow import load_workflows
-
             configure_mappers()
-            load_workflows()
             if db_url:
                 make_url(db_url).get_dialect()
 
