@@ -15,12 +15,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from foi_workflow.domain.definition import Reader, parse_yaml, read_text
+from foi_workflow.domain.definition import DataReader, parse_yaml, read_text
 
 FORMAT = "1"  # part of the key: a change to what is stored makes every old copy unused
 
 
-def cached_reader(cache_dir: Path) -> Reader:
+def cached_reader(cache_dir: Path) -> DataReader:
     """A reader for `load_workflows` that keeps its copies in `cache_dir`."""
 
     def read(path: Path) -> Any:

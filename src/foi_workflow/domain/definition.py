@@ -227,10 +227,10 @@ def read_yaml(path: Path) -> Any:
 
 
 # How a workflow file becomes data: `read_yaml`, or a caching reader the caller supplies.
-Reader = Callable[[Path], Any]
+DataReader = Callable[[Path], Any]
 
 
-def _load_def(path: Path, guards: Mapping[str, Guard], read: Reader = read_yaml) -> MachineDef:
+def _load_def(path: Path, guards: Mapping[str, Guard], read: DataReader = read_yaml) -> MachineDef:
     raw = read(path)
     try:
         return _build_def(raw, guards)

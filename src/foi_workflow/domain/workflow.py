@@ -19,7 +19,7 @@ from typing import Any
 
 from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockEvent, ClockSettings, ClockState, Deadlines
-from foi_workflow.domain.definition import MachineDef, Reader, Workflow, _load_def, normalize_data, read_yaml
+from foi_workflow.domain.definition import DataReader, MachineDef, Workflow, _load_def, normalize_data, read_yaml
 from foi_workflow.domain.guards import GUARDS, GuardInput
 from foi_workflow.domain.letter_law import Consultation, record_consultation
 from foi_workflow.domain.periods import CORRECTION_NOTICE_DAYS
@@ -31,7 +31,7 @@ from foi_workflow.errors import (
 )
 
 
-def load_workflows(folder: Path | None = None, read: Reader = read_yaml) -> Workflow:
+def load_workflows(folder: Path | None = None, read: DataReader = read_yaml) -> Workflow:
     """Load and check `disclosure.yaml` and `appeal.yaml` (each file's data from `read`)."""
     from foi_workflow.resources import WORKFLOWS_DIR
 
