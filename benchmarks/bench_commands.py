@@ -7,6 +7,14 @@ Whole processes: `foi intake`, `foi assign`, `foi decide` and `foi show` on SQLi
 warm-up round (bytecode written, files cached), then the median of N rounds; each round runs
 the baseline and the four commands in a rotated order. The ratio is command / baseline.
 
+What the ratio is made of (instructions counted with valgrind's callgrind, which a busy
+machine does not distort; `foi assign` on SQLite, 2026-12-02): `import sqlmodel` 1.57 G; the
+command 2.40 G (1.53x) before #16, 2.18 G (1.39x) now. Removed: the PostgreSQL dialect (with
+asyncpg) that the partial indexes' `postgresql_where` loaded, -0.13 G; PyYAML, -0.09 G. Left:
+the eight SQLModel table classes alone +0.21 G (13.7 %), click +0.03 G, the SQLite dialect, the
+config and domain modules, transitions (+0.01 G), and the work itself (engine, first compile of
+each statement, the flush). Within 1.15x would need a write path without the SQLModel classes.
+
 The shell: a fresh process runs lines as `foi shell` does (its warm-up started, then each
 line through `run_line`), and times each; the first command waits for the warm-up (in a
 session at a terminal it runs while the first line is typed) and is reported apart.
