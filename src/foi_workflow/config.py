@@ -292,3 +292,19 @@ def load_config(
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"无法读取配置文件 {file}：{exc}") from exc
     return parse_config(data, base_dir=file.parent.resolve(), env=env, db_url=db_url)
+
+
+def user_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The user's own data folder for foi (`foi shell`'s history): `$XDG_DATA_HOME/foi-workflow`,
+    by default `~/.local/share/foi-workflow`."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "foi-workflow"
+
+
+def user_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The user's cache folder for foi (parsed workflow definitions): `$XDG_CACHE_HOME/foi-workflow`,
+    by default `~/.cache/foi-workflow`. Anything in it may be deleted at any time."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "foi-workflow"

@@ -4,6 +4,7 @@ derived from it or held to it here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import get_args, get_type_hints
 
@@ -66,3 +67,32 @@ def test_an_appeal_row_is_its_snapshot_plus_the_version() -> None:
 
     assert (*COLUMNS, "version") == tuple(column.name for column in APPEAL_TABLE.c)
     assert set(COLUMNS) <= set(get_type_hints(AppealSnapshot))
+
+
+def _partial_conditions(db_url: str) -> dict[str, str]:
+    """Each partial index of the database and its condition, as the database reports it."""
+    engine = open_engine(db_url)
+    with engine.connect() as conn:
+        inspector = inspect(conn)
+        found = {
+            index["name"]: " ".join(str(where).split())
+            for table in inspector.get_table_names()
+            for index in inspector.get_indexes(table)
+            for key, where in index.get("dialect_options", {}).items()
+            if key.endswith("_where")
+        }
+    engine.dispose()
+    return found
+
+
+def test_the_declarations_create_the_partial_indexes_the_migrations_create(make_db_url: Callable[[], str]) -> None:
+    declared, migrated = make_db_url(), make_db_url()
+    engine = open_engine(declared)
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    engine = open_engine(migrated)
+    migrate(engine)
+    engine.dispose()
+    conditions = _partial_conditions(declared)
+    assert conditions == _partial_conditions(migrated)
+    assert {*(f"ix_case_{c}" for c in DEADLINE_COLUMNS), "ix_event_appeal", "uq_notice_valid_answer"} == set(conditions)

@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scheduler": ("scheduler:scheduler_group", "期限调度与邮件提醒 / deadline scheduler"),
     "outbox": ("scheduler:outbox_cmd", "待发与失败邮件 / the mail outbox"),
     "workflow": ("workflow:workflow_group", "办理流程图示 / the workflow diagrams"),
+    "shell": ("shell:shell_cmd", "交互式会话：命令与案件编号补全、历史，命令即时答复 / an interactive session"),
     "demo": ("demo:demo_cmd", "生成一年的示例案件并演示全流程 / a year of sample cases, end to end"),
 }
 # Each line fits one line of `foi --help` (80 columns); a command says more in its own help.

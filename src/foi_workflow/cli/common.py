@@ -9,6 +9,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from foi_workflow.config import SHANGHAI
 from foi_workflow.domain.boundary import BadValue, clean_id, clean_year
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IDENTIFIER", "SHANGHAI", "YEAR", "AppContext", "event_options", "option_refusal", "options_named", "parse_date",
-    "pass_app", "resolve_on", "today_local",
+    "pass_app", "resolve_on", "session_context", "today_local",
 ]  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,6 +72,23 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+def session_context(ctx: click.Context, db_url: str | None, config_path: str | None) -> AppContext:
+    """The AppContext of a command: a new one, or in `foi shell` the session's (`ctx.obj`), so
+    its config, App and engine serve every line; a line giving `--db` or `--config` itself
+    gets its own, the session's other option kept."""
+    session = ctx.obj
+    if not isinstance(session, AppContext):
+        return AppContext(db_url=db_url, config_path=config_path)
+    typed = ParameterSource.COMMANDLINE
+    given = {name for name in ("db_url", "config_path") if ctx.get_parameter_source(name) is typed}
+    if not given:
+        return session
+    return AppContext(
+        db_url=db_url if "db_url" in given else session.db_url,
+        config_path=config_path if "config_path" in given else session.config_path,
+    )
 
 
 def event_options(func: F) -> F:

@@ -44,16 +44,17 @@ class LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, db_url: str | None, config_path: str | None) -> None:
     """foi：政府信息公开依申请办理系统 / case management for government-information disclosure."""
-    from foi_workflow.cli.common import AppContext
+    from foi_workflow.cli.common import session_context
 
-    ctx.obj = AppContext(db_url=db_url, config_path=config_path)
+    ctx.obj = session_context(ctx, db_url, config_path)
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None, obj: Any = None) -> Any:
     """Console entry point: a refusal becomes one line on stderr and exit status 1, and so does
-    anything else that goes wrong (a database or file error): never a traceback."""
+    anything else that goes wrong (a database or file error): never a traceback. `foi shell`
+    runs each line through here with its session's AppContext as `obj`."""
     try:
-        return cli.main(args=argv, prog_name="foi", standalone_mode=False)
+        return cli.main(args=argv, prog_name="foi", standalone_mode=False, obj=obj)
     except FoiError as exc:
         from foi_workflow.domain.boundary import BadValue
 

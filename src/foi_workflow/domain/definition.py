@@ -13,8 +13,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import yaml
-
 from foi_workflow.domain import vocabulary as vocab
 from foi_workflow.domain.boundary import MAX_INT, TEXT_KINDS, BadValue, clean_amount, clean_int, clean_text, shown
 from foi_workflow.domain.vocabulary import Deadline, Labelled, Outcome
@@ -201,15 +199,39 @@ class Workflow:
     appeal: MachineDef
 
 
-# libyaml's loader when present: the pure-Python one costs ~100 ms per process start.
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def parse_yaml(text: str, path: Path) -> Any:
+    """The data of a workflow file's text; a refusal (E-CONFIG) naming `path` if it is not YAML.
 
+    PyYAML is imported here, not at the top: a command that finds the parsed definition in the
+    cache (`adapters.yaml_cache`) never imports it (~5 % of a short command's start-up)."""
+    import yaml
 
-def _load_def(path: Path, guards: Mapping[str, Guard]) -> MachineDef:
+    # libyaml's loader when present: the pure-Python one costs ~100 ms per process start.
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
         raise ConfigError(f"无法读取流程定义 {path}：{exc}") from exc
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"无法读取流程定义 {path}：{exc}") from exc
+
+
+def read_yaml(path: Path) -> Any:
+    """A workflow file's data (no cache)."""
+    return parse_yaml(read_text(path), path)
+
+
+# How a workflow file becomes data: `read_yaml`, or a caching reader the caller supplies.
+DataReader = Callable[[Path], Any]
+
+
+def _load_def(path: Path, guards: Mapping[str, Guard], read: DataReader = read_yaml) -> MachineDef:
+    raw = read(path)
     try:
         return _build_def(raw, guards)
     except ConfigError:

@@ -19,7 +19,7 @@ from typing import Any
 
 from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockEvent, ClockSettings, ClockState, Deadlines
-from foi_workflow.domain.definition import MachineDef, Workflow, _load_def, normalize_data
+from foi_workflow.domain.definition import DataReader, MachineDef, Workflow, _load_def, normalize_data, read_yaml
 from foi_workflow.domain.guards import GUARDS, GuardInput
 from foi_workflow.domain.letter_law import Consultation, record_consultation
 from foi_workflow.domain.periods import CORRECTION_NOTICE_DAYS
@@ -31,8 +31,8 @@ from foi_workflow.errors import (
 )
 
 
-def load_workflows(folder: Path | None = None) -> Workflow:
-    """Load and check `disclosure.yaml` and `appeal.yaml`."""
+def load_workflows(folder: Path | None = None, read: DataReader = read_yaml) -> Workflow:
+    """Load and check `disclosure.yaml` and `appeal.yaml` (each file's data from `read`)."""
     from foi_workflow.resources import WORKFLOWS_DIR
 
     folder = folder or WORKFLOWS_DIR
@@ -44,7 +44,7 @@ def load_workflows(folder: Path | None = None) -> Workflow:
     cached = _LOADED.get(key) if key else None
     if cached is not None:
         return cached
-    loaded = Workflow(disclosure=_load_def(files[0], GUARDS), appeal=_load_def(files[1], {}))
+    loaded = Workflow(disclosure=_load_def(files[0], GUARDS, read), appeal=_load_def(files[1], {}, read))
     if key:
         _LOADED[key] = loaded
     return loaded

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from foi_workflow.domain.workflow import ApplyContext
 
 
-
 def today_local() -> date:
     """Today in Asia/Shanghai, the zone every date of legal effect is in."""
     return datetime.now(SHANGHAI).date()
@@ -87,6 +86,8 @@ class App:
 
     @cached_property
     def workflow(self) -> Workflow:
+        from foi_workflow.adapters.yaml_cache import cached_reader
+        from foi_workflow.config import user_cache_dir
         from foi_workflow.domain.workflow import load_workflows
 
-        return load_workflows()
+        return load_workflows(read=cached_reader(user_cache_dir() / "workflows"))
