@@ -46,7 +46,7 @@ from foi_workflow.domain.workflow import (
 )
 from foi_workflow.errors import AlreadyExists, ClosedYear, FoiError, ImportFailed, InvalidInput, NotFound
 from foi_workflow.services.app import App, apply_context
-from foi_workflow.services.appeals import appeal_snapshot, appeal_values, write_appeal
+from foi_workflow.services.appeals import appeal_events, appeal_snapshot, appeal_values, write_appeal
 from foi_workflow.services.cases import (
     case_events,
     ensure_agency,
@@ -246,10 +246,7 @@ class Importer(RecordLines):
         if current is None:
             current = appeal_snapshot(self.app, self.s, appeal_id)
             self.existing_appeals.add(appeal_id)
-        stored: list[Any] = []
-        if appeal_id in self.stored_appeal_ids:
-            query = select(Event).where(col(Event.appeal_id) == appeal_id).order_by(col(Event.seq))
-            stored = list(self.s.scalars(query))
+        stored = appeal_events(self.s, appeal_id) if appeal_id in self.stored_appeal_ids else []
         history = [*stored, *self.appeal_logs.get(appeal_id, ())]
         wf, line = self.app.workflow, Counted(0, event, on, data, by)
         check = lambda day: self._check_year(current.agency, day, amend)  # noqa: E731
