@@ -49,19 +49,14 @@ def _as_date(value: Any) -> date:
 
 
 def _letter_values(conn: sa.Connection) -> list[dict[str, Any]]:
-    letters = conn.execute(
-        sa.text(
-            "SELECT n.id, n.case_id, n.kind, n.dated, n.created_at, c.agency, c.applicant "
-            "FROM notice n JOIN foi_case c ON c.id = n.case_id ORDER BY n.id"
-        )
-    ).all()
+    letters = conn.execute(sa.text(
+        "SELECT n.id, n.case_id, n.kind, n.dated, n.created_at, c.agency, c.applicant "
+        "FROM notice n JOIN foi_case c ON c.id = n.case_id ORDER BY n.id"
+    )).all()
     events: dict[str, list[Any]] = {}
     for case_id in sorted({row.case_id for row in letters}):
-        events[case_id] = list(
-            conn.execute(
-                sa.text("SELECT event, recorded_at, data FROM event WHERE case_id = :c ORDER BY seq"), {"c": case_id}
-            ).all()
-        )
+        events[case_id] = list(conn.execute(sa.text(
+            'SELECT event, recorded_at, data FROM event WHERE case_id = :c ORDER BY seq'), {"c": case_id}).all())
     seqs: dict[tuple[str, int], int] = {}
     standing: dict[tuple[str, str, int], int] = {}
     values: list[dict[str, Any]] = []
@@ -77,7 +72,8 @@ def _letter_values(conn: sa.Connection) -> list[dict[str, Any]]:
                     addressee = str(_json(ev.data).get("party") or row.applicant)
         key = (row.agency, _as_date(row.dated).year)
         seqs[key] = seqs.get(key, 0) + 1
-        values.append({"id": row.id, "answers": answers, "seq": seqs[key], "addressee": addressee, "status": "valid"})
+        values.append({"id": row.id, "answers": answers, "seq": seqs[key], "addressee": addressee,
+                       "status": "valid"})
         earlier = standing.get((row.case_id, row.kind, answers))
         if earlier is not None:
             values[earlier]["status"] = "replaced"
@@ -104,9 +100,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("replaces", sa.String(length=100), nullable=True))
         batch.add_column(sa.Column("reason", sa.String(), nullable=True))
         batch.add_column(sa.Column("amend_reason", sa.String(), nullable=True))
-    update = sa.text(
-        "UPDATE notice SET answers = :answers, seq = :seq, addressee = :addressee, status = :status WHERE id = :id"
-    )
+    update = sa.text("UPDATE notice SET answers = :answers, seq = :seq, addressee = :addressee, status = :status "
+                     "WHERE id = :id")
     for values in _letter_values(conn):
         conn.execute(update, values)
     with op.batch_alter_table("notice") as batch:
@@ -115,24 +110,16 @@ def upgrade() -> None:
         batch.alter_column("addressee", server_default=None)
         batch.alter_column("status", server_default=None)
         batch.create_unique_constraint("uq_notice_number", ["number"])
-    op.create_index(
-        "uq_notice_valid_answer",
-        "notice",
-        ["case_id", "kind", "answers"],
-        unique=True,
-        sqlite_where=VALID,
-        postgresql_where=VALID,
-    )
+    op.create_index("uq_notice_valid_answer", "notice", ["case_id", "kind", "answers"], unique=True,
+                    sqlite_where=VALID, postgresql_where=VALID)
     op.create_index("ix_notice_dated", "notice", ["dated"])
 
     with op.batch_alter_table("year_close") as batch:
         batch.add_column(sa.Column("closed_on", sa.Date(), nullable=True))
     for agency, year, closed_at in conn.execute(sa.text("SELECT agency, year, closed_at FROM year_close")).all():
         closed_on = _aware(closed_at).astimezone(SHANGHAI).date()
-        conn.execute(
-            sa.text("UPDATE year_close SET closed_on = :d WHERE agency = :a AND year = :y"),
-            {"d": closed_on, "a": agency, "y": year},
-        )
+        conn.execute(sa.text("UPDATE year_close SET closed_on = :d WHERE agency = :a AND year = :y"),
+                     {"d": closed_on, "a": agency, "y": year})
     with op.batch_alter_table("year_close") as batch:
         batch.alter_column("closed_on", existing_type=sa.Date(), nullable=False)
 
