@@ -9,7 +9,7 @@ import pytest
 
 from foi_workflow.adapters.db import json_text
 from foi_workflow.errors import InvalidInput
-from foi_workflow.services.transfer import parse_line
+from foi_workflow.services.import_format import parse_line
 
 
 def test_json_columns_are_compact_utf8_and_read_back_equal() -> None:

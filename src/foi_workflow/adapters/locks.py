@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from foi_workflow.errors import DatabaseError, SchedulerError
+from foi_workflow.errors import DatabaseError, SchedulerError, one_line
 
 PG_LOCK_KEY = 0x464F49_5343  # "FOI" "SC": the advisory lock id of the scheduler
 ALREADY_RUNNING = "已有一个调度进程在此数据库上运行，本进程不再启动"
@@ -93,7 +93,7 @@ class AdvisoryLock(SchedulerLock):
         try:
             got = self._take()
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"无法连接数据库：{_one_line(exc)}") from None
+            raise DatabaseError(f"无法连接数据库：{one_line(getattr(exc, 'orig', None) or exc)[:300]}") from None
         if not got:
             raise SchedulerError(ALREADY_RUNNING)
 
@@ -147,11 +147,6 @@ def _discard(conn: Connection) -> None:
         conn.invalidate()
     with contextlib.suppress(SQLAlchemyError):
         conn.close()
-
-
-def _one_line(exc: SQLAlchemyError) -> str:
-    reason = getattr(exc, "orig", None) or exc
-    return " ".join(str(reason).split())[:300]
 
 
 def scheduler_lock_for(engine: Engine) -> SchedulerLock:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from foi_workflow.adapters.files import private_output, write_private
-from foi_workflow.config import Config, load_config
+from foi_workflow.config import SHANGHAI, Config, load_config
 from foi_workflow.demo.plan import CasePlan, plan_appeal, plan_year
 from foi_workflow.errors import FoiError, InvalidInput
 from foi_workflow.services.app import App
@@ -152,9 +152,7 @@ def _free_port() -> int:
 
 
 def _morning(day: date) -> datetime:
-    from zoneinfo import ZoneInfo
-
-    return datetime.combine(day, time(9, 0), tzinfo=ZoneInfo("Asia/Shanghai"))
+    return datetime.combine(day, time(9, 0), tzinfo=SHANGHAI)
 
 
 def run_demo(

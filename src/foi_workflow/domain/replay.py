@@ -36,14 +36,23 @@ REPLAY_TODAY = date.max  # replaying stored events: none of them is "in the futu
 StoredEvent = LogEvent
 
 
-def replay_case(wf: Workflow, case_id: str, events: Iterable[StoredEvent], ctx: ApplyContext) -> CaseSnapshot:
+def replay_case(wf: Workflow, case_id: str, events: Iterable[StoredEvent] | History, ctx: ApplyContext) -> CaseSnapshot:
     """The case as its events (in `seq` order) leave it. A log that does not start with
     `receive` is refused (E-INPUT); a case without events is not found (E-NOT-FOUND); an
-    amended log whose effective history breaks a rule is refused (E-CORRECTION)."""
-    rows = events if isinstance(events, list) else list(events)
-    amending = amending_events(wf.disclosure)
-    if any(ev.event in amending for ev in rows):
-        return _replay_amended_case(wf, case_id, read_history(wf.disclosure, rows), ctx)
+    amended log whose effective history breaks a rule is refused (E-CORRECTION).
+
+    `events` may be the log's `History` already read (`read_history`), for a caller that needs
+    it too: the log is then read once."""
+    if isinstance(events, History):
+        history = events
+        if history.amendments:
+            return _replay_amended_case(wf, case_id, history, ctx)
+        rows: list[StoredEvent] = list(history.counted)
+    else:
+        rows = events if isinstance(events, list) else list(events)
+        amending = amending_events(wf.disclosure)
+        if any(ev.event in amending for ev in rows):
+            return _replay_amended_case(wf, case_id, read_history(wf.disclosure, rows), ctx)
     snap: CaseSnapshot | None = None
     for ev in rows:
         if snap is None:

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
-from typing import Any
+from typing import Any, Unpack
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
-from foi_workflow.adapters.tables import APPEAL_TABLE, Appeal, Event, column_limits
-from foi_workflow.domain.boundary import clean_amend_reason, clean_by, clean_id
+from foi_workflow.adapters.tables import APPEAL_TABLE, Appeal, Event
+from foi_workflow.domain.boundary import clean_id
 from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.workflow import AppealSnapshot, apply_appeal_event, file_appeal
 from foi_workflow.errors import AlreadyExists, NotFound
-from foi_workflow.services.app import App, apply_context
+from foi_workflow.services.app import App
 from foi_workflow.services.cases import (
+    Entry,
+    EventArgs,
     check_open_year,
     ensure_agency,
     get_case,
-    next_sequence,
+    new_id,
+    resolve_agency,
     transaction,
 )
 
@@ -51,69 +53,49 @@ def write_appeal(session: Session, snap: AppealSnapshot) -> Appeal:
     return row
 
 
-def file(
-    app: App,
-    *,
-    on: date,
-    by: str,
-    data: Mapping[str, Any],
-    appeal_id: str | None = None,
-    amend_reason: str | None = None,
-    today: date | None = None,
-) -> Appeal:
+def file(app: App, *, appeal_id: str | None = None, **args: Unpack[EventArgs]) -> Appeal:
     """Record a new review or lawsuit; linked to a case when `data["case"]` is given."""
-    ctx = apply_context(app, today)
-    limits = column_limits()
-    by, amend_reason = clean_by(by, limits), clean_amend_reason(amend_reason, limits)
+    e = Entry.of(app, args)
     if appeal_id is not None:
-        appeal_id = clean_id("id", "复议诉讼编号", appeal_id, limits.appeal["id"])
+        appeal_id = clean_id("id", "复议诉讼编号", appeal_id, e.limits.appeal["id"])
     with transaction(app) as s:
-        data = dict(data)
+        data = dict(e.data)
         if data.get("case"):
-            data["case"] = clean_id("case", "案件编号", data["case"], limits.case["id"])
+            data["case"] = clean_id("case", "案件编号", data["case"], e.limits.case["id"])
             data.setdefault("agency", get_case(s, data["case"]).agency)
-        agency = str(data.get("agency") or app.config.default_agency)
-        app.config.agency(agency)
+        agency = resolve_agency(app, data)
         if appeal_id is not None and s.get(Appeal, appeal_id) is not None:
             raise AlreadyExists(f"编号为 {appeal_id} 的复议诉讼已存在")
-        snap, clean = file_appeal(app.workflow, appeal_id or "(new)", on, {**data, "agency": agency}, ctx)
-        limits.check_appeal_data(clean, FIELD_LABELS)
-        check_open_year(s, agency, on, amend_reason, "登记复议诉讼")
+        snap, clean = file_appeal(app.workflow, appeal_id or "(new)", e.on, {**data, "agency": agency}, e.ctx)
+        e.limits.check_appeal_data(clean, FIELD_LABELS)
+        check_open_year(s, agency, e.on, e.amend_reason, "登记复议诉讼")
         ensure_agency(s, app, agency)
         if appeal_id is None:
-            while True:
-                candidate = f"F-{on.year}-{next_sequence(s, agency, f'appeal:{on.year}'):03d}"
-                if s.get(Appeal, candidate) is None:
-                    break
-            snap.id = candidate
+            year = e.on.year
+            snap.id = new_id(s, Appeal, agency, f"appeal:{year}", lambda seq: f"F-{year}-{seq:03d}")
         row = Appeal(**appeal_values(snap))
         s.add(row)
         s.flush()
-        s.add(Event(appeal_id=snap.id, event="file", on=on, by=by, data=clean, amend_reason=amend_reason))
+        s.add(e.event("file", clean, appeal_id=snap.id))
         s.commit()
         return row
 
 
-def conclude(
-    app: App,
-    appeal_id: str,
-    *,
-    on: date,
-    by: str,
-    data: Mapping[str, Any],
-    amend_reason: str | None = None,
-    today: date | None = None,
-) -> Appeal:
+def conclude(app: App, appeal_id: str, **args: Unpack[EventArgs]) -> Appeal:
     """Record the result of a review or lawsuit."""
-    ctx = apply_context(app, today)
-    limits = column_limits()
-    by, amend_reason = clean_by(by, limits), clean_amend_reason(amend_reason, limits)
-    appeal_id = clean_id("appeal", "复议诉讼编号", appeal_id, limits.appeal["id"])
+    e = Entry.of(app, args)
+    appeal_id = clean_id("appeal", "复议诉讼编号", appeal_id, e.limits.appeal["id"])
     with transaction(app) as s:
-        snap, clean = apply_appeal_event(app.workflow, appeal_snapshot(app, s, appeal_id), "conclude", on, data, ctx)
-        limits.check_appeal_data(clean, FIELD_LABELS)
-        check_open_year(s, snap.agency, on, amend_reason, f"复议诉讼 {appeal_id}")
+        current = appeal_snapshot(app, s, appeal_id)
+        snap, clean = apply_appeal_event(app.workflow, current, "conclude", e.on, e.data, e.ctx)
+        e.limits.check_appeal_data(clean, FIELD_LABELS)
+        check_open_year(s, snap.agency, e.on, e.amend_reason, f"复议诉讼 {appeal_id}")
         row = write_appeal(s, snap)
-        s.add(Event(appeal_id=appeal_id, event="conclude", on=on, by=by, data=clean, amend_reason=amend_reason))
+        s.add(e.event("conclude", clean, appeal_id=appeal_id))
         s.commit()
         return row
+
+
+def appeal_events(session: Session, appeal_id: str) -> list[Event]:
+    """An appeal's log, in `seq` order."""
+    return list(session.scalars(select(Event).where(col(Event.appeal_id) == appeal_id).order_by(col(Event.seq))))

@@ -7,11 +7,11 @@ checked) and anything else the caller adds in the same session commit together o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Required, TypedDict, TypeVar, Unpack
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -20,12 +20,14 @@ from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import require_schema, unit_of_work
 from foi_workflow.adapters.tables import Agency, Case, Counter, Event, YearClose, column_limits, utcnow
-from foi_workflow.domain.boundary import clean_amend_reason, clean_by, clean_id
+from foi_workflow.domain.boundary import Limits, clean_amend_reason, clean_by, clean_id
+from foi_workflow.domain.corrections import History
 from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.letter_law import check_new_decision
 from foi_workflow.domain.replay import REPLAY_TODAY, StoredEvent, replay_case
 from foi_workflow.domain.vocabulary import Outcome
 from foi_workflow.domain.workflow import (
+    ApplyContext,
     CaseSnapshot,
     apply_case_event,
     receive_case,
@@ -78,6 +80,55 @@ def commit_own(s: Session, joined: Session | None) -> None:
         s.commit()
 
 
+class EventArgs(TypedDict, total=False):
+    """What every use case that records an event takes (`intake`, `advance`, `appeals.file`,
+    `appeals.conclude`): its day, who records it, its data, the reason for recording it into a
+    closed year, and the day it is recorded on (Shanghai's today when not given)."""
+
+    on: Required[date]
+    by: Required[str]
+    data: Mapping[str, Any] | None
+    amend_reason: str | None
+    today: date | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An event's `EventArgs` checked at the boundary, with the rules' context for its day."""
+
+    on: date
+    by: str
+    data: Mapping[str, Any]
+    amend_reason: str | None
+    ctx: ApplyContext
+    limits: Limits
+
+    @classmethod
+    def of(cls, app: App, args: EventArgs) -> Entry:
+        limits = column_limits()
+        return cls(
+            on=args["on"],
+            by=clean_by(args["by"], limits),
+            data=args.get("data") or {},
+            amend_reason=clean_amend_reason(args.get("amend_reason"), limits),
+            ctx=apply_context(app, args.get("today")),
+            limits=limits,
+        )
+
+    def event(self, name: str, clean: dict[str, Any], **owner: Any) -> Event:
+        """The event row recording this entry (`clean`: its data as the workflow made it
+        canonical; `owner`: its `case_id` or `appeal_id`)."""
+        return Event(**owner, event=name, on=self.on, by=self.by, data=clean, amend_reason=self.amend_reason)
+
+
+def resolve_agency(app: App, data: Mapping[str, Any]) -> str:
+    """The agency a new case or appeal belongs to: the one its data names, else the default;
+    one the config does not know is refused."""
+    agency = str(data.get("agency") or app.config.default_agency)
+    app.config.agency(agency)
+    return agency
+
+
 # --------------------------------------------------------------------------- projection
 
 
@@ -124,8 +175,9 @@ def projection_values(snap: CaseSnapshot) -> dict[str, Any]:
     return {"id": snap.id, **projection_dict(snap), "updated_at": utcnow(), "version": 1}
 
 
-def replay(app: App, case_id: str, events: Iterable[StoredEvent], *, explain: bool = False) -> CaseSnapshot:
-    """The case as its stored events leave it (`domain.replay.replay_case` with this app's rules)."""
+def replay(app: App, case_id: str, events: Iterable[StoredEvent] | History, *, explain: bool = False) -> CaseSnapshot:
+    """The case as its stored events (or their `History`, when the caller reads it too) leave
+    it (`domain.replay.replay_case` with this app's rules)."""
     return replay_case(app.workflow, case_id, events, apply_context(app, REPLAY_TODAY, explain=explain))
 
 
@@ -191,57 +243,55 @@ def next_sequence(session: Session, agency: str, name: str) -> int:
     return int(value)
 
 
+_Row = TypeVar("_Row")
+
+
+def new_id(session: Session, table: type[_Row], agency: str, counter: str, form: Callable[[int], str]) -> str:
+    """The next number of the agency's `counter` in its `form`, skipping ids already taken
+    (a case or appeal recorded with an id of its own, or imported, may hold one)."""
+    while True:
+        candidate = form(next_sequence(session, agency, counter))
+        if session.get(table, candidate) is None:
+            return candidate
+
+
 def new_case_id(session: Session, agency: str, received_on: date) -> str:
     prefix = "" if agency == "default" else f"{agency}-"
-    while True:
-        seq = next_sequence(session, agency, f"case:{received_on.year}")
-        candidate = f"{prefix}{received_on.year}-{seq:05d}"
-        if session.get(Case, candidate) is None:
-            return candidate
+    year = received_on.year
+    return new_id(session, Case, agency, f"case:{year}", lambda seq: f"{prefix}{year}-{seq:05d}")
 
 
 # --------------------------------------------------------------------------- use cases
 
 
 def intake(
-    app: App,
-    *,
-    on: date,
-    by: str,
-    data: Mapping[str, Any],
-    case_id: str | None = None,
-    amend_reason: str | None = None,
-    today: date | None = None,
-    session: Session | None = None,
+    app: App, *, case_id: str | None = None, session: Session | None = None, **args: Unpack[EventArgs]
 ) -> Change:
     """Register an application: the `receive` event creates the case."""
-    ctx = apply_context(app, today)
-    limits = column_limits()
-    by, amend_reason = clean_by(by, limits), clean_amend_reason(amend_reason, limits)
+    e = Entry.of(app, args)
     with session_scope(app, session) as s:
-        agency = str(data.get("agency") or app.config.default_agency)
-        app.config.agency(agency)  # refuses an agency the config does not know
+        agency = resolve_agency(app, e.data)
         if case_id is not None:
-            case_id = clean_id("case", "案件编号", case_id, limits.case["id"])
+            case_id = clean_id("case", "案件编号", case_id, e.limits.case["id"])
             if s.get(Case, case_id) is not None:
                 raise AlreadyExists(f"编号为 {case_id} 的案件已存在")
-        snap, clean = receive_case(app.workflow, case_id or "(new)", on, {**data, "agency": agency}, ctx, by=by)
-        limits.check_case_data(clean, FIELD_LABELS)
-        check_open_year(s, agency, on, amend_reason, "登记申请")
+        snap, clean = receive_case(app.workflow, case_id or "(new)", e.on, {**e.data, "agency": agency}, e.ctx, by=e.by)
+        e.limits.check_case_data(clean, FIELD_LABELS)
+        check_open_year(s, agency, e.on, e.amend_reason, "登记申请")
         ensure_agency(s, app, agency)
         if case_id is None:
-            snap.id = new_case_id(s, agency, on)
+            snap.id = new_case_id(s, agency, e.on)
         row = Case(**projection_values(snap))
         s.add(row)
         try:
             s.flush()
         except IntegrityError:
             raise AlreadyExists(f"编号为 {snap.id} 的案件已存在") from None
-        event = Event(case_id=snap.id, event="receive", on=on, by=by, data=clean, amend_reason=amend_reason)
+        event = e.event("receive", clean, case_id=snap.id)
         s.add(event)
         s.flush()
-        if amend_reason:
-            snap = _carry_into_open_years(app, s, snap, by)
+        if e.amend_reason:
+            snap = _carry_into_open_years(app, s, snap, e.by)
         commit_own(s, session)
         return Change(row, event, snap)
 
@@ -263,19 +313,13 @@ def advance(
     case_id: str,
     event: str,
     *,
-    on: date,
-    by: str,
-    data: Mapping[str, Any] | None = None,
-    amend_reason: str | None = None,
-    today: date | None = None,
     expected_version: int | None = None,
     session: Session | None = None,
+    **args: Unpack[EventArgs],
 ) -> Change:
     """Record one workflow event on an existing case (SPEC §3), in one transaction."""
-    ctx = apply_context(app, today)
-    limits = column_limits()
-    case_id = clean_id("case", "案件编号", case_id, limits.case["id"])
-    by, amend_reason = clean_by(by, limits), clean_amend_reason(amend_reason, limits)
+    case_id = clean_id("case", "案件编号", case_id, column_limits().case["id"])
+    e = Entry.of(app, args)
     with session_scope(app, session) as s:
         # Lock the row (PostgreSQL; SQLite ignores FOR UPDATE and serialises writers itself): a
         # concurrent writer of the same case waits here, then re-reads and re-validates against
@@ -284,17 +328,17 @@ def advance(
         if expected_version is not None and row.version != expected_version:
             raise ConcurrentChange(f"案件 {case_id} 已被其他人修改（版本 {row.version}），本次操作未保存")
         snap = replay(app, case_id, case_events(s, case_id))
-        new, clean, warnings = apply_case_event(app.workflow, snap, event, on, data or {}, ctx)
+        new, clean, warnings = apply_case_event(app.workflow, snap, event, e.on, e.data, e.ctx)
         if event == "decide":  # what a decision recorded now must carry (not stored history)
-            check_new_decision(Outcome(clean["outcome"]), clean, snap.consultations, on)
+            check_new_decision(Outcome(clean["outcome"]), clean, snap.consultations, e.on)
         if event == "fee_notice":
-            _settle_fee(s, snap, on, clean)
-        limits.check_case_data(clean, FIELD_LABELS)
+            _settle_fee(s, snap, e.on, clean)
+        e.limits.check_case_data(clean, FIELD_LABELS)
         if event != "carry_over":
-            check_open_year(s, row.agency, on, amend_reason, f"案件 {case_id}")
+            check_open_year(s, row.agency, e.on, e.amend_reason, f"案件 {case_id}")
         write_projection(row, new)
         s.add(row)
-        ev = Event(case_id=case_id, event=event, on=on, by=by, data=clean, amend_reason=amend_reason)
+        ev = e.event(event, clean, case_id=case_id)
         s.add(ev)
         s.flush()
         drop_stale_mail(s.connection(), case_id, reminder_keys(app, row))
@@ -310,6 +354,7 @@ def reminder_keys(app: App, row: Case) -> dict[str, set[str]]:
         due = getattr(row, rule.deadline, None)
         keys[rule.name] = {f"{row.id}:{rule.name}:{due.isoformat()}"} if due is not None else set()
     return keys
+
 
 def _settle_fee(session: Session, snap: CaseSnapshot, on: date, clean: dict[str, Any]) -> None:
     from foi_workflow.services.fee_month import settle_amount, stored_month_quantity

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from foi_workflow.adapters.tables import Appeal, Case, Event
 from foi_workflow.domain.corrections import Counted, amended_dates, check_amendment, read_history
@@ -26,7 +25,7 @@ from foi_workflow.domain.replay import replay_appeal, replay_case
 from foi_workflow.domain.workflow import AppealSnapshot, ApplyContext, CaseSnapshot
 from foi_workflow.errors import NotFound
 from foi_workflow.services.app import App, apply_context
-from foi_workflow.services.appeals import write_appeal
+from foi_workflow.services.appeals import appeal_events, write_appeal
 from foi_workflow.services.cases import (
     case_events,
     check_open_year,
@@ -100,12 +99,13 @@ def amend_case(
         current, ev = _new_event(s, app.workflow.disclosure, f"案件 {case_id}", row.agency, events, req, ctx.today)
         ev.case_id = case_id
         # The whole history again, by today's rules: a refusal names the first event that breaks.
-        snap = replay_case(app.workflow, case_id, [*events, ev], ctx)
+        history = read_history(app.workflow.disclosure, [*events, ev])
+        snap = replay_case(app.workflow, case_id, history, ctx)
         write_projection(row, snap)
         s.add(row)
         s.add(ev)
         s.flush()
-        dropped = _drop_stale_mail(s, app, row, read_history(app.workflow.disclosure, [*events, ev]).counted)
+        dropped = _drop_stale_mail(s, app, row, history.counted)
         letters = void_letters_undone(s, case_id, req.kind, req.target)
         commit_own(s, session)
         return Amended(case_id, ev, current, snap, dropped, letters)
@@ -124,7 +124,7 @@ def amend_appeal(
         row = s.get(Appeal, appeal_id, with_for_update=True)
         if row is None:
             raise NotFound(f"没有编号为 {appeal_id} 的复议诉讼")
-        events = list(s.scalars(select(Event).where(col(Event.appeal_id) == appeal_id).order_by(col(Event.seq))))
+        events = appeal_events(s, appeal_id)
         current, ev = _new_event(s, app.workflow.appeal, f"复议诉讼 {appeal_id}", row.agency, events, req, ctx.today)
         ev.appeal_id = appeal_id
         snap = replay_appeal(app.workflow, appeal_id, [*events, ev], ctx)

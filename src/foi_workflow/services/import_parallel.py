@@ -105,7 +105,7 @@ class _Chunks:
 
 
 def _replay_share(importer: Importer, lines: list[str], keys: list[str | None], chunks: Iterable[list[int]]) -> Share:
-    from foi_workflow.services.transfer import parse_line
+    from foi_workflow.services.import_format import parse_line
 
     first: dict[str, tuple[int, str]] = {}
     done: list[int] = []
@@ -285,7 +285,7 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
 def _appeal_lines(lines: list[str], appeals: list[int]) -> list[tuple[int, dict[str, Any]]]:
     """The appeal, letter and year-close lines parsed, with their indices; a refusal, or a line
     that names one of these only in its text, raises (the serial replay then takes over)."""
-    from foi_workflow.services.transfer import RECORD_KEYS, parse_line
+    from foi_workflow.services.import_format import RECORD_KEYS, parse_line
 
     parsed = [(index, parse_line(index + 1, lines[index])) for index in appeals]
     if any("appeal" not in obj and not any(key in obj for key in RECORD_KEYS) for _, obj in parsed):

@@ -138,10 +138,10 @@ def build_ledger(app: App, year: int, agency: str | None = None) -> Ledger:
         events = _events(s, case_ids)
     # Each row from the effective history: voided events left out, corrected ones as corrected.
     disclosure = app.workflow.disclosure
-    rows = [
-        ledger_row(replay(app, case_id, events[case_id]), read_history(disclosure, events[case_id]).counted)
-        for case_id in case_ids
-    ]
+    rows = []
+    for case_id in case_ids:
+        history = read_history(disclosure, events[case_id])
+        rows.append(ledger_row(replay(app, case_id, history), history.counted))
     keys = _columns(rows)
     return Ledger(year, tuple(BY_KEY[k].header for k in keys), tuple(tuple(row[k] for k in keys) for row in rows))
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Required, TypedDict, Unpack
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -148,17 +148,24 @@ def _check_closed_year(session: Session, agency: str, dated: date, amend_reason:
         )
 
 
+class LetterArgs(TypedDict, total=False):
+    """What issuing a letter takes (`issue_notice`, `issue_and_print`): who issues it, its date,
+    the reason for a reissue, the reason for dating it in a closed year."""
+
+    by: Required[str]
+    on: date | None
+    reissue_reason: str | None
+    amend_reason: str | None
+
+
 def issue_notice(
     app: App,
     case_id: str,
     kind: str | NoticeKind,
     *,
-    by: str,
-    on: date | None = None,
-    reissue_reason: str | None = None,
-    amend_reason: str | None = None,
     session: Session | None = None,
     before_commit: Callable[[Notice], None] | None = None,
+    **letter: Unpack[LetterArgs],
 ) -> Notice:
     """Render a letter of `kind` for the case, give it the next document number and store it.
 
@@ -174,6 +181,8 @@ def issue_notice(
     from foi_workflow.adapters.notices import renderer_for
     from foi_workflow.services.cases import commit_own, next_sequence, session_scope
 
+    by, on = letter["by"], letter.get("on")
+    reissue_reason, amend_reason = letter.get("reissue_reason"), letter.get("amend_reason")
     chosen = parse_kind(kind)
     if reissue_reason is not None and not reissue_reason.strip():
         raise InvalidInput("重新出具须说明理由（--reason）")
@@ -262,10 +271,7 @@ def issue_and_print(
     *,
     fmt: str,
     out: Path | None,
-    by: str,
-    on: date | None = None,
-    reissue_reason: str | None = None,
-    amend_reason: str | None = None,
+    **letter: Unpack[LetterArgs],
 ) -> Printed:
     """Issue a letter and print it in `fmt`, to `out` when given: the file is rendered and
     written (beside its target) before the letter is committed, so a refused folder, a full
@@ -281,14 +287,13 @@ def issue_and_print(
     printed: list[bytes] = []
     staged: list[StagedFile] = []
 
-    def print_it(letter: Notice) -> None:
-        printed.append(render_stored(app, letter, fmt))
+    def print_it(stored: Notice) -> None:
+        printed.append(render_stored(app, stored, fmt))
         if out is not None:
             staged.append(StagedFile.write(out, printed[0]))
 
     try:
-        letter = issue_notice(app, case_id, kind, by=by, on=on, reissue_reason=reissue_reason,
-                              amend_reason=amend_reason, before_commit=print_it)  # fmt: skip
+        issued = issue_notice(app, case_id, kind, before_commit=print_it, **letter)
     except BaseException:
         for file in staged:
             file.discard()
@@ -298,10 +303,10 @@ def issue_and_print(
             file.commit()
         except OSError as exc:
             raise IssuedNotWritten(
-                f"告知书 {letter.number} 已出具并保存，但写入 {out} 失败（{exc.strerror or type(exc).__name__}）；"
-                f"请用 foi notice {case_id} {letter.kind} --reprint --format {fmt} --out 文件 重新打印（文号不变）"
+                f"告知书 {issued.number} 已出具并保存，但写入 {out} 失败（{exc.strerror or type(exc).__name__}）；"
+                f"请用 foi notice {case_id} {issued.kind} --reprint --format {fmt} --out 文件 重新打印（文号不变）"
             ) from None
-    return Printed(letter, printed[0], out)
+    return Printed(issued, printed[0], out)
 
 
 def render_stored(app: App, notice: Notice, fmt: str) -> bytes:

@@ -1,31 +1,49 @@
-"""The records of SPEC §12 in an import: letters and year closes, checked line by line as the
-events are, and stored after them in the import's transaction (the counters moved past the
-numbers imported, so numbering continues after them); and the check a restore makes that its
-target database is empty."""
+"""The lines of an import that are not case events: appeal events, replayed as the case
+events are; the records of SPEC §12 (letters and year closes), checked line by line and stored
+after the events in the import's transaction (the counters moved past the numbers imported, so
+numbering continues after them); and the check a restore makes that its target database is
+empty."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.tables import Appeal, Case, Event, Notice, YearClose
+from foi_workflow.domain.boundary import Limits, clean_amend_reason, clean_by, clean_id
+from foi_workflow.domain.corrections import Counted
+from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.vocabulary import LetterStatus
+from foi_workflow.domain.workflow import AppealSnapshot, ApplyContext, apply_appeal_event, file_appeal
 from foi_workflow.errors import AlreadyExists, ClosedYear
 from foi_workflow.services import letters
 from foi_workflow.services.app import App
+from foi_workflow.services.appeals import appeal_events, appeal_snapshot
 from foi_workflow.services.cases import ensure_agency
+from foi_workflow.services.corrections import replay_amendment
+from foi_workflow.services.import_format import RESERVED, line_date
+from foi_workflow.services.import_rows import EventRowBuilder
 
 
 class RecordLines:
-    """The letter and year-close lines of an import (mixed into `transfer.Importer`)."""
+    """The appeal, letter and year-close lines of an import (mixed into `transfer.Importer`)."""
 
     app: App
     s: Session
     now: datetime
     closed: set[tuple[str, int]]
+    by: str
+    limits: Limits
+    ctx: ApplyContext
+    appeals: dict[str, AppealSnapshot]
+    existing_appeals: set[str]
+    stored_appeal_ids: set[str]
+    appeal_logs: dict[str, list[Counted]]
+    events: list[Any]
+    event_row: EventRowBuilder
 
     def init_records(self) -> None:
         self.letters: list[dict[str, Any]] = []
@@ -38,6 +56,76 @@ class RecordLines:
 
     def _linked_agency(self, case_id: str, what: str = "复议诉讼") -> str:
         raise NotImplementedError
+
+    def _check_year(self, agency: str, on: date, amend_reason: str | None) -> None:
+        if (agency, on.year) in self.closed and not amend_reason:
+            raise ClosedYear(f"{on.year} 年度已结转封存；如确需补录，请在该行加 amend_reason 字段说明理由")
+
+    def _by(self, obj: dict[str, Any]) -> str:
+        by = obj.get("by")
+        return self.by if by is None or by == "" else clean_by(by, self.limits)
+
+    def appeal_line(self, obj: dict[str, Any]) -> None:
+        appeal_id = clean_id("appeal", "复议诉讼编号", obj["appeal"], self.limits.appeal["id"])
+        event, on = obj["event"], line_date(obj)
+        by = self._by(obj)
+        amend = clean_amend_reason(obj.get("amend_reason"), self.limits)
+        data = {k: v for k, v in obj.items() if k not in RESERVED or k == "case"}
+        if event == "file":
+            if appeal_id in self.appeals or appeal_id in self.stored_appeal_ids:
+                raise AlreadyExists(f"复议诉讼 {appeal_id} 已存在")
+            linked = data.get("case")
+            if linked:
+                data["case"] = linked = clean_id("case", "案件编号", linked, self.limits.case["id"])
+                agency = self._linked_agency(linked)
+                if "agency" not in data:
+                    data["agency"] = agency
+            snap, clean = file_appeal(self.app.workflow, appeal_id, on, data, self.ctx)
+        elif event in self.app.workflow.appeal.amending:
+            snap = self._amend_appeal(appeal_id, event, on, by, data, amend)
+            clean = data
+        else:
+            current = self.appeals.get(appeal_id)
+            if current is None:
+                current = appeal_snapshot(self.app, self.s, appeal_id)
+                self.existing_appeals.add(appeal_id)
+            snap, clean = apply_appeal_event(self.app.workflow, current, event, on, data, self.ctx)
+        self.limits.check_appeal_data(clean, FIELD_LABELS)
+        self._check_year(snap.agency, on, amend)
+        self.appeals[appeal_id] = snap
+        self.appeal_logs.setdefault(appeal_id, []).append(Counted(0, event, on, clean, by))
+        self.events.append(self.event_row(None, appeal_id, event, on, by, clean, amend))
+
+    def record_line(self, obj: dict[str, Any]) -> bool:
+        """Replay a line that is not a case event (an appeal event, a letter, a year close);
+        False when it is none of these."""
+        if "letter" in obj:
+            self.letter_line(obj)
+        elif "year_close" in obj:
+            self.year_close_line(obj)
+        elif "appeal" in obj:
+            self.appeal_line(obj)
+        else:
+            return False
+        return True
+
+    def _amend_appeal(
+        self, appeal_id: str, event: str, on: date, by: str, data: dict[str, Any], amend: str | None
+    ) -> AppealSnapshot:
+        """A `void` or `correct` line of an appeal, as `_amend` for a case."""
+        current = self.appeals.get(appeal_id)
+        if current is None:
+            current = appeal_snapshot(self.app, self.s, appeal_id)
+            self.existing_appeals.add(appeal_id)
+        stored = appeal_events(self.s, appeal_id) if appeal_id in self.stored_appeal_ids else []
+        history = [*stored, *self.appeal_logs.get(appeal_id, ())]
+        wf, line = self.app.workflow, Counted(0, event, on, data, by)
+        check = lambda day: self._check_year(current.agency, day, amend)  # noqa: E731
+        amended, clean = replay_amendment(wf, wf.appeal, appeal_id, history, line, self.ctx, check)
+        assert isinstance(amended, AppealSnapshot)
+        data.clear()
+        data.update(clean)
+        return amended
 
     def _letters_taken(self) -> tuple[set[str], set[tuple[str, str, int]]]:
         """The numbers in use and the (case, kind, answered event) of the standing letters:
@@ -98,7 +186,6 @@ class RecordLines:
             ensure_agency(self.s, self.app, agency)
         if self.year_closes:
             self.s.execute(insert(YearClose), self.year_closes)
-
 
 
 _RESTORED_TABLES = ((Event, "事件"), (Case, "案件"), (Appeal, "复议诉讼"), (Notice, "告知书"), (YearClose, "年度结转"))

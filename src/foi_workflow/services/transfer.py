@@ -9,61 +9,39 @@ line stops it with its line number and reason, and nothing of the file is kept.
 from __future__ import annotations
 
 import gc
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from operator import itemgetter
+from datetime import date
 from sys import intern
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy import insert, select
-from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from foi_workflow.adapters import bulk
 from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE, Appeal, Case, Event, YearClose, column_limits, utcnow
-from foi_workflow.domain.boundary import (
-    MAX_DEPTH,
-    check_utf8,
-    clean_amend_reason,
-    clean_by,
-    clean_id,
-    json_depth_ok,
-)
+from foi_workflow.domain.boundary import clean_amend_reason, clean_by, clean_id
 from foi_workflow.domain.corrections import Counted
 from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.fees import counted_over_the_month
-from foi_workflow.domain.workflow import (
-    AppealSnapshot,
-    CaseSnapshot,
-    apply_appeal_event,
-    apply_case_event,
-    file_appeal,
-    finish_snapshot,
-    receive_case,
-)
-from foi_workflow.errors import AlreadyExists, ClosedYear, FoiError, ImportFailed, InvalidInput, NotFound
+from foi_workflow.domain.workflow import AppealSnapshot, CaseSnapshot, apply_case_event, finish_snapshot, receive_case
+from foi_workflow.errors import AlreadyExists, FoiError, ImportFailed, InvalidInput, NotFound
 from foi_workflow.services.app import App, apply_context
-from foi_workflow.services.appeals import appeal_snapshot, appeal_values, write_appeal
-from foi_workflow.services.cases import (
-    case_events,
-    ensure_agency,
-    projection_dict,
-    replay,
-    transaction,
-    write_projection,
-)
+from foi_workflow.services.appeals import appeal_values, write_appeal
+from foi_workflow.services.cases import case_events, ensure_agency, replay, transaction, write_projection
 from foi_workflow.services.corrections import replay_amendment
 from foi_workflow.services.fee_month import FileFees, settle_amount
+from foi_workflow.services.import_format import RESERVED_KEYS, line_date, may_amend, parse_line
+from foi_workflow.services.import_rows import (
+    CASE_COLUMNS,
+    EVENT_COLUMNS,
+    case_row_builder,
+    event_row_builder,
+)
 from foi_workflow.services.record_import import RecordLines, refuse_unless_empty
 
 if TYPE_CHECKING:
     from foi_workflow.services.import_parallel import Share
-
-RESERVED = ("case", "appeal", "event", "on", "by", "amend_reason")
-_RESERVED = frozenset(RESERVED)
 
 
 @dataclass
@@ -74,45 +52,6 @@ class ImportResult:
     appeals: int
     letters: int = 0
     year_closes: int = 0
-
-
-# The records of SPEC §12 that follow the events in an export: a letter, a year close.
-RECORD_KEYS = ("letter", "year_close")
-
-
-def _no_constant(name: str) -> Any:
-    raise InvalidInput(f"不是有效的 JSON：{name} 不是数")
-
-
-def parse_line(lineno: int, line: str) -> dict[str, Any]:
-    if not json_depth_ok(line):
-        raise InvalidInput(f"嵌套过深（超过 {MAX_DEPTH} 层）")
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        # What orjson refuses, `json` may still read (integers beyond 64 bits, lone surrogates,
-        # refused later by the field checks) or refuses with its own familiar reason (a UTF-8
-        # BOM, "Expecting value"): the stdlib decides. NaN and Infinity are not JSON.
-        check_utf8(line)
-        try:
-            obj = json.loads(line, parse_constant=_no_constant)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"不是有效的 JSON：{exc.msg}") from None
-    if not isinstance(obj, dict):
-        raise InvalidInput("每行应为一个 JSON 对象")
-    if any(key in obj for key in RECORD_KEYS):
-        return obj  # checked field by field by `services.letters`
-    for key in ("event", "on"):
-        if not isinstance(obj.get(key), str):
-            raise InvalidInput(f"缺少字段 {key}")
-    return obj
-
-
-def _on(obj: dict[str, Any]) -> date:
-    try:
-        return date.fromisoformat(obj["on"])
-    except ValueError:
-        raise InvalidInput(f"生效日期 on 格式错误：{obj['on']!r}，应为 YYYY-MM-DD") from None
 
 
 class Importer(RecordLines):
@@ -131,9 +70,9 @@ class Importer(RecordLines):
         self.appeals: dict[str, AppealSnapshot] = {}
         self.existing_appeals: set[str] = set()
         # Event rows in file order, ready for the bulk insert: tuples already in SQLite's storage
-        # form, or dicts for a Core insert (see `_event_row_builder`).
-        self.event_row = _event_row_builder(session.connection(), self.now)
-        self.case_row = _case_row_builder(session.connection(), self.now)
+        # form, or dicts for a Core insert (see `import_rows.event_row_builder`).
+        self.event_row = event_row_builder(session.connection(), self.now)
+        self.case_row = case_row_builder(session.connection(), self.now)
         self.events: list[Any] = []
         self.event_counts: dict[str, int] = {}  # per case: a new case's version is its number of events
         # The ids already stored, read once: asking the database line by line is the slow part.
@@ -167,10 +106,6 @@ class Importer(RecordLines):
             for ev in self.s.scalars(query):
                 self.stored_events.setdefault(str(ev.case_id), []).append(ev)
 
-    def _check_year(self, agency: str, on: date, amend_reason: str | None) -> None:
-        if (agency, on.year) in self.closed and not amend_reason:
-            raise ClosedYear(f"{on.year} 年度已结转封存；如确需补录，请在该行加 amend_reason 字段说明理由")
-
     def _case(self, case_id: str) -> CaseSnapshot:
         snap = self.cases.get(case_id)
         if snap is None:
@@ -181,16 +116,12 @@ class Importer(RecordLines):
             self.existing_cases.add(case_id)
         return snap
 
-    def _by(self, obj: dict[str, Any]) -> str:
-        by = obj.get("by")
-        return self.by if by is None or by == "" else clean_by(by, self.limits)
-
     def case_line(self, obj: dict[str, Any]) -> None:
         case_id = clean_id("case", "案件编号", obj["case"], self.limits.case["id"])
-        event, on = obj["event"], _on(obj)
+        event, on = obj["event"], line_date(obj)
         by = self._by(obj)
         amend = clean_amend_reason(obj.get("amend_reason"), self.limits)
-        reserved = _RESERVED
+        reserved = RESERVED_KEYS
         data = {k: v for k, v in obj.items() if k not in reserved}
         if event in self.amending:
             snap, clean = self._amend(case_id, event, on, by, data, amend)
@@ -238,27 +169,6 @@ class Importer(RecordLines):
             self.undone.append((case_id, event, int(clean["target"])))
         return amended, clean
 
-    def _amend_appeal(
-        self, appeal_id: str, event: str, on: date, by: str, data: dict[str, Any], amend: str | None
-    ) -> AppealSnapshot:
-        """A `void` or `correct` line of an appeal, as `_amend` for a case."""
-        current = self.appeals.get(appeal_id)
-        if current is None:
-            current = appeal_snapshot(self.app, self.s, appeal_id)
-            self.existing_appeals.add(appeal_id)
-        stored: list[Any] = []
-        if appeal_id in self.stored_appeal_ids:
-            query = select(Event).where(col(Event.appeal_id) == appeal_id).order_by(col(Event.seq))
-            stored = list(self.s.scalars(query))
-        history = [*stored, *self.appeal_logs.get(appeal_id, ())]
-        wf, line = self.app.workflow, Counted(0, event, on, data, by)
-        check = lambda day: self._check_year(current.agency, day, amend)  # noqa: E731
-        amended, clean = replay_amendment(wf, wf.appeal, appeal_id, history, line, self.ctx, check)
-        assert isinstance(amended, AppealSnapshot)
-        data.clear()
-        data.update(clean)
-        return amended
-
     def _settle_fee(self, case: CaseSnapshot, on: date, clean: dict[str, Any]) -> None:
         if self.parallel and counted_over_the_month(clean["basis"]):
             already = self.file_fees.planned.get(self.line_index)
@@ -271,50 +181,6 @@ class Importer(RecordLines):
     def plan_fees(self, lines: Sequence[str]) -> None:
         """Before a parallel replay (whose workers each see only their own cases)."""
         self.file_fees.plan(self.s, lines, self.app.config.default_agency)
-
-    def appeal_line(self, obj: dict[str, Any]) -> None:
-        appeal_id = clean_id("appeal", "复议诉讼编号", obj["appeal"], self.limits.appeal["id"])
-        event, on = obj["event"], _on(obj)
-        by = self._by(obj)
-        amend = clean_amend_reason(obj.get("amend_reason"), self.limits)
-        data = {k: v for k, v in obj.items() if k not in RESERVED or k == "case"}
-        if event == "file":
-            if appeal_id in self.appeals or appeal_id in self.stored_appeal_ids:
-                raise AlreadyExists(f"复议诉讼 {appeal_id} 已存在")
-            linked = data.get("case")
-            if linked:
-                data["case"] = linked = clean_id("case", "案件编号", linked, self.limits.case["id"])
-                agency = self._linked_agency(linked)
-                if "agency" not in data:
-                    data["agency"] = agency
-            snap, clean = file_appeal(self.app.workflow, appeal_id, on, data, self.ctx)
-        elif event in self.app.workflow.appeal.amending:
-            snap = self._amend_appeal(appeal_id, event, on, by, data, amend)
-            clean = data
-        else:
-            current = self.appeals.get(appeal_id)
-            if current is None:
-                current = appeal_snapshot(self.app, self.s, appeal_id)
-                self.existing_appeals.add(appeal_id)
-            snap, clean = apply_appeal_event(self.app.workflow, current, event, on, data, self.ctx)
-        self.limits.check_appeal_data(clean, FIELD_LABELS)
-        self._check_year(snap.agency, on, amend)
-        self.appeals[appeal_id] = snap
-        self.appeal_logs.setdefault(appeal_id, []).append(Counted(0, event, on, clean, by))
-        self.events.append(self.event_row(None, appeal_id, event, on, by, clean, amend))
-
-    def record_line(self, obj: dict[str, Any]) -> bool:
-        """Replay a line that is not a case event (an appeal event, a letter, a year close);
-        False when it is none of these."""
-        if "letter" in obj:
-            self.letter_line(obj)
-        elif "year_close" in obj:
-            self.year_close_line(obj)
-        elif "appeal" in obj:
-            self.appeal_line(obj)
-        else:
-            return False
-        return True
 
     def _linked_agency(self, case_id: str, what: str = "复议诉讼") -> str:
         """The agency of the case an appeal or a letter names: a case of the file (on an
@@ -359,7 +225,7 @@ class Importer(RecordLines):
 
     def new_case_rows(self) -> list[Any]:
         """The rows of the cases the file creates, in the order of their first lines, in the
-        form the bulk insert takes (see `_case_row_builder`)."""
+        form the bulk insert takes (see `import_rows.case_row_builder`)."""
         ctx, build, counts, existing = self.ctx, self.case_row, self.event_counts, self.existing_cases
         # As if each event had been recorded by its command: one version per event.
         return [
@@ -404,51 +270,6 @@ class Importer(RecordLines):
             letters=len(self.letters),
             year_closes=len(self.year_closes),
         )
-
-
-# The columns of a row, in the order of the table's declaration (`adapters.tables`).
-CASE_COLUMNS = tuple(CASE_TABLE.c.keys())
-EVENT_COLUMNS = ("case_id", "appeal_id", "event", "on", "by", "recorded_at", "data", "amend_reason")
-# (case_id, appeal_id, event, on, by, data, amend_reason) -> a row for `bulk.insert_rows`
-EventRowBuilder = Callable[[str | None, str | None, str, date, str, dict[str, Any], str | None], Any]
-
-
-def _case_row_builder(conn: Connection, now: datetime) -> Callable[[CaseSnapshot, int], Any]:
-    """New case rows (snapshot, version) as the bulk insert takes them: on SQLite a tuple of
-    stored values in `CASE_COLUMNS` order, else a dict for the Core insert."""
-    forms = bulk.stored_forms(conn, CASE_TABLE, CASE_COLUMNS)
-    if forms is None:
-        return lambda snap, version: {"id": snap.id, **projection_dict(snap), "updated_at": now, "version": version}
-    projected = CASE_COLUMNS[1:-2]  # between the id and the bookkeeping columns
-    in_order = itemgetter(*projected)
-    processes = forms[1:-2]
-    stamp_form = forms[-2]
-    stamp = stamp_form(now) if stamp_form is not None else now
-
-    def as_tuple(snap: CaseSnapshot, version: int) -> tuple[Any, ...]:
-        values = zip(in_order(projection_dict(snap)), processes, strict=True)
-        return (snap.id, *[value if process is None else process(value) for value, process in values], stamp, version)
-
-    return as_tuple
-
-
-def _event_row_builder(conn: Connection, now: datetime) -> EventRowBuilder:
-    """Event rows as the bulk insert takes them: on SQLite a tuple of stored values in
-    `EVENT_COLUMNS` order, built once per event (no per-column pass later); else a dict for
-    the Core insert."""
-    forms = bulk.stored_forms(conn, EVENT_TABLE, EVENT_COLUMNS)
-    if forms is not None:
-        convert = dict(zip(EVENT_COLUMNS, forms, strict=True))
-        on_value, data_value, stamp_value = convert.pop("on"), convert.pop("data"), convert.pop("recorded_at")
-        if on_value is not None and data_value is not None and stamp_value is not None and not any(convert.values()):
-            stamp = stamp_value(now)  # one transaction: every row is recorded at the same instant
-            return lambda case_id, appeal_id, event, on, by, data, amend: (
-                (case_id, appeal_id, event, on_value(on), by, stamp, data_value(data), amend)
-            )
-
-    return lambda case_id, appeal_id, event, on, by, data, amend: dict(
-        zip(EVENT_COLUMNS, (case_id, appeal_id, event, on, by, now, data, amend), strict=True)
-    )
 
 
 def import_lines(
@@ -499,12 +320,6 @@ def _import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | Non
         result = importer.write()
         s.commit()
         return result
-
-
-def may_amend(lines: Sequence[str]) -> bool:
-    """Whether any line may be a `void` or `correct` (a quick substring scan; a false alarm
-    only costs keeping the cases' histories during the replay)."""
-    return any('"void"' in line or '"correct"' in line for line in lines)
 
 
 def replay_lines(importer: Importer, numbered: Iterable[tuple[int, str]]) -> None:

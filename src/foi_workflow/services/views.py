@@ -226,8 +226,8 @@ def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool
         " WHERE case_id = ? ORDER BY id",
         (case_id,),
     )
-    snap = replay_case(app.workflow, case_id, events, apply_context(app, REPLAY_TODAY, explain=True))
     history = read_history(app.workflow.disclosure, events)
+    snap = replay_case(app.workflow, case_id, history, apply_context(app, REPLAY_TODAY, explain=True))
     return CaseDetail(
         summary=case_summary(row, today, masked=not reveal),
         request=row.request,

@@ -6,23 +6,15 @@ The cached deadlines of a case (`reply_due`, `correction_notice_due`, `correctio
 non-NULL values (the sweep's due-date ranges, an appeal's history), so they leave the NULL
 rows out: a fraction of the size, and of the work of keeping or building them (a bulk import
 rebuilds them).
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-27 08:45:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # index name -> (table, columns, the column that is mostly NULL)
 PARTIAL = {

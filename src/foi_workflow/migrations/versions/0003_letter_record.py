@@ -11,15 +11,10 @@ latest event of the letter's kind recorded before the letter; `seq` is the lette
 its agency's letters of the year (numbers were taken one by one and a failed letter took none
 back then, so the count is exact); of two standing letters for one event the older is marked
 `replaced`, as a reissue would have done.
-
-Revision ID: 0003
-Revises: 0005
-Create Date: 2026-12-01 21:00:00
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -28,8 +23,6 @@ from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 VALID = sa.text("status = 'valid'")
 SHANGHAI = timezone(timedelta(hours=8))  # no daylight saving since 1991: a fixed offset is exact

@@ -5,23 +5,15 @@ permanent refusal, every mail refused at once, a mail that cannot be built, no a
 only a temporary or permanent refusal of the mail itself counts as an attempt. `deferrals`
 counts the deliveries in a row that could not reach the server: the backoff of an outage.
 `reported_at` marks a failed mail once a daily digest has listed it.
-
-Revision ID: 0004
-Revises: 0002
-Create Date: 2026-12-01 21:00:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -3,23 +3,15 @@
 A `void` of a case's `receive` (or an appeal's `file`) event voids the whole registration
 (SPEC §11): the row stays, for `foi show`, but leaves every list, count and report. The report
 index gains the flag so that the report's GROUP BY stays an index-only scan.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-01 21:00:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 REPORT_COLUMNS = ["agency", "received_on", "decided_on", "applicant_type", "outcome"]
 
