@@ -160,3 +160,23 @@ class IssuedNotWritten(FoiError):
     again with `--reprint` (same number)."""
 
     code = "E-NOT-WRITTEN"
+
+
+class AccessDenied(FoiError):
+    """The login may not do this (SPEC §13): not an approver of the case's agency, not the
+    owner, or the database refused the row for this login (row-level security, a privilege)."""
+
+    code = "E-PERMISSION"
+
+
+class ActorFixed(FoiError):
+    """On PostgreSQL the actor is the login the database authenticated: `--by` (or
+    `--approved-by`) naming someone else is refused."""
+
+    code = "E-ACTOR"
+
+
+class NeedsPostgres(FoiError):
+    """A command of the shared deployment (people, approval roles) run on a SQLite database."""
+
+    code = "E-BACKEND"

@@ -130,9 +130,12 @@ class _Runner:
         return CycleResult(swept, delivered).summary()
 
     async def digest(self, now: datetime) -> str:
+        from foi_workflow.services.verify import queue_verify_report
+
         queued = await asyncio.to_thread(queue_digests, self.app, now)
+        differences = await asyncio.to_thread(queue_verify_report, self.app, now)  # SPEC §13: daily
         delivered = await deliver_outbox_async(self.app, now)
-        return f"每日汇总 {queued} 封；邮件：{delivered.summary()}"
+        return f"每日汇总 {queued} 封；数据核对差异 {differences} 处；邮件：{delivered.summary()}"
 
     async def watch(self) -> None:
         """Between jobs, notice a lost lock within LOCK_CHECK_SECONDS."""

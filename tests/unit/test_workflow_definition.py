@@ -24,7 +24,7 @@ def test_the_shipped_workflows_load_with_every_state_event_and_outcome() -> None
     expected_events = {
         "receive", "request_correction", "receive_correction", "lapse_correction", "consult", "consultation_reply",
         "extend", "set_reasonable_period", "fee_notice", "fee_paid", "lapse_fee", "decide", "withdraw", "assign",
-        "carry_over", "void", "correct",
+        "carry_over", "void", "correct", "request_extension", "reject_extension",
     }  # fmt: skip
     assert set(d.events) == expected_events
     assert d.outcome_rows == {o.value: o.info.row for o in Outcome}

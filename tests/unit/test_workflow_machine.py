@@ -47,10 +47,13 @@ GOOD_DATA: dict[str, dict[str, Any]] = {
     "withdraw": {},
     "assign": {"caseworker": "李四"},
     "carry_over": {"year": 2025},
+    "request_extension": {"days": 5, "reason": "需调档"},
+    "reject_extension": {"reason": "理由不足"},
 }
 BAD_DATA: dict[str, dict[str, Any]] = {
     "request_correction": {"items": "时间范围", "period": 0},
     "extend": {"days": 25, "approved_by": "王主任"},
+    "request_extension": {"days": 0},
     "set_reasonable_period": {"due": "2024-03-02", "reason": "数量巨大"},
     "fee_notice": {"amount": 10, "basis": "per_item", "quantity": 0},
     "decide": {"outcome": "other.fee_unpaid"},

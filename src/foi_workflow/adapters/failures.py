@@ -15,7 +15,16 @@ import sys
 import traceback
 from typing import Any
 
-from foi_workflow.errors import ConcurrentChange, DatabaseError, DatabaseUnusable, FileError, FoiError, InternalError
+from foi_workflow.errors import (
+    AccessDenied,
+    ConcurrentChange,
+    DatabaseError,
+    DatabaseUnusable,
+    FileError,
+    FoiError,
+    InternalError,
+    one_line,
+)
 
 # Lower-case fragments of SQLite's messages (stable for decades) and what they mean; all but the
 # last two concern the whole database.
@@ -56,7 +65,10 @@ def _psycopg_refusal(exc: Any, psycopg: Any) -> FoiError:
     if isinstance(exc, errors.IntegrityError):
         return DatabaseError(f"数据库拒绝写入：违反完整性约束（SQLSTATE {state}），本次操作未保存")
     if isinstance(exc, errors.InsufficientPrivilege):
-        return DatabaseUnusable("数据库用户没有执行此操作的权限")
+        # A right this login lacks (SPEC §13: a privilege, row-level security, our triggers):
+        # the server's first line names the table or the rule, never a value of the row.
+        primary = one_line(getattr(exc.diag, "message_primary", None) or "")
+        return AccessDenied(f"数据库拒绝了该登录名的此项操作：{primary or '没有权限'}；本次操作未保存")
     if isinstance(exc, errors.DiskFull):
         return DatabaseUnusable("数据库服务器磁盘已满，本次操作未保存")
     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError) or state.startswith(("08", "57")):

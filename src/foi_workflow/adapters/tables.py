@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, String, Table, UniqueConstraint, event, false, text
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, String, Table, UniqueConstraint, event, false, text, true
 from sqlmodel import Field, SQLModel
 
 from foi_workflow.domain.boundary import Limits
@@ -261,6 +261,30 @@ class Counter(SQLModel, table=True):
     agency: str = Field(primary_key=True, max_length=32)
     name: str = Field(primary_key=True, max_length=64)  # e.g. "case:2024", "notice:2024"
     value: int = 0
+
+
+class Person(SQLModel, table=True):
+    """A person who works with the register on a shared PostgreSQL database (SPEC §13): their
+    database login, name, mail and role. `foi admin user` keeps it; SQLite uses the config's
+    `[caseworkers]` instead. A removed person keeps the row (`active` false): history names them."""
+
+    __tablename__: ClassVar[str] = "person"
+
+    login: str = Field(primary_key=True, max_length=63)  # PostgreSQL's NAMEDATALEN - 1
+    name: str = Field(max_length=100)
+    email: str = Field(default="", max_length=300)
+    role: str = Field(max_length=16)  # Role: caseworker | approver | office | auditor
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    created_at: datetime = _ts()
+
+
+class Membership(SQLModel, table=True):
+    """The agencies a person works for: the rows their login may see and change."""
+
+    __tablename__: ClassVar[str] = "membership"
+
+    login: str = Field(primary_key=True, foreign_key="person.login", max_length=63)
+    agency: str = Field(primary_key=True, max_length=32)
 
 
 def _lengths(table: Table) -> dict[str, int]:

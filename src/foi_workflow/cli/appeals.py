@@ -43,7 +43,7 @@ def file_cmd(app_ctx: AppContext, kind: str, case_id: str | None, appeal_id: str
         row = file(
             app_ctx.app,
             on=resolve_on(on),
-            by=by or app_ctx.config.user,
+            by=app_ctx.recorder(by),
             data={k: v for k, v in data.items() if v},
             appeal_id=appeal_id,
             amend_reason=amend,
@@ -70,7 +70,7 @@ def conclude_cmd(app_ctx: AppContext, appeal_id: str, result: str, note: str | N
         app_ctx.app,
         appeal_id,
         on=resolve_on(on),
-        by=by or app_ctx.config.user,
+        by=app_ctx.recorder(by),
         data={k: v for k, v in data.items() if v},
         amend_reason=amend,
     )

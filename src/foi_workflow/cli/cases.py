@@ -113,7 +113,7 @@ def _record(
             case_id,
             event,
             on=resolve_on(on),
-            by=by or app_ctx.config.user,
+            by=app_ctx.recorder(by),
             data={k: v for k, v in data.items() if v is not None},
             amend_reason=amend,
             session=session,
@@ -176,7 +176,7 @@ def intake_cmd(
 ) -> None:
     from foi_workflow.services.cases import intake
 
-    by = by or app_ctx.config.user
+    by = app_ctx.recorder(by)
     data = {
         "applicant": applicant, "applicant_type": applicant_type, "channel": channel,
         "request": request_text, "contact": contact, "phone": phone, "id_number": id_number,
@@ -235,14 +235,6 @@ def consult_cmd(party: str, kind: str) -> dict[str, Any]:
 @click.option("--party", default=None, help="答复方（同时征求多方意见时必填）")
 def consultation_reply_cmd(opinion: str, party: str | None) -> dict[str, Any]:
     return {"opinion": opinion, "party": party}
-
-
-@_event_command("extend", "须政府信息公开工作机构负责人同意 / needs the head of the disclosure office.")
-@click.option("--days", required=True, type=int, help="延长的工作日数（1–20）")
-@click.option("--approved-by", required=True, help="批准延期的政府信息公开工作机构负责人")
-@click.option("--reason", default=None, help="延期理由（写入延期答复告知书，如：所申请信息需调取归档资料）")
-def extend_cmd(days: int, approved_by: str, reason: str | None) -> dict[str, Any]:
-    return {"days": days, "approved_by": approved_by, "reason": reason}
 
 
 @_event_command("set-reasonable-period", "条例第三十五条：申请数量、频次明显超过合理范围 / Art. 35.")

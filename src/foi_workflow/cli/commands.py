@@ -18,7 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "receive-correction": ("cases:receive_correction_cmd", "收到补正，答复期限重新起算 / correction received"),
     "consult": ("cases:consult_cmd", "征求第三方或其他机关意见，暂停计时 / consult a third party"),
     "consultation-reply": ("cases:consultation_reply_cmd", "收到征求意见回复，恢复计时 / consultation reply"),
-    "extend": ("cases:extend_cmd", f"延长答复期限（合计不超过{EXTENSION_CAP}个工作日）/ extend the reply period"),
+    "extend": ("access:extend_cmd", f"延长答复期限（合计不超过{EXTENSION_CAP}个工作日）/ extend the reply period"),
     "set-reasonable-period": ("cases:set_reasonable_period_cmd", "确定延迟答复的合理期限 / set a later due date"),
     "fee-notice": ("cases:fee_notice_cmd", "发出收费通知，暂停计时 / send a fee notice"),
     "fee-paid": ("cases:fee_paid_cmd", "申请人已缴费，恢复计时 / the fee was paid"),
@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "outbox": ("scheduler:outbox_cmd", "待发与失败邮件 / the mail outbox"),
     "workflow": ("workflow:workflow_group", "办理流程图示 / the workflow diagrams"),
     "shell": ("shell:shell_cmd", "交互式会话：命令与案件编号补全、历史，命令即时答复 / an interactive session"),
+    "approve": ("access:approve_cmd", "批准待审批的延期申请 / approve a requested extension"),
+    "reject": ("access:reject_cmd", "不批准延期申请 / reject a requested extension"),
+    "verify": ("access:verify_cmd", "核对案件表与事件日志 / check every case row against its log"),
+    "admin": ("access:admin_group", "人员与权限（PostgreSQL）/ people and their rights"),
     "demo": ("demo:demo_cmd", "生成一年的示例案件并演示全流程 / a year of sample cases, end to end"),
 }
 # Each line fits one line of `foi --help` (80 columns); a command says more in its own help.

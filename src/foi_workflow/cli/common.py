@@ -71,6 +71,13 @@ class AppContext:
         return self._app
 
 
+    def recorder(self, by: str | None) -> str:
+        """Who this command records as: `--by`, where allowed, or the login (SPEC §13)."""
+        from foi_workflow.services.access import recorder
+
+        return recorder(self.app, by)
+
+
 pass_app = click.make_pass_decorator(AppContext)
 
 
@@ -93,7 +100,7 @@ def session_context(ctx: click.Context, db_url: str | None, config_path: str | N
 
 def event_options(func: F) -> F:
     """`--on` (the date the event took effect) and `--by` (who recorded it)."""
-    func = click.option("--by", "by", default=None, help="记录人（默认当前登录名）")(func)
+    func = click.option("--by", "by", default=None, help="记录人（默认登录名；PostgreSQL 上仅所有者可指定）")(func)
     func = click.option("--on", "on", default=None, help="生效日期 YYYY-MM-DD（默认今天，北京时间）")(func)
     return func
 

@@ -108,7 +108,7 @@ def run_amendment(app_ctx: AppContext, subject_id: str, kind: str, event_no: int
 
     amend_fn = amend_appeal if appeal else amend_case
     amended = amend_fn(
-        app_ctx.app, subject_id, Request(kind, event_no, reason, by or app_ctx.config.user, changes, amend)
+        app_ctx.app, subject_id, Request(kind, event_no, reason, app_ctx.recorder(by), changes, amend)
     )
     if appeal:
         what = "已作废" if kind == "void" else "已更正"

@@ -89,7 +89,7 @@ def import_cmd(ctx: AppContext, file: Path, mapping: Path | None, dry_run: bool,
     from foi_workflow.services.ledger_import import import_ledger, load_mapping
 
     require_schema(ctx.engine)
-    result = import_ledger(ctx.app, file, by=by or ctx.config.user, mapping=load_mapping(mapping),
+    result = import_ledger(ctx.app, file, by=ctx.recorder(by), mapping=load_mapping(mapping),
                            agency=agency, dry_run=dry_run, amend_reason=amend_reason)
     _print_result(file, result)
 

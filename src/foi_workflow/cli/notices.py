@@ -73,7 +73,7 @@ def notice_cmd(
         from foi_workflow.services.notices import issue_and_print
 
         printed = issue_and_print(
-            app_ctx.app, case_id, kind, fmt=fmt, out=out, by=by or app_ctx.config.user,
+            app_ctx.app, case_id, kind, fmt=fmt, out=out, by=app_ctx.recorder(by),
             on=parse_date(on, "--on 日期") if on else None, reissue_reason=reason, amend_reason=amend,
         )  # fmt: skip
         body, number = printed.body, printed.letter.number

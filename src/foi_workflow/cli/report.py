@@ -112,7 +112,7 @@ def close_cmd(ctx: AppContext, year: int, agency: str | None, all_agencies: bool
 
     require_schema(ctx.engine)
     scope = resolve_scope(ctx.config, agency, all_agencies)
-    result = close_year(ctx.app, year, by=by or ctx.config.user, on=resolve_on(on), agency=scope)
+    result = close_year(ctx.app, year, by=ctx.recorder(by), on=resolve_on(on), agency=scope)
     t3 = result.figures.table3
     click.echo(
         f"{year} 年度已结转（{'、'.join(result.agencies) or '无机关'}）：新收 {t3.cell('received', 'total')} 件，"

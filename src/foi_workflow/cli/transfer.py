@@ -18,7 +18,7 @@ def _import(app_ctx: AppContext, file: str, by: str | None, workers: int | None,
     from foi_workflow.domain.boundary import utf8_lines
     from foi_workflow.services.transfer import import_lines
 
-    run = partial(import_lines, app_ctx.app, by=by or app_ctx.config.user, workers=workers, into_empty=into_empty)
+    run = partial(import_lines, app_ctx.app, by=app_ctx.recorder(by), workers=workers, into_empty=into_empty)
     with options_named():
         if file == "-":
             result = run(utf8_lines(sys.stdin.buffer))

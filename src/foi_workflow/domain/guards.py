@@ -100,6 +100,22 @@ def extension_before_due(g: GuardInput) -> bool:
     return True
 
 
+def no_extension_request_pending(g: GuardInput) -> bool:
+    pending = g.snap.extension_request
+    if pending is not None:
+        raise RuleViolation(
+            f"案件 {g.snap.id} 已有一项延期申请（{pending.days} 个工作日，{pending.on.isoformat()}）待审批，"
+            "请等待审批人 foi approve 或 foi reject"
+        )
+    return True
+
+
+def extension_request_pending(g: GuardInput) -> bool:
+    if g.snap.extension_request is None:
+        raise RuleViolation(f"案件 {g.snap.id} 没有待审批的延期申请")
+    return True
+
+
 def reasonable_period_later(g: GuardInput) -> bool:
     due = date.fromisoformat(g.data["due"])
     current = g.snap.reply_due
@@ -162,6 +178,8 @@ GUARDS: dict[str, Guard] = {
         consultation_period_ended_for_silence,
         extension_within_limits,
         extension_before_due,
+        no_extension_request_pending,
+        extension_request_pending,
         reasonable_period_later,
         fee_values_valid,
         outcome_not_lapse,

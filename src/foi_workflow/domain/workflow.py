@@ -58,6 +58,15 @@ _LOADED: dict[tuple[str, tuple[int, ...]], Workflow] = {}
 # --------------------------------------------------------------------------- case snapshots
 
 
+@dataclass(frozen=True)
+class ExtensionRequest:
+    """A caseworker's request for an extension, waiting for an approver (SPEC §13)."""
+
+    on: date
+    days: int
+    reason: str
+
+
 @dataclass
 class CaseSnapshot:
     """A case as its events leave it: what `foi_case` caches."""
@@ -80,6 +89,7 @@ class CaseSnapshot:
     corrections_requested: int = 0
     carried_over_to: int | None = None
     voided: bool = False  # the registration itself was voided (SPEC §11): the case no longer counts
+    extension_request: ExtensionRequest | None = None  # filed, neither approved nor rejected yet
     clock: ClockState | None = None
     # Every consultation of the case and what it gave (the decision letter states it; a third
     # party's consent leaves no ground to withhold on its account, Art. 15).
@@ -185,6 +195,8 @@ def _shallow_copy(snap: CaseSnapshot) -> CaseSnapshot:
 
 
 _CONSULTATION_EVENTS = frozenset({"consult", "consultation_reply"})
+# An extension (an approval, or an approver's own) and a rejection end a pending request.
+_ENDS_REQUEST = frozenset({"extend", "reject_extension"})
 _DECIDED = State.DECIDED.value  # read once: an enum member's `.value` is a descriptor call
 
 
@@ -278,6 +290,10 @@ def apply_case_event(
             )
     elif event == "assign":
         new.caseworker = clean["caseworker"]
+    elif event == "request_extension":
+        new.extension_request = ExtensionRequest(on, int(clean["days"]), str(clean.get("reason") or ""))
+    elif event in _ENDS_REQUEST:
+        new.extension_request = None
     elif event == "carry_over":
         new.carried_over_to = int(clean["year"])
     elif event == "consultation_reply" and "party" not in clean and snap.clock and len(snap.clock.consultations) > 1:

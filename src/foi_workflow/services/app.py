@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from foi_workflow.adapters.reader import Reader
+    from foi_workflow.domain.access import Actor
     from foi_workflow.domain.calendar import WorkCalendar
     from foi_workflow.domain.clock import ClockSettings
     from foi_workflow.domain.definition import Workflow
@@ -68,6 +69,13 @@ class App:
             yield reader
         finally:
             reader.close()
+
+    @cached_property
+    def actor(self) -> Actor:
+        """The login this process acts as (SPEC §13), read from the database once."""
+        from foi_workflow.services.access import read_actor
+
+        return read_actor(self)
 
     @cached_property
     def calendar(self) -> WorkCalendar:

@@ -19,11 +19,13 @@ from typing import Any
 from sqlmodel import Session
 
 from foi_workflow.adapters.tables import Appeal, Case, Event
+from foi_workflow.domain.access import DECISION_EVENTS
 from foi_workflow.domain.corrections import Counted, amended_dates, check_amendment, read_history
 from foi_workflow.domain.definition import MachineDef, Workflow, normalize_data
 from foi_workflow.domain.replay import replay_appeal, replay_case
 from foi_workflow.domain.workflow import AppealSnapshot, ApplyContext, CaseSnapshot
 from foi_workflow.errors import NotFound
+from foi_workflow.services.access import require_approver
 from foi_workflow.services.app import App, apply_context
 from foi_workflow.services.appeals import appeal_events, write_appeal
 from foi_workflow.services.cases import (
@@ -97,6 +99,8 @@ def amend_case(
         row = get_case(s, case_id, lock=True)
         events = case_events(s, case_id)
         current, ev = _new_event(s, app.workflow.disclosure, f"案件 {case_id}", row.agency, events, req, ctx.today)
+        if current.event in DECISION_EVENTS:  # SPEC §13: a decision is undone only by an approver
+            require_approver(app.actor, row.agency, "作废或更正办理决定")
         ev.case_id = case_id
         # The whole history again, by today's rules: a refusal names the first event that breaks.
         history = read_history(app.workflow.disclosure, [*events, ev])

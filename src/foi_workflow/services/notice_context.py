@@ -4,8 +4,8 @@ that moment and the agency's config. Pure: no database, no templates."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -209,6 +209,7 @@ class Sources:
     settings: ClockSettings
     contact_person: str = ""
     already_this_month: int = 0  # the applicant's earlier fee quantity this month (same basis)
+    names: Mapping[str, str] = field(default_factory=dict)  # login -> name of the people registered (SPEC §13)
 
     def at(self, ev: Event) -> tuple[dict[str, Any], Deadlines]:
         """An event's data, and the deadlines in force right after it took effect."""
@@ -250,7 +251,7 @@ def _extension(src: Sources, ev: Event) -> ExtensionInfo:
         extended_on=ev.on,
         days=int_field(data, "days", 0),
         total_days=d.extended_days,
-        approved_by=text_field(data, "approved_by"),
+        approved_by=src.names.get(text_field(data, "approved_by"), text_field(data, "approved_by")),
         reason=text_field(data, "reason"),
         new_due=_required("延长后的答复期限", d.reply_due),
         provisional=d.provisional,

@@ -89,6 +89,7 @@ def _already_this_month(session: Session, case: Case, fee_ev: Event) -> int:
 
 
 def sources_for(app: App, session: Session, case_id: str) -> Sources:
+    from foi_workflow.services.access import person_names
     from foi_workflow.services.cases import case_events, get_case
     from foi_workflow.services.corrections import effective_events
 
@@ -101,6 +102,7 @@ def sources_for(app: App, session: Session, case_id: str) -> Sources:
         raise NotFound(f"案件 {case_id} 没有事件记录")
     agency = app.config.agency(case.agency)
     worker = app.config.caseworkers.get(case.caseworker) if case.caseworker else None
+    names = person_names(session)  # SPEC §13: logins on a shared database, named in the letter
     fee_ev = latest_event(events, KIND_EVENTS[NoticeKind.FEE])
     return Sources(
         case=case,
@@ -108,7 +110,8 @@ def sources_for(app: App, session: Session, case_id: str) -> Sources:
         agency=agency,
         calendar=app.calendar,
         settings=app.clock_settings,
-        contact_person=worker.name if worker else "",
+        contact_person=worker.name if worker else names.get(case.caseworker, ""),
+        names=names,
         already_this_month=_already_this_month(session, case, fee_ev) if fee_ev else 0,
     )
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from foi_workflow.adapters.db import unit_of_work
 from foi_workflow.adapters.failures import refusal_for
-from foi_workflow.adapters.tables import Agency, Case
+from foi_workflow.adapters.tables import Agency, Case, Person
 from foi_workflow.config import SHANGHAI, Config
 from foi_workflow.domain.reminders import (
     DEADLINE_COLUMNS,
@@ -186,18 +186,30 @@ def database_unavailable(exc: BaseException) -> bool:
 # --------------------------------------------------------------------------- reminders
 
 
-def recipient(config: Config, agency: str, caseworker: str, to: str) -> tuple[str, str]:
+def recipient(config: Config, agency: str, caseworker: str, to: str,
+              people: Mapping[str, tuple[str, str]] | None = None) -> tuple[str, str]:  # fmt: skip
     """(address, greeting) for a mail about a case: the caseworker's address when the rule
-    says so and one is configured, else the agency mailbox, else FOI_MAIL_TO."""
+    says so and one is configured (or, on a shared database, registered with `foi admin
+    user`: `people`, login -> (address, name)), else the agency mailbox, else FOI_MAIL_TO."""
     if to == "caseworker":
         worker = config.caseworkers.get(caseworker)
         if worker is not None and worker.email:
             return worker.email, worker.name
+        if people and caseworker in people:
+            return people[caseworker]
     found = config.agencies.get(agency)
     name = found.name if found is not None else agency
     if found is not None and found.mailbox:
         return found.mailbox, name
     return config.smtp.mail_to, name
+
+
+def _people(conn: Any) -> dict[str, tuple[str, str]]:
+    """Login -> (address, name) of the people registered with a mail address (SPEC §13)."""
+    person = Person.__table__  # type: ignore[attr-defined]
+    rows = conn.execute(select(person.c.login, person.c.email, person.c.name)
+                        .where(person.c.active, person.c.email != "")).all()  # fmt: skip
+    return {r.login: (r.email, r.name) for r in rows}
 
 
 def _key_expr(dialect: str, case_id: Any, rule: str, due_col: Any) -> Any:
@@ -217,6 +229,7 @@ def _queue_reminders(app: App, today: date, now: datetime, result: SweepResult) 
     templates: dict[tuple[str, date, str, bool], MailText] = {}
     with app.engine.connect() as conn:
         dialect = conn.dialect.name
+        people = _people(conn)
         for window in windows:
             rule = rules[window.rule]
             due_col = CASES.c[window.deadline]
@@ -233,7 +246,7 @@ def _queue_reminders(app: App, today: date, now: datetime, result: SweepResult) 
             ).all()
             for r in rows:
                 try:
-                    to_addr, greeting = recipient(config, r.agency, r.caseworker, rule.to)
+                    to_addr, greeting = recipient(config, r.agency, r.caseworker, rule.to, people)
                     provisional = window.deadline == "reply_due" and bool(r.reply_due_provisional)
                     # Mails differ only by case id for one (due date, recipient): render once.
                     shape = (window.deadline, r.due, greeting, provisional)

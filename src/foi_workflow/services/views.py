@@ -265,10 +265,14 @@ def list_cases(
     today: date | None = None,
     reveal: bool = False,
 ) -> list[dict[str, Any]]:
-    """Cases of one agency (default: the configured one), filtered, oldest first."""
+    """Cases of one agency, filtered, oldest first. Without `agency`: on SQLite the configured
+    one; on PostgreSQL every case the login may see (SPEC §13: the database keeps the rest out)."""
     today = today or today_local()
-    where = ["agency = ?", "voided = ?"]  # a voided registration is in no list (SPEC §11)
-    params: list[Any] = [agency or app.config.default_agency, False]
+    where = ["voided = ?"]  # a voided registration is in no list (SPEC §11)
+    params: list[Any] = [False]
+    if agency is not None or not app.config.db_url.startswith("postgresql"):
+        where.append("agency = ?")
+        params.append(agency or app.config.default_agency)
     if state:
         where.append("state = ?")
         params.append(State(state).value)
