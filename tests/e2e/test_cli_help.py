@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 
 import click
@@ -63,4 +64,5 @@ def test_every_command_module_imports_and_every_command_has_a_help_text() -> Non
 def test_help_exits_zero(cli: Foi, path: tuple[str, ...]) -> None:
     result = cli(*path, "--help")
     assert result.exit_code == 0, result.stderr
-    assert "Usage:" in result.stdout and len(result.stdout.strip().splitlines()) >= 3
+    assert result.stdout.startswith("用法：foi ") and len(result.stdout.strip().splitlines()) >= 3
+    assert not re.search(r"Usage|Options|Show this message|\[required\]|\[default:", result.stdout)

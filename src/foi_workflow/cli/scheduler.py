@@ -17,17 +17,17 @@ def scheduler_group() -> None:
 
 
 @scheduler_group.command("run")
-@click.option("--once", is_flag=True, help="只检查一次并发送邮件后退出（供 cron 与测试）/ one sweep, then exit")
+@click.option("--once", is_flag=True, help="只检查一次并发送邮件后退出（供 cron 与测试）")
 @click.option(
     "--now",
     "now_text",
     default=None,
     metavar="DATETIME",
-    help="假定的当前时间，如 2024-03-04T09:00（北京时间）/ pretend the time",
+    help="假定的当前时间，如 2024-03-04T09:00（北京时间）",
 )
 @pass_app
 def run_cmd(ctx: AppContext, once: bool, now_text: str | None) -> None:
-    """运行期限调度：到期自动办理、发送提醒与每日汇总 / run the scheduler."""
+    """运行期限调度：到期自动办理、发送提醒与每日汇总"""
     from foi_workflow.adapters.db import require_schema
     from foi_workflow.adapters.mailer import check_settings
     from foi_workflow.scheduler import run_forever, run_once, scheduler_lock
@@ -50,13 +50,13 @@ def run_cmd(ctx: AppContext, once: bool, now_text: str | None) -> None:
 
 
 @click.command(
-    "outbox", help=command_help("outbox", "--retry 将发送失败的邮件重新排队 / --retry re-queues failed mail.")
+    "outbox", help=command_help("outbox", "--retry 将发送失败的邮件重新排队")
 )
-@click.option("--failed", "failed_only", is_flag=True, help="只列出发送失败的邮件 / failed mail only")
-@click.option("--all", "include_sent", is_flag=True, help="包括已发送的邮件 / include sent mail")
-@click.option("--retry", is_flag=True, help="将发送失败的邮件重新排队 / re-queue failed mail")
+@click.option("--failed", "failed_only", is_flag=True, help="只列出发送失败的邮件")
+@click.option("--all", "include_sent", is_flag=True, help="包括已发送的邮件")
+@click.option("--retry", is_flag=True, help="将发送失败的邮件重新排队")
 @click.option(
-    "--id", "mail_id", type=int, default=None, help="与 --retry 同用：只重发此编号的邮件 / with --retry: one mail"
+    "--id", "mail_id", type=int, default=None, help="与 --retry 同用：只重发此编号的邮件"
 )
 @pass_app
 def outbox_cmd(ctx: AppContext, failed_only: bool, include_sent: bool, retry: bool, mail_id: int | None) -> None:
