@@ -60,7 +60,7 @@ class ReminderRule:
     negative = overdue by that many)."""
 
     name: str
-    deadline: str  # reply_due | correction_notice_due | correction_due | consultation_due | fee_due
+    deadline: str  # reply_due | correction_due | consultation_due | fee_due (the correction notice duty: digest only)
     days_before: int
     to: str = "caseworker"  # caseworker | agency
 
@@ -69,7 +69,6 @@ DEFAULT_REMINDERS: tuple[ReminderRule, ...] = (
     ReminderRule("reply_due_5", "reply_due", 5),
     ReminderRule("reply_due_1", "reply_due", 1),
     ReminderRule("reply_overdue", "reply_due", -1),
-    ReminderRule("correction_notice_duty", "correction_notice_due", 2),
     ReminderRule("correction_period_ending", "correction_due", 1),
     ReminderRule("consultation_ending", "consultation_due", 1),
     ReminderRule("fee_period_ending", "fee_due", 1),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 import click
@@ -30,10 +29,10 @@ def run_cmd(ctx: AppContext, once: bool, now_text: str | None) -> None:
     """运行期限调度：到期自动办理、发送提醒与每日汇总"""
     from foi_workflow.adapters.db import require_schema
     from foi_workflow.adapters.mailer import check_settings
-    from foi_workflow.scheduler import run_forever, run_once, scheduler_lock
+    from foi_workflow.scheduler import configure_logging, run_forever, run_once, scheduler_lock
     from foi_workflow.services.sweep import parse_now
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     now = parse_now(now_text) if now_text else None
     app = ctx.app
     if app.config.smtp.configured:
