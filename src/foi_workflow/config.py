@@ -287,7 +287,7 @@ def parse_config(
     sched = file.table(data, "scheduler", _SCHEDULER_KEYS)
     smtp = file.table(data, "smtp", _SMTP_KEYS)
     default_agency = str(file.value(data, "default_agency", next(iter(agencies), "default"), str))
-    if "default_agency" in data and default_agency not in agencies:
+    if agencies and default_agency not in agencies:
         known = "、".join(agencies) or "无"
         raise file.refuse("default_agency", f"= {default_agency!r} 不是 [agencies] 中的机关（已有：{known}）")
     config_dir_raw = file.value(data, "config_dir", "", str)

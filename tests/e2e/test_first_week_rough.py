@@ -104,7 +104,7 @@ def test_global_options_are_accepted_after_the_subcommand(foi: Foi, tmp_path: Pa
 @pytest.mark.parametrize("where", ["before", "after"])
 def test_a_config_file_is_taken_before_or_after_the_subcommand(foi: Foi, tmp_path: Path, where: str) -> None:
     config = tmp_path / "bad.toml"
-    config.write_text('default_agency = "nosuch"\n', encoding="utf-8")
+    config.write_text('default_agency = "nosuch"\n[agencies.a]\nname = "某局"\n', encoding="utf-8")
     args = ["--config", str(config), "list"] if where == "before" else ["list", "--config", str(config)]
     result = foi(*args)
     assert result.exit_code == 1 and result.stderr.startswith("错误[E-CONFIG]：")
@@ -219,3 +219,64 @@ def test_due_within_keeps_the_overdue_cases_apart(foi: Foi) -> None:
     overdue = intake(foi, "2024-03-01")  # its reply was due 2024-03-29, long past
     assert [r["id"] for r in _list(foi, "--overdue")] == [overdue]
     assert _list(foi, "--due-within", "5") == []
+
+
+# --------------------------------------------------------------------------- report
+
+
+def test_the_report_writes_years_and_dates_as_an_official_report_does(foi: Foi) -> None:
+    intake(foi, "2024-03-01")
+    md = foi.ok("report 2024 --as-of 2025-01-15")
+    assert md.splitlines()[0] == "# 某某市某某局2024年政府信息公开工作年度报告"
+    assert "截至2025年1月15日，已超过答复期限仍未办结1件" in md
+    assert not re.search(r"\d 年|截至 ?\d{4}-", md)
+
+
+def test_the_report_xlsx_holds_numbers_as_numbers_and_the_agency_code(foi: Foi, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    case = intake(foi, "2024-03-01")
+    foi.ok(f"decide {case} --outcome granted --on 2024-03-05")
+    foi.ok("report 2024 --format xlsx --as-of 2025-01-15")
+    book = load_workbook(tmp_path / "年度报告-2024.xlsx")
+    info = {row[0].value: row[1].value for row in book.worksheets[0].iter_rows()}
+    assert info["机关代码"] == "default"
+    timeliness = {row[0].value: row[1] for row in book.worksheets[-1].iter_rows() if row and row[0].value}
+    rate = timeliness["按期答复率"]
+    assert rate.value == 1.0 and rate.number_format == "0.0%"
+    assert timeliness["答复工作日数中位数"].value == 2
+    assert "截至2025年1月15日超期未办结" in timeliness
+
+
+def test_a_year_without_any_data_is_reported_with_a_warning(foi: Foi) -> None:
+    result = foi("report 2019")
+    assert result.exit_code == 0 and "2019年没有任何申请" in result.stderr
+    intake(foi, "2024-03-01")
+    assert "没有任何申请" not in foi("report 2024").stderr
+
+
+def test_a_pdf_report_without_out_gets_a_default_file_name(foi: Foi, tmp_path: Path) -> None:
+    intake(foi, "2024-03-01")
+    result = foi("report 2024 --format pdf")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "年度报告-2024.pdf").read_bytes().startswith(b"%PDF")
+    assert "年度报告-2024.pdf" in result.stderr
+
+
+# --------------------------------------------------------------------------- README and docs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_readme_and_docs_show_case_ids_as_intake_makes_them(foi: Foi) -> None:
+    made = intake(foi, "2024-03-01")
+    assert re.fullmatch(r"2024-\d{5}", made)
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for path in texts:
+        for case_id in re.findall(r"(?<![\d-])20\d\d-\d+(?![\d-])", path.read_text(encoding="utf-8")):
+            assert re.fullmatch(r"20\d\d-\d{5}", case_id), f"{path.name}: {case_id}"
+
+
+def test_the_readme_says_how_to_reach_foi_after_install() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "source .venv/bin/activate" in readme and ".venv/bin/foi" in readme

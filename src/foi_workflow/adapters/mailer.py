@@ -23,7 +23,7 @@ import aiosmtplib
 
 from foi_workflow.config import SmtpSettings
 from foi_workflow.domain.periods import CORRECTION_NOTICE_DAYS, EXTENSION_CAP
-from foi_workflow.domain.vocabulary import Deadline
+from foi_workflow.domain.vocabulary import Deadline, chinese_date
 from foi_workflow.errors import ConfigError
 
 WEEKDAYS = "一二三四五六日"
@@ -75,11 +75,6 @@ LAPSE_TEXTS: dict[str, tuple[str, str]] = {
 }
 
 FOOTER = "——\n本邮件由政府信息公开申请办理系统（foi-workflow）自动发送，请勿直接回复。"
-
-
-def chinese_date(d: date) -> str:
-    """2024年3月1日 (no leading zeros), as in letters."""
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def chinese_date_weekday(d: date) -> str:

@@ -10,7 +10,6 @@ import click
 from foi_workflow.adapters.report_render import FORMATS
 from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import YEAR, AppContext, event_options, pass_app, resolve_on, today_local
-from foi_workflow.errors import InvalidInput
 
 BINARY_FORMATS = ("xlsx", "docx", "pdf")
 
@@ -54,7 +53,7 @@ def report_group() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
               help="输出格式")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="写入文件（xlsx/docx/pdf 必须指定）")
+              help="写入文件（xlsx、docx、pdf 默认写入 年度报告-YEAR[-机关代码].格式）")
 @click.option("--agency", default=None, help="机关代码")
 @click.option("--all-agencies", is_flag=True, help="汇总全部机关")
 @click.option("--as-of", "as_of", default=None, help="统计超期未办结案件的截止日期（默认今天）")
@@ -66,14 +65,20 @@ def render_cmd(ctx: AppContext, year: int, fmt: str, out: Path | None, agency: s
     from foi_workflow.adapters.report_render import render
     from foi_workflow.services.report import build_report, resolve_scope
 
-    if fmt in BINARY_FORMATS and out is None:
-        raise InvalidInput(f"{fmt} 格式须用 --out 指定输出文件")
     require_schema(ctx.engine)
     scope = resolve_scope(ctx.config, agency, all_agencies)
+    if fmt in BINARY_FORMATS and out is None:
+        # A file a person can find and send on: the year, and the agency when one is chosen.
+        out = Path(f"年度报告-{year}{'-' + scope if scope and agency else ''}.{fmt}")
     report = build_report(ctx.app, year, agency=scope, as_of=resolve_on(as_of) if as_of else today_local())
     data = render(report, fmt)
+    if report.empty:
+        click.echo(
+            f"注意：{year}年没有任何申请、结转或复议诉讼记录，报告中的数字全部为 0；请确认年度和数据库是否正确",
+            err=True,
+        )
     for diff in report.frozen_differences:
-        click.echo(f"注意：{year} 年度已结转，{diff.line()}", err=True)
+        click.echo(f"注意：{year}年度已结转，{diff.line()}", err=True)
     if out is not None:
         from foi_workflow.adapters.files import write_private
 

@@ -77,8 +77,22 @@ def _bad_value(exc: click.BadParameter) -> str:
     if isinstance(kind, click.DateTime):
         return f"{what} 应为日期时间，如 2024-03-04T09:00，而不是 {value}"
     if isinstance(kind, click.Path):
-        return f"{what}：文件 {value} 不存在或无法读取"
+        return f"{what}：{_path_problem(exc.message)}"
     return f"{what} 的值无效：{exc.message}"
+
+
+_PATH_PROBLEMS = {
+    "does not exist": "不存在", "is a directory": "是文件夹，应为文件", "is a file": "是文件，应为文件夹",
+    "is not readable": "无权读取", "is not writable": "无权写入", "is not executable": "不可执行",
+}  # fmt: skip
+
+
+def _path_problem(message: str) -> str:
+    """Click's "File 'x' is a directory." as 'x' 是文件夹."""
+    match = re.search(r"('.*')\s+(does not exist|is a directory|is a file|is not \w+)", message)
+    if match is None:
+        return f"路径无效：{message}"
+    return f"{match.group(1)} {_PATH_PROBLEMS.get(match.group(2), match.group(2))}"
 
 
 def _quoted(message: str) -> str:

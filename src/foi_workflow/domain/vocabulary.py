@@ -6,6 +6,7 @@ Every other module names these through the enums here, never as bare strings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Self
 
@@ -314,3 +315,8 @@ TABLE3_ROWS: tuple[str, ...] = (
 )
 TABLE3_COLUMNS: tuple[str, ...] = (*(t.value for t in ApplicantType), "total")
 TABLE4_COLUMNS: tuple[str, ...] = (*(r.value for r in AppealResult), "pending", "total")
+
+
+def chinese_date(d: date) -> str:
+    """2024年3月1日 (no zero padding, no spaces): the form of a date in letters, mail and the report."""
+    return f"{d.year}年{d.month}月{d.day}日"
