@@ -55,7 +55,7 @@ def test_every_command_module_imports_and_every_command_has_a_help_text() -> Non
         assert (command.help or "").strip(), f"foi {' '.join(path)} has no help text"
         for param in command.params:
             if isinstance(param, click.Option) and not param.hidden:
-                assert (param.help or "").strip() or param.is_flag or param.name == "fmt", (
+                assert (param.help or "").strip() or param.is_flag, (
                     f"foi {' '.join(path)} {param.opts[0]} has no help text"
                 )
 

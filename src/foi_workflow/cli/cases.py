@@ -366,7 +366,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     help=command_help("show", "事件时间线与每个期限的推算过程"),
 )
 @click.argument("case_id", metavar="ID", type=IDENTIFIER)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式")
 @click.option("--reveal", is_flag=True, help="显示完整的电话和身份证件号码（默认遮蔽）")
 @pass_app
 def show_cmd(app_ctx: AppContext, case_id: str, fmt: str, reveal: bool) -> None:
@@ -437,7 +438,8 @@ def _marks(ev: dict[str, Any]) -> str:
     "outcomes",
     help=command_help("outcomes", "对应的年报行次与法律依据"),
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式")
 def outcomes_cmd(fmt: str) -> None:
     if fmt == "json":
         rows = [

@@ -7,7 +7,6 @@ Only click is imported here: it runs on every command's start path.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,6 +38,8 @@ class FoiHelpFormatter(click.HelpFormatter):
     """Click's help formatter, in Chinese, wrapping usage lines only between words."""
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        import textwrap  # only when a help page is printed
+
         prefix = "用法：" if prefix is None else prefix
         head = f"{prefix}{prog} "
         width = max(self.width - self.current_indent, len(head) + 20)

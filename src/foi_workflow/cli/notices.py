@@ -120,7 +120,8 @@ def fee_group() -> None:
 @click.option("--quantity", type=int, required=True, help="本次申请的数量（件或页）")
 @click.option("--already-this-month", "already", type=int, default=0, show_default=True,
               help="按件计收：该申请人本自然月此前已计收的件数（按量计收不累计，不适用）")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式")
 def fee_quote_cmd(basis: str, quantity: int, already: int, fmt: str) -> None:
     from foi_workflow.domain.fees import quote
 
