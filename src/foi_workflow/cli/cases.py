@@ -384,7 +384,8 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str, reveal: bool) -> None:
         f"案件 {s['id']}（{s['agency']}）  状态：{state}"
         + (f"  结果：{s['outcome_label']}" if s["outcome"] else ""),
         f"申请人：{s['applicant']}（{s['applicant_type_label']}）  渠道：{s['channel_label']}"
-        f"  经办人：{s['caseworker']}",
+        f"  经办人：{s['caseworker_name']}"
+        + (f"（{s['caseworker']}）" if s["caseworker_name"] != s["caseworker"] else ""),
         f"申请内容：{detail.request}",
         f"收到申请：{s['received_on']}" + (f"  办结：{s['decided_on']}" if s["decided_on"] else ""),
     ]  # fmt: skip

@@ -77,8 +77,9 @@ def _global_option(name: str, attr: str) -> click.Option:
     """`--db` / `--config` after the subcommand (`foi list --db …`), as if given before it."""
 
     def remember(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
-        if value is not None:
-            setattr(ctx.find_root().obj, attr, value)
+        holder = ctx.find_root().obj  # the AppContext the `foi` group made
+        if value is not None and holder is not None:
+            setattr(holder, attr, value)
 
     return click.Option([name], hidden=True, expose_value=False, is_eager=True, callback=remember)
 
