@@ -46,6 +46,7 @@ class AppContext:
     config_path: str | None = None
     _config: Config | None = field(default=None, repr=False)
     _app: App | None = field(default=None, repr=False)
+    hinted: bool = field(default=False, repr=False)  # the placeholder-agency hint was given
 
     @property
     def config(self) -> Config:
@@ -102,7 +103,8 @@ def event_options(func: F) -> F:
 def placeholder_hint(app_ctx: AppContext) -> None:
     """Say, after a change, that no agency config was found: the letters would go out with the
     shipped placeholder name, address and phone."""
-    if app_ctx.config.placeholder_agency:
+    if app_ctx.config.placeholder_agency and not app_ctx.hinted:
+        app_ctx.hinted = True  # once per `foi shell` session too
         click.echo(
             "提示：未找到本机关的配置文件（当前文件夹的 config/foi.toml，或 --config / FOI_CONFIG），"
             "告知书将使用占位的机关名称、地址和电话（某某市某某局）；请复制 config/foi.toml 并填写本机关信息",

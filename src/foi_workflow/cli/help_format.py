@@ -8,6 +8,7 @@ Only click is imported here: it runs on every command's start path.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -78,8 +79,16 @@ def _global_option(name: str, attr: str) -> click.Option:
 
     def remember(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
         holder = ctx.find_root().obj  # the AppContext the `foi` group made
-        if value is not None and holder is not None:
-            setattr(holder, attr, value)
+        if value is None or holder is None or getattr(holder, attr) == value:
+            return
+        # A fresh context for this command (in `foi shell` the session's stays as it was), in
+        # every context that holds the old one.
+        fresh = replace(holder, **{attr: value, "_config": None, "_app": None})
+        node: click.Context | None = ctx
+        while node is not None:
+            if node.obj is holder:
+                node.obj = fresh
+            node = node.parent
 
     return click.Option([name], hidden=True, expose_value=False, is_eager=True, callback=remember)
 
