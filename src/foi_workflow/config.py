@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,7 +60,7 @@ class ReminderRule:
     negative = overdue by that many)."""
 
     name: str
-    deadline: str  # reply_due | correction_notice_due | correction_due | consultation_due | fee_due
+    deadline: str  # reply_due | correction_due | consultation_due | fee_due (the correction notice duty: digest only)
     days_before: int
     to: str = "caseworker"  # caseworker | agency
 
@@ -69,7 +69,6 @@ DEFAULT_REMINDERS: tuple[ReminderRule, ...] = (
     ReminderRule("reply_due_5", "reply_due", 5),
     ReminderRule("reply_due_1", "reply_due", 1),
     ReminderRule("reply_overdue", "reply_due", -1),
-    ReminderRule("correction_notice_duty", "correction_notice_due", 2),
     ReminderRule("correction_period_ending", "correction_due", 1),
     ReminderRule("consultation_ending", "consultation_due", 1),
     ReminderRule("fee_period_ending", "fee_due", 1),
@@ -116,6 +115,12 @@ class Config:
     smtp: SmtpSettings = SmtpSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     user: str = "caseworker"  # default --by
+    source: Path | None = None  # the file read, named in every refusal about it; None: built in
+
+    @property
+    def placeholder_agency(self) -> bool:
+        """No file of the agency's own: letters would carry the shipped placeholder details."""
+        return self.source is None or self.source.resolve() == (CONFIG_DIR / "foi.toml").resolve()
 
     @property
     def calendar_dir(self) -> Path:
@@ -131,7 +136,9 @@ class Config:
         if found is None:
             if code == self.default_agency:
                 return Agency(code=code, name=code)
-            raise ConfigError(f"配置中没有机关代码 {code}")
+            where = f"配置文件 {self.source} " if self.source else "配置"
+            known = "、".join(self.agencies) or "无"
+            raise ConfigError(f"{where}中没有机关代码 {code}（[agencies] 中已有：{known}）")
         return found
 
 
@@ -147,33 +154,90 @@ def config_warnings(config: Config) -> list[str]:
     ]
 
 
-def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"配置项 [{key}] 应为表")
-    return value
+def _names(cls: type, *, without: tuple[str, ...] = ()) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls)) - set(without)
 
 
-def _smtp(data: Mapping[str, Any], env: Mapping[str, str]) -> SmtpSettings:
+# Every key a file may hold, per table: a key not here is a typing mistake (`reply_dyas`) that
+# would otherwise be ignored without a word.
+_TOP_KEYS = frozenset(
+    {"default_agency", "db", "config_dir", "workflow", "agencies", "caseworkers", "reminders", "scheduler", "smtp"}
+)
+_WORKFLOW_KEYS = frozenset({"correction_period_days", "pause_clock_during_fee"})
+_AGENCY_KEYS = _names(Agency, without=("code",))
+_CASEWORKER_KEYS = _names(Caseworker, without=("login",))
+_REMINDER_KEYS = _names(ReminderRule)
+_SCHEDULER_KEYS = _names(SchedulerSettings)
+_SMTP_KEYS = _names(SmtpSettings) | {"password"}  # password: refused with its own reason
+
+_KINDS: dict[type, str] = {int: "整数", float: "数字", str: "文字", bool: "true 或 false"}
+
+
+class _File:
+    """The file being read, to name it and the key in every refusal."""
+
+    def __init__(self, source: Path | None) -> None:
+        self.where = f"配置文件 {source}" if source else "配置"
+
+    def refuse(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.where}：{key} {problem}")
+
+    def table(self, data: Mapping[str, Any], key: str, known: frozenset[str] | None = None) -> Mapping[str, Any]:
+        return self.check_table(data.get(key, {}), key, known)
+
+    def check_table(self, value: Any, key: str, known: frozenset[str] | None) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.refuse(f"[{key}]", "应为表")
+        if known is not None:
+            self.known(value, known, f"[{key}]")
+        return value
+
+    def known(self, data: Mapping[str, Any], known: frozenset[str], where: str) -> None:
+        unknown = sorted(set(data) - known)
+        if unknown:
+            place = f"{where} 中" if where else ""
+            raise ConfigError(
+                f"{self.where}：{place}有未知的配置项 {'、'.join(unknown)}（可用：{'、'.join(sorted(known))}）"
+            )
+
+    def value(self, data: Mapping[str, Any], key: str, default: Any, kind: type, where: str = "") -> Any:
+        """`data[key]` of type `kind` (an int is a number too), or `default` when absent."""
+        if key not in data:
+            return default
+        value = data[key]
+        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            ok, value = True, float(value)
+        if not ok:
+            name = f"{where} {key}" if where else key
+            raise self.refuse(name, f"应为{_KINDS[kind]}，而不是 {value!r}")
+        return value
+
+
+def _smtp(data: Mapping[str, Any], env: Mapping[str, str], file: _File) -> SmtpSettings:
     if "password" in data:
         raise ConfigError("SMTP 密码只能通过环境变量 FOI_SMTP_PASSWORD 提供，不得写入配置文件")
     base = SmtpSettings()
-    try:
-        return SmtpSettings(
-            host=env.get("FOI_SMTP_HOST", str(data.get("host", base.host))),
-            port=int(env.get("FOI_SMTP_PORT", data.get("port", base.port))),
-            user=env.get("FOI_SMTP_USER", str(data.get("user", base.user))),
-            password=env.get("FOI_SMTP_PASSWORD", ""),
-            tls=env.get("FOI_SMTP_TLS", str(data.get("tls", base.tls))),
-            mail_from=env.get("FOI_MAIL_FROM", str(data.get("mail_from", base.mail_from))),
-            mail_to=env.get("FOI_MAIL_TO", str(data.get("mail_to", base.mail_to))),
-            timeout_seconds=float(data.get("timeout_seconds", base.timeout_seconds)),
-            max_attempts=int(data.get("max_attempts", base.max_attempts)),
-            backoff_seconds=float(data.get("backoff_seconds", base.backoff_seconds)),
-            local_hostname=str(data.get("local_hostname", base.local_hostname)),
-        )
-    except ValueError as exc:
-        raise ConfigError(f"SMTP 设置有误：{exc}") from exc
+
+    def text(key: str, variable: str) -> str:
+        return env.get(variable) or str(file.value(data, key, getattr(base, key), str, "[smtp]"))
+
+    port_env = env.get("FOI_SMTP_PORT")
+    if port_env is not None and not port_env.strip().isdigit():
+        raise ConfigError(f"环境变量 FOI_SMTP_PORT 应为整数，而不是 {port_env!r}")
+    return SmtpSettings(
+        host=text("host", "FOI_SMTP_HOST"),
+        port=int(port_env) if port_env is not None else file.value(data, "port", base.port, int, "[smtp]"),
+        user=text("user", "FOI_SMTP_USER"),
+        password=env.get("FOI_SMTP_PASSWORD", ""),
+        tls=text("tls", "FOI_SMTP_TLS"),
+        mail_from=text("mail_from", "FOI_MAIL_FROM"),
+        mail_to=text("mail_to", "FOI_MAIL_TO"),
+        timeout_seconds=file.value(data, "timeout_seconds", base.timeout_seconds, float, "[smtp]"),
+        max_attempts=file.value(data, "max_attempts", base.max_attempts, int, "[smtp]"),
+        backoff_seconds=file.value(data, "backoff_seconds", base.backoff_seconds, float, "[smtp]"),
+        local_hostname=file.value(data, "local_hostname", base.local_hostname, str, "[smtp]"),
+    )
 
 
 def parse_config(
@@ -182,69 +246,93 @@ def parse_config(
     base_dir: Path,
     env: Mapping[str, str],
     db_url: str | None = None,
+    source: Path | None = None,
 ) -> Config:
-    """Build a `Config` from parsed TOML; `base_dir` is the folder of the file (for relative paths)."""
-    try:
-        agencies: dict[str, Agency] = {}
-        for code, raw in _table(data, "agencies").items():
-            folder = raw.get("folder")
-            agencies[code] = Agency(
-                code=code,
-                name=str(raw.get("name", code)),
-                short_name=str(raw.get("short_name", "")),
-                address=str(raw.get("address", "")),
-                phone=str(raw.get("phone", "")),
-                postcode=str(raw.get("postcode", "")),
-                mailbox=str(raw.get("mailbox", "")),
-                number_pattern=str(raw.get("number_pattern", Agency.number_pattern)),
-                review_body=str(raw.get("review_body", "")),
-                folder=(base_dir / folder).resolve() if folder else None,
-            )
-        caseworkers = {
-            login: Caseworker(
-                login=login,
-                name=str(raw.get("name", login)),
-                email=str(raw.get("email", "")),
-                agency=str(raw.get("agency", "")),
-            )
-            for login, raw in _table(data, "caseworkers").items()
-        }
-        workflow = _table(data, "workflow")
-        rules_raw = data.get("reminders")
-        reminders = (
-            tuple(
-                ReminderRule(
-                    name=str(r["name"]),
-                    deadline=str(r["deadline"]),
-                    days_before=int(r["days_before"]),
-                    to=str(r.get("to", "caseworker")),
-                )
-                for r in rules_raw
-            )
-            if rules_raw is not None
-            else DEFAULT_REMINDERS
+    """Build a `Config` from parsed TOML; `base_dir` is the folder of the file (for relative
+    paths), `source` the file itself (named in a refusal: the key, its table and the file)."""
+    file = _File(source)
+    file.known(data, _TOP_KEYS, "")
+    agencies: dict[str, Agency] = {}
+    for code, raw in file.table(data, "agencies").items():
+        where = f"[agencies.{code}]"
+        file.check_table(raw, f"agencies.{code}", _AGENCY_KEYS)
+
+        def text(key: str, default: str, raw: Mapping[str, Any] = raw, where: str = where) -> str:
+            return str(file.value(raw, key, default, str, where))
+
+        folder = text("folder", "")
+        agencies[code] = Agency(
+            code=code,
+            name=text("name", code),
+            short_name=text("short_name", ""),
+            address=text("address", ""),
+            phone=text("phone", ""),
+            postcode=text("postcode", ""),
+            mailbox=text("mailbox", ""),
+            number_pattern=text("number_pattern", Agency.number_pattern),
+            review_body=text("review_body", ""),
+            folder=(base_dir / folder).resolve() if folder else None,
         )
-        sched = _table(data, "scheduler")
-        config_dir_raw = data.get("config_dir")
-        default_agency = str(data.get("default_agency", next(iter(agencies), "default")))
-        return Config(
-            db_url=db_url or env.get("FOI_DB") or _file_db_url(str(data.get("db", DEFAULT_DB_URL)), base_dir, data),
-            config_dir=(base_dir / config_dir_raw).resolve() if config_dir_raw else base_dir,
-            default_agency=default_agency,
-            agencies=agencies,
-            caseworkers=caseworkers,
-            correction_period_days=int(workflow.get("correction_period_days", CORRECTION_PERIOD_DAYS)),
-            pause_clock_during_fee=bool(workflow.get("pause_clock_during_fee", True)),
-            reminders=reminders,
-            smtp=_smtp(_table(data, "smtp"), env),
-            scheduler=SchedulerSettings(
-                sweep_minutes=int(sched.get("sweep_minutes", 5)),
-                digest_time=str(sched.get("digest_time", "08:30")),
-            ),
-            user=env.get("FOI_USER") or _login(),
+    caseworkers = {}
+    for login, raw in file.table(data, "caseworkers").items():
+        where = f"[caseworkers.{login}]"
+        file.check_table(raw, f"caseworkers.{login}", _CASEWORKER_KEYS)
+        caseworkers[login] = Caseworker(
+            login=login,
+            name=str(file.value(raw, "name", login, str, where)),
+            email=str(file.value(raw, "email", "", str, where)),
+            agency=str(file.value(raw, "agency", "", str, where)),
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"配置文件有误：{exc}") from exc
+    workflow = file.table(data, "workflow", _WORKFLOW_KEYS)
+    sched = file.table(data, "scheduler", _SCHEDULER_KEYS)
+    smtp = file.table(data, "smtp", _SMTP_KEYS)
+    default_agency = str(file.value(data, "default_agency", next(iter(agencies), "default"), str))
+    if agencies and default_agency not in agencies:
+        known = "、".join(agencies) or "无"
+        raise file.refuse("default_agency", f"= {default_agency!r} 不是 [agencies] 中的机关（已有：{known}）")
+    config_dir_raw = file.value(data, "config_dir", "", str)
+    db = str(file.value(data, "db", DEFAULT_DB_URL, str))
+    return Config(
+        db_url=db_url or env.get("FOI_DB") or _file_db_url(db, base_dir, data),
+        config_dir=(base_dir / config_dir_raw).resolve() if config_dir_raw else base_dir,
+        default_agency=default_agency,
+        agencies=agencies,
+        caseworkers=caseworkers,
+        correction_period_days=file.value(
+            workflow, "correction_period_days", CORRECTION_PERIOD_DAYS, int, "[workflow]"
+        ),
+        pause_clock_during_fee=file.value(workflow, "pause_clock_during_fee", True, bool, "[workflow]"),
+        reminders=_reminders(data, file),
+        smtp=_smtp(smtp, env, file),
+        scheduler=SchedulerSettings(
+            sweep_minutes=file.value(sched, "sweep_minutes", 5, int, "[scheduler]"),
+            digest_time=file.value(sched, "digest_time", "08:30", str, "[scheduler]"),
+        ),
+        user=env.get("FOI_USER") or _login(),
+        source=source,
+    )
+
+
+def _reminders(data: Mapping[str, Any], file: _File) -> tuple[ReminderRule, ...]:
+    rules_raw = data.get("reminders")
+    if rules_raw is None:
+        return DEFAULT_REMINDERS
+    if not isinstance(rules_raw, list):
+        raise file.refuse("[[reminders]]", "应为表的数组")
+    rules = []
+    for n, raw in enumerate(rules_raw, 1):
+        where = f"第 {n} 个 [[reminders]]"
+        file.check_table(raw, f"reminders #{n}", _REMINDER_KEYS)
+        for key in ("name", "deadline", "days_before"):
+            if key not in raw:
+                raise file.refuse(f"{where} {key}", "必须给出")
+        rules.append(ReminderRule(
+            name=file.value(raw, "name", "", str, where),
+            deadline=file.value(raw, "deadline", "", str, where),
+            days_before=file.value(raw, "days_before", 0, int, where),
+            to=file.value(raw, "to", "caseworker", str, where),
+        ))  # fmt: skip
+    return tuple(rules)
 
 
 def _login() -> str:
@@ -289,9 +377,9 @@ def load_config(
         return parse_config({}, base_dir=CONFIG_DIR, env=env, db_url=db_url)
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"无法读取配置文件 {file}：{exc}") from exc
-    return parse_config(data, base_dir=file.parent.resolve(), env=env, db_url=db_url)
+    return parse_config(data, base_dir=file.parent.resolve(), env=env, db_url=db_url, source=file)
 
 
 def user_data_dir(env: Mapping[str, str] | None = None) -> Path:

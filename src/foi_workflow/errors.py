@@ -34,6 +34,13 @@ class InvalidInput(FoiError):
     code = "E-INPUT"
 
 
+class UsageRefused(FoiError):
+    """The command line itself is wrong (a missing option, an unknown command, a value not
+    among the choices): exit status 2, as for every usage error, not 1."""
+
+    code = "E-USAGE"
+
+
 class NotFound(FoiError):
     """No case, appeal, agency or notice with that id."""
 

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from foi_workflow.adapters.locks import LockState, SchedulerLock, scheduler_lock_for
 from foi_workflow.config import SHANGHAI
-from foi_workflow.errors import DatabaseError, SchedulerError
+from foi_workflow.errors import DatabaseError, SchedulerError, one_line
 from foi_workflow.services.delivery import DeliveryResult, deliver_outbox, deliver_outbox_async
 from foi_workflow.services.sweep import SweepResult, describe_failure, digest_time, queue_digests, sweep
 
@@ -45,7 +45,39 @@ class CycleResult:
     delivery: DeliveryResult
 
     def summary(self) -> str:
-        return f"{self.sweep.summary()}\n邮件：{self.delivery.summary()}"
+        return f"{self.sweep.summary()}；邮件：{self.delivery.summary()}"
+
+
+_LEVELS = {
+    logging.DEBUG: "调试", logging.INFO: "信息", logging.WARNING: "警告",
+    logging.ERROR: "错误", logging.CRITICAL: "严重",
+}  # fmt: skip
+
+
+class BeijingFormatter(logging.Formatter):
+    """One log line: Beijing time, the level in Chinese, the message on one line. The process
+    may run on a server set to UTC; the caseworkers read Beijing time."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created, SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+        level = _LEVELS.get(record.levelno, record.levelname)
+        return f"{stamp} {level} {one_line(record.getMessage())}"
+
+
+def log_line(text: str, at: datetime | None = None) -> str:
+    """What the scheduler prints of its own (started, a cycle's summary): the same one-line
+    shape as its log, in Beijing time."""
+    stamp = (at or datetime.now(SHANGHAI)).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{stamp} 信息 {one_line(text)}"
+
+
+def configure_logging() -> None:
+    """Warnings and errors of the sweep, mailer and scheduler to stderr, one line each."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(BeijingFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
 
 
 @contextlib.contextmanager
@@ -74,7 +106,7 @@ def run_forever(
 ) -> None:
     """Run until SIGINT/SIGTERM. With `now`, the clock starts at that moment and runs on.
     Raises `SchedulerError` (after a clean stop) if another scheduler took the lock over."""
-    runner = _Runner(app, lock, now, echo)
+    runner = _Runner(app, lock, now, lambda text: echo(log_line(text)))
     asyncio.run(runner.main())
     if runner.lost:
         raise SchedulerError(LOST_LOCK)

@@ -90,4 +90,4 @@ def test_a_broken_calendar_file_is_a_config_error(db_url: str, tmp_path: Path) -
 def test_every_calendar_command_has_help(cli: Foi) -> None:
     for sub in ("add-working-days", "is-working-day", "status"):
         out = cli.ok(f"calendar {sub} --help")
-        assert "Usage" in out and len(out.splitlines()) > 3
+        assert "用法：" in out and len(out.splitlines()) > 3

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -144,9 +145,9 @@ def test_list_filters_and_prints_table_json_and_csv(foi: Foi) -> None:
     assert [r["id"] for r in json.loads(foi.ok("list --year 2024 --format json"))] == [b, c]
     assert [r["id"] for r in json.loads(foi.ok("list --year 2023 --format json"))] == [a]
     assert [r["id"] for r in json.loads(foi.ok("list --overdue --format json"))] == [b]
-    # b's reply is due in 2024, which is within any number of working days from today (it is overdue).
-    assert [r["id"] for r in json.loads(foi.ok("list --due-within 0 --format json"))] == [b]
-    assert [r["id"] for r in json.loads(foi.ok("list --due-within 5 --format json"))] == [b]
+    # b's reply was due in 2024: overdue, listed under --overdue, not among the ones due soon.
+    assert json.loads(foi.ok("list --due-within 0 --format json")) == []
+    assert json.loads(foi.ok("list --due-within 5 --format json")) == []
 
     rows = list(csv.DictReader(io.StringIO(foi.ok("list --format csv"))))
     assert [r["id"] for r in rows] == [a, b, c]
@@ -205,12 +206,20 @@ def test_the_example_file_imports_and_every_case_shows(foi: Foi, events_small: P
 def test_an_event_the_state_does_not_allow_names_the_state_and_the_allowed_events(foi: Foi) -> None:
     case = intake(foi, "2024-03-01")
     line = refused(foi, "E-STATE", f"fee-paid {case} --on 2024-03-04")
-    assert "received" in line and "办理中" in line and "decide" in line and "fee_notice" in line
+    assert "received" in line and "办理中" in line and "decide" in line and "fee-notice" in line
     foi.ok(f"decide {case} --outcome granted --on 2024-03-05")
     line = refused(foi, "E-STATE", f"withdraw {case} --on 2024-03-06")
     assert "decided" in line and "已办结" in line
     refused(foi, "E-STATE", f"receive-correction {case} --on 2024-03-06")
     refused(foi, "E-STATE", f"extend {case} --days 5 --approved-by 赵主任 --on 2024-03-06")
+
+
+def test_a_refused_event_suggests_only_commands_a_person_can_type(foi: Foi) -> None:
+    case = intake(foi, "2024-03-01")
+    foi.ok(f"request-correction {case} --items 请明确时间范围 --on 2024-03-04")
+    line = refused(foi, "E-STATE", f"extend {case} --days 5 --approved-by 赵主任 --on 2024-03-05")
+    suggested = line.split("可执行：")[1].split("、")
+    assert suggested == ["receive-correction", "withdraw", "assign", "void", "correct"]
 
 
 def test_a_correction_can_be_requested_only_once(foi: Foi) -> None:
@@ -366,6 +375,8 @@ def test_a_closed_year_refuses_events_unless_amended_with_a_reason(foi: Foi) -> 
         "no-such-command",
     ],
 )
-def test_usage_errors_exit_with_status_two(foi: Foi, args: str) -> None:
+def test_usage_errors_exit_with_status_two_and_one_chinese_line(foi: Foi, args: str) -> None:
     result = usage_error(foi, args)
-    assert result.stderr.strip()
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("错误[E-USAGE]：") and "--help" in lines[0], result.stderr
+    assert not re.search(r"Error|Usage|Missing|Invalid|No such|is not", lines[0]), lines[0]

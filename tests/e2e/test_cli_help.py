@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 
 import click
@@ -54,7 +55,7 @@ def test_every_command_module_imports_and_every_command_has_a_help_text() -> Non
         assert (command.help or "").strip(), f"foi {' '.join(path)} has no help text"
         for param in command.params:
             if isinstance(param, click.Option) and not param.hidden:
-                assert (param.help or "").strip() or param.is_flag or param.name == "fmt", (
+                assert (param.help or "").strip() or param.is_flag, (
                     f"foi {' '.join(path)} {param.opts[0]} has no help text"
                 )
 
@@ -63,4 +64,5 @@ def test_every_command_module_imports_and_every_command_has_a_help_text() -> Non
 def test_help_exits_zero(cli: Foi, path: tuple[str, ...]) -> None:
     result = cli(*path, "--help")
     assert result.exit_code == 0, result.stderr
-    assert "Usage:" in result.stdout and len(result.stdout.strip().splitlines()) >= 3
+    assert result.stdout.startswith("用法：foi ") and len(result.stdout.strip().splitlines()) >= 3
+    assert not re.search(r"Usage|Options|Show this message|\[required\]|\[default:", result.stdout)

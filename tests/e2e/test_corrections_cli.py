@@ -64,17 +64,17 @@ def test_a_wrong_receipt_date_corrected_moves_the_whole_clock_and_the_report_yea
         intake(foi, "DONE-1", decided_on, applicant="某公司", applicant_type="commercial")
         foi.ok("decide DONE-1 --outcome granted --on 2024-01-29")
     assert shown(fixed, "DONE-1")["on_time"] is False and shown(right, "DONE-1")["on_time"] is True
-    # Before the fix, the sweep queues the correction-notice reminder of the wrong receipt date.
-    assert ("OPEN-1:correction_notice_duty:2023-12-29", "queued") in swept(fixed, "2023-12-27T09:00")
-    assert swept(right, "2023-12-27T09:00") == []
+    # Before the fix, the digest lists the correction-notice duty of the wrong receipt date.
+    assert ("digest:default:2023-12-27", "queued") in swept(fixed, "2023-12-27T23:59")  # digest_time
+    assert swept(right, "2023-12-27T23:59") == []
     fixed.ok("correct", "OPEN-1", "1", "--on", "2024-01-03", "--reason", "收到日期录错")
     fixed.ok("correct", "DONE-1", "1", "--on", "2024-01-04", "--reason", "收到日期录错")
     cases, years = ("OPEN-1", "DONE-1"), (2023, 2024)
     assert picture(fixed, cases, years) == picture(right, cases, years)
     assert shown(fixed, "OPEN-1")["reply_due"] == shown(right, "OPEN-1")["reply_due"] == "2024-01-31"
     # The reminder of the old date is dropped; the moved deadlines re-arm with their new keys.
-    for now in ("2024-01-10T09:00", "2024-01-24T09:00"):
-        assert swept(fixed, now) == swept(right, now)
+    for now in ("2024-01-10T09:00", "2024-01-24T09:00"):  # the digest of 2023-12-27 stays sent
+        assert [m for m in swept(fixed, now) if m[0] != "digest:default:2023-12-27"] == swept(right, now)
     assert any(key == "OPEN-1:reply_due_5:2024-01-31" for key, _ in outbox(fixed))
 
 

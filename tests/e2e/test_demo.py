@@ -48,3 +48,22 @@ def test_foi_demo_writes_every_file_it_announces(tmp_path: Path) -> None:
 
     for pdf in folder.glob("**/*.pdf"):
         assert pdf.read_bytes().startswith(b"%PDF")
+
+    # Letters in DOCX too, numbered in the order of their dates (the register reads in order).
+    assert list((folder / "notices").glob("*.docx"))
+    register = subprocess.run(
+        [FOI, "--config", str(folder / "foi.toml"), "register", "2025", "--format", "json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    letters = json.loads(register.stdout)
+    numbers = [int(re.findall(r"第(\d+)号", letter["number"])[0]) for letter in letters]
+    dates = [letter["on"] for letter in letters]
+    assert [d for _, d in sorted(zip(numbers, dates, strict=True))] == sorted(dates)
+
+    # One progress bar per stage, each with its own total.
+    assert re.search(r"模拟一年的办理与提醒.*365/365", done.stderr)
+    assert re.search(r"生成告知书.*(\d+)/\1\b", done.stderr)
+    assert re.search(r"生成年度报告.*6/6", done.stderr)
+    # The closing hint names a `foi` that can be typed from the demo's folder.
+    hint = re.search(r"^试试：cd (\S+) && (\S+) --config foi.toml", done.stdout, flags=re.M)
+    assert hint is not None and (hint.group(2) == "foi" or Path(hint.group(2)).is_file())

@@ -51,7 +51,7 @@ FAILURES: dict[str, tuple[str, int, str]] = {
     # name: (arguments after `foi notice CASE`, exit status, what stderr says)
     "unknown kind": ("verdict", 2, "verdict"),
     "no such folder": ("acknowledgement --out /no/such/dir/x.pdf --format pdf", 1, "E-FILE"),
-    "out is a folder": ("acknowledgement --out {tmp} --format pdf", 2, "is a directory"),
+    "out is a folder": ("acknowledgement --out {tmp} --format pdf", 2, "是文件夹"),
     "second letter": ("acknowledgement", 1, "E-EXISTS"),
     "reissue of nothing": ("decision --reissue --reason x", 1, "E-NOT-FOUND"),
     "reissue without a reason": ("acknowledgement --reissue", 2, "--reason"),

@@ -44,10 +44,10 @@ def test_every_foi_command_in_the_readme_runs(tmp_path: Path, db_url: str) -> No
         assert result.exit_code == 0, f"{command}: {result.stderr}{result.stdout}"
         ran += 1
     assert ran >= 15
-    shown = json.loads(foi.ok("show", "2024-0001", "--format", "json"))
+    shown = json.loads(foi.ok("show", "2024-00001", "--format", "json"))
     assert shown["outcome"] == "partially_granted"
     assert shown["extended_days"] == 10
-    assert (tmp_path / "2024-0001-decision.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "2024-00001-decision.pdf").read_bytes().startswith(b"%PDF")
 
 
 def test_every_other_command_in_the_readme_exists_and_has_help() -> None:

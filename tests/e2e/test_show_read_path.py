@@ -34,7 +34,8 @@ LIST_FILTERS: list[dict[str, Any]] = [
     {"due_within": 10},
     {"year": 2023},
     {"year": 2024, "state": "decided"},
-    {"agency": "nowhere"},
+    {"caseworker": "nobody"},
+    {"applicant": "公司"},
 ]
 
 

@@ -94,7 +94,8 @@ def assert_answered(foi: Foi, before: dict[str, Any], result: Any, *, usage_allo
     if result.exit_code == 0:
         return
     if usage_allowed and result.exit_code == 2:
-        assert "Traceback" not in result.stderr and "Error" in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("错误[E-USAGE]："), result.stderr
     else:
         refusal_code(result)
     assert snapshot(foi.db_url) == before

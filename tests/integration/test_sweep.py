@@ -235,3 +235,51 @@ def test_a_reminder_with_nobody_to_send_to_is_kept_as_failed(world: World) -> No
     assert result.unaddressed == 1
     [failed] = list_outbox(world.app, failed_only=True)
     assert failed.to_addr == "" and "没有收件地址" in failed.last_error
+
+
+def _digests(world: World) -> list[object]:
+    return [m for m in world.smtp.inbox.messages if "每日汇总" in subject_of(m.message)]
+
+
+def test_the_digest_goes_out_on_working_days_only(world: World) -> None:
+    world.intake(date(2024, 3, 1))
+    world.cycle(date(2024, 3, 9), time(18, 30))  # a Saturday
+    world.cycle(date(2024, 4, 4), time(18, 30))  # 清明节
+    assert _digests(world) == []
+    world.cycle(date(2024, 3, 11), time(18, 30))  # the Monday after
+    assert len(_digests(world)) == 1
+
+
+def test_the_correction_notice_duty_is_listed_in_the_digest_and_never_reminded_alone(world: World) -> None:
+    case = world.intake(date(2024, 3, 1))
+    notice_due = date.fromisoformat(str(world.show(case)["correction_notice_due"]))
+    for day in (date(2024, 3, 4), date(2024, 3, 7)):
+        world.cycle(day, time(9, 0))
+    world.cycle(date(2024, 3, 7), time(18, 30))
+    world.cycle(notice_due, time(9, 0))
+    assert not any("补正" in subject_of(m.message) for m in world.smtp.inbox.messages)
+    [digest] = _digests(world)
+    body = digest.message.get_content()  # type: ignore[attr-defined]
+    assert "尚未告知补正的新申请（1件" in body and "第三十条" in body and case in body
+
+
+def test_a_reminder_rule_for_the_correction_notice_duty_is_refused(world: World, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from foi_workflow.config import ReminderRule
+    from foi_workflow.errors import ConfigError
+
+    rules = (*world.app.config.reminders, ReminderRule("duty", "correction_notice_due", 2))
+    app = App(replace(world.app.config, reminders=rules), world.app.engine)
+    with pytest.raises(ConfigError, match="只列入每日汇总"):
+        sweep(app, datetime(2024, 3, 4, 9, 0, tzinfo=SHANGHAI))
+
+
+def test_scheduler_log_lines_are_one_line_in_beijing_time() -> None:
+    from foi_workflow.scheduler import BeijingFormatter, log_line
+
+    record = logging.LogRecord("foi", logging.ERROR, __file__, 1, "每日汇总失败：\n第二行", None, None)
+    record.created = datetime(2024, 3, 4, 1, 0, 5, tzinfo=SHANGHAI).timestamp() + 8 * 3600  # 09:00:05 Beijing
+    assert BeijingFormatter().format(record) == "2024-03-04 09:00:05 错误 每日汇总失败： 第二行"
+    at = datetime(2024, 3, 4, 1, 0, 0, tzinfo=SHANGHAI).astimezone(SHANGHAI)
+    assert log_line("调度进程已启动", at) == "2024-03-04 01:00:00 信息 调度进程已启动"

@@ -23,7 +23,7 @@ import aiosmtplib
 
 from foi_workflow.config import SmtpSettings
 from foi_workflow.domain.periods import CORRECTION_NOTICE_DAYS, EXTENSION_CAP
-from foi_workflow.domain.vocabulary import Deadline
+from foi_workflow.domain.vocabulary import Deadline, chinese_date
 from foi_workflow.errors import ConfigError
 
 WEEKDAYS = "一二三四五六日"
@@ -75,11 +75,6 @@ LAPSE_TEXTS: dict[str, tuple[str, str]] = {
 }
 
 FOOTER = "——\n本邮件由政府信息公开申请办理系统（foi-workflow）自动发送，请勿直接回复。"
-
-
-def chinese_date(d: date) -> str:
-    """2024年3月1日 (no leading zeros), as in letters."""
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def chinese_date_weekday(d: date) -> str:
@@ -166,8 +161,11 @@ def digest_text(
 ) -> MailText:
     """The daily digest of one agency: overdue cases first, then deadlines coming up, then the
     mail that could not be delivered since the last digest."""
-    overdue = [x for x in lines if x.remaining < 0]
-    upcoming = [x for x in lines if x.remaining >= 0]
+    # The Art. 30 duty is no deadline of the case's answer but of a possible correction notice:
+    # listed apart, as the applications no one has acted on yet (SPEC §7), never reminded alone.
+    duty = [x for x in lines if x.deadline == Deadline.CORRECTION_NOTICE_DUE.value]
+    overdue = [x for x in lines if x.remaining < 0 and x not in duty]
+    upcoming = [x for x in lines if x.remaining >= 0 and x not in duty]
     subject = (
         f"【依申请公开每日汇总】{agency_name} {chinese_date(today)}：逾期{len(overdue)}件，即将到期{len(upcoming)}件"
     )
@@ -178,12 +176,17 @@ def digest_text(
         (f"已逾期（{len(overdue)}件）", [_digest_row(x) for x in overdue]),
         (f"5个工作日内到期（{len(upcoming)}件）", [_digest_row(x) for x in upcoming]),
         (
+            f"尚未告知补正的新申请（{len(duty)}件；申请内容不明确的，应在收到申请之日起"
+            f"{CORRECTION_NOTICE_DAYS}个工作日内一次性告知补正，《条例》第三十条）",
+            [_digest_row(x) for x in duty],
+        ),
+        (
             f"未能送达的提醒邮件（{len(failed)}封，请核对收件地址后用 foi outbox --retry 重新发送）",
             [f"  · {x.subject}　收件人 {x.to_addr or '（无）'}：{x.error}" for x in failed[:DIGEST_FAILED_LINES]]
             + [f"  · 另有 {n} 封，见 foi outbox --failed" for n in [len(failed) - DIGEST_FAILED_LINES] if n > 0],
         ),
     ]
-    for number, (title, rows) in zip("一二三", [s for s in sections if s[1]], strict=False):
+    for number, (title, rows) in zip("一二三四", [s for s in sections if s[1]], strict=False):
         body += [f"{number}、{title}", *rows, ""]
     body += ["逾期或即将到期的案件请及时处理；期限推算过程可用 foi show 案件编号 查看。", "", FOOTER]
     return MailText(subject, "\n".join(body))

@@ -29,6 +29,7 @@ from jinja2 import meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from foi_workflow.domain.vocabulary import chinese_date
 from foi_workflow.errors import TemplateError
 from foi_workflow.resources import NOTICES_DIR
 
@@ -41,7 +42,7 @@ def cn_date(value: object) -> str:
         str(value)  # StrictUndefined raises the precise "'x' is undefined" error
     if not isinstance(value, date):
         raise TemplateError(f"日期值缺失或格式错误：{value!r}")
-    return f"{value.year}年{value.month}月{value.day}日"
+    return chinese_date(value)
 
 
 def yuan(value: object) -> str:

@@ -18,7 +18,7 @@ from foi_workflow.domain.access import Role
     "extend",
     help=command_help(
         "extend",
-        "须政府信息公开工作机构负责人同意 / needs the head of the disclosure office. SQLite：--approved-by 写明负责人；"
+        "须政府信息公开工作机构负责人同意。SQLite：--approved-by 写明负责人；"
         "PostgreSQL：审批人直接延长，经办人提交延期申请（不影响期限，邮件通知审批人，foi approve 批准）。",
     ),
 )
@@ -60,7 +60,7 @@ def extend_cmd(app_ctx: AppContext, case_id: str, days: int, approved_by: str | 
     _echo_change(change, letter)
 
 
-@click.command("approve", help=command_help("approve", "延长自申请之日起生效 / dated on the request's date."))
+@click.command("approve", help=command_help("approve", "延长自申请之日起生效"))
 @click.argument("case_id", metavar="ID", type=IDENTIFIER)
 @pass_app
 def approve_cmd(app_ctx: AppContext, case_id: str) -> None:
@@ -83,7 +83,7 @@ def reject_cmd(app_ctx: AppContext, case_id: str, reason: str, on: str | None) -
 
 @click.command(
     "verify",
-    help=command_help("verify", "有差异时退出状态为 1；调度程序每天运行并邮件告知公开办 / exit 1 on any difference."),
+    help=command_help("verify", "有差异时退出状态为 1；调度程序每天运行并邮件告知公开办"),
 )
 @pass_app
 def verify_cmd(app_ctx: AppContext) -> None:
@@ -103,7 +103,7 @@ def admin_group() -> None:
     pass
 
 
-@admin_group.group("user", help="人员与权限（PostgreSQL 共享部署）/ people and their rights")
+@admin_group.group("user", help="人员与权限（PostgreSQL 共享部署）")
 def user_group() -> None:
     pass
 
@@ -115,11 +115,11 @@ def _agencies(value: str | None) -> list[str] | None:
 _ROLE = click.Choice([r.value for r in Role])
 
 
-@user_group.command("add", help="登记人员：建立登录名（如尚无）并授予角色和机关 / add a person")
+@user_group.command("add", help="登记人员：建立登录名（如尚无）并授予角色和机关")
 @click.argument("login", metavar="LOGIN")
 @click.option("--name", required=True, help="姓名（写入告知书等）")
 @click.option("--agency", "agency", required=True, help="所属机关代码，多个用逗号分隔")
-@click.option("--role", required=True, type=_ROLE, help="caseworker 经办人 / approver 审批人 / office 公开办 / auditor")
+@click.option("--role", required=True, type=_ROLE, help="caseworker 经办人、approver 审批人、office 公开办、auditor 审计")
 @click.option("--email", default="", help="邮箱（提醒和审批邮件）")
 @pass_app
 def user_add_cmd(app_ctx: AppContext, login: str, name: str, agency: str, role: str, email: str) -> None:
@@ -134,7 +134,7 @@ def user_add_cmd(app_ctx: AppContext, login: str, name: str, agency: str, role: 
         )
 
 
-@user_group.command("set", help="修改人员的姓名、邮箱、角色或机关 / change a person")
+@user_group.command("set", help="修改人员的姓名、邮箱、角色或机关")
 @click.argument("login", metavar="LOGIN")
 @click.option("--name", default=None, help="姓名")
 @click.option("--agency", "agency", default=None, help="所属机关代码，多个用逗号分隔（替换原有）")
@@ -149,7 +149,7 @@ def user_set_cmd(app_ctx: AppContext, login: str, name: str | None, agency: str 
     click.echo(f"已修改 {login}")
 
 
-@user_group.command("remove", help="撤销人员的全部权限（历史记录仍显示其姓名）/ revoke a person")
+@user_group.command("remove", help="撤销人员的全部权限（历史记录仍显示其姓名）")
 @click.argument("login", metavar="LOGIN")
 @pass_app
 def user_remove_cmd(app_ctx: AppContext, login: str) -> None:
@@ -159,7 +159,7 @@ def user_remove_cmd(app_ctx: AppContext, login: str) -> None:
     click.echo(f"已撤销 {login} 的全部角色和机关（登录名本身由数据库管理员决定是否删除）")
 
 
-@user_group.command("list", help="人员一览 / list people")
+@user_group.command("list", help="人员一览")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @pass_app
 def user_list_cmd(app_ctx: AppContext, fmt: str) -> None:

@@ -35,7 +35,7 @@ def appeal_group() -> None:
 @pass_app
 def file_cmd(app_ctx: AppContext, kind: str, case_id: str | None, appeal_id: str | None, agency: str | None,
              note: str | None, on: str | None, by: str | None, amend: str | None) -> None:  # fmt: skip
-    """登记行政复议或行政诉讼，打印编号 / File a review or lawsuit; prints its id."""
+    """登记行政复议或行政诉讼，打印编号"""
     from foi_workflow.services.appeals import file
 
     data = {"kind": kind, "case": case_id, "agency": agency, "note": note}
@@ -62,7 +62,7 @@ def file_cmd(app_ctx: AppContext, kind: str, case_id: str | None, appeal_id: str
 @pass_app
 def conclude_cmd(app_ctx: AppContext, appeal_id: str, result: str, note: str | None, on: str | None,
                  by: str | None, amend: str | None) -> None:  # fmt: skip
-    """记录复议或诉讼结果 / Record the result of a review or lawsuit."""
+    """记录复议或诉讼结果"""
     from foi_workflow.services.appeals import conclude
 
     data = {"result": result, "note": note}

@@ -47,7 +47,7 @@ def calendar_group() -> None:
 @click.argument("n", metavar="N")
 @pass_app
 def add_working_days_cmd(app: AppContext, day: str, n: str) -> None:
-    """DATE 之后第 N 个工作日（当日不计入）/ the N-th working day strictly after DATE."""
+    """DATE 之后第 N 个工作日（当日不计入）"""
     from foi_workflow.domain.calendar import provisional_note
 
     start = parse_date(day)
@@ -63,7 +63,7 @@ def add_working_days_cmd(app: AppContext, day: str, n: str) -> None:
 @click.argument("day", metavar="DATE")
 @pass_app
 def is_working_day_cmd(app: AppContext, day: str) -> None:
-    """DATE 是否为工作日，输出 yes 或 no / whether DATE is a working day."""
+    """DATE 是否为工作日，输出 yes 或 no"""
     from foi_workflow.domain.calendar import provisional_note
 
     d = parse_date(day)
@@ -83,7 +83,7 @@ def is_working_day_cmd(app: AppContext, day: str) -> None:
 @click.argument("year", required=False, type=int)
 @pass_app
 def status_cmd(app: AppContext, year: int | None) -> None:
-    """某年的节假日安排是官方的还是暂定的，及其来源；不给 YEAR 则逐年列出 / official or provisional."""
+    """某年的节假日安排是官方的还是暂定的，及其来源；不给 YEAR 则逐年列出"""
     from foi_workflow.cli.common import today_local
     from foi_workflow.domain.calendar import MIN_YEAR
 

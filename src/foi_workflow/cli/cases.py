@@ -20,6 +20,7 @@ from foi_workflow.cli.common import (
     options_named,
     parse_date,
     pass_app,
+    placeholder_hint,
     resolve_on,
 )
 from foi_workflow.domain.periods import FEE_DAYS
@@ -66,6 +67,13 @@ def _echo_change(change: Any, letter: Any = None) -> None:
     for warning in change.warnings:
         click.echo(warning, err=True)
     _echo_letter(row.id, letter)
+
+
+def _reply_due_line(row: Any) -> str:
+    from foi_workflow.domain.vocabulary import Deadline
+
+    provisional = "（暂定：所依据的年度节假日安排尚未公布）" if row.reply_due_provisional else ""
+    return f"案件 {row.id}：{Deadline.REPLY_DUE.label} {row.reply_due.isoformat()}{provisional}"
 
 
 def _echo_letter(case_id: str, letter: Any) -> None:
@@ -119,6 +127,7 @@ def _record(
             session=session,
         ))
     _echo_change(change, letter)
+    placeholder_hint(app_ctx)
 
 
 def _event_command(name: str, details: str = "") -> Callable[[Callable[..., Any]], click.Command]:
@@ -144,7 +153,7 @@ def _event_command(name: str, details: str = "") -> Callable[[Callable[..., Any]
     return wrap
 
 
-@click.command("intake", help=command_help("intake", "打印新案件的编号 / prints the new case id."))
+@click.command("intake", help=command_help("intake", "标准输出只打印新案件的编号（便于脚本使用），答复期限另行显示"))
 @click.option("--applicant", required=True, help="申请人姓名或名称")
 @click.option("--applicant-type", required=True, type=_choice(ApplicantType), help="申请人类型")
 @click.option("--channel", required=True, type=_choice(Channel), help="提交渠道（决定收到申请之日，条例第三十一条）")
@@ -192,13 +201,19 @@ def intake_cmd(
             amend_reason=amend,
             session=session,
         ))
+    # The id alone on standard output (`id=$(foi intake …)`); what a person reads on stderr.
     click.echo(change.case.id)
+    if change.case.reply_due:
+        click.echo(_reply_due_line(change.case), err=True)
+    for warning in change.warnings:
+        click.echo(warning, err=True)
     _echo_letter(change.case.id, letter)
+    placeholder_hint(app_ctx)
 
 
 @click.command(
     "assign",
-    help=command_help("assign", "此后的提醒发给新经办人 / later reminders go to the new caseworker."),
+    help=command_help("assign", "此后的提醒发给新经办人"),
 )
 @click.argument("case_id", metavar="ID", type=IDENTIFIER)
 @click.argument("caseworker", metavar="NAME")
@@ -217,12 +232,12 @@ def request_correction_cmd(items: str, period: int | None) -> dict[str, Any]:
     return {"items": items, "period": period}
 
 
-@_event_command("receive-correction", "答复期限自收到补正之日起重新计算 / the reply clock restarts.")
+@_event_command("receive-correction", "答复期限自收到补正之日起重新计算")
 def receive_correction_cmd() -> dict[str, Any]:
     return {}
 
 
-@_event_command("consult", "第三方：条例第三十二条；其他机关：第三十四条 / Art. 32 third party, Art. 34 other agency.")
+@_event_command("consult", "第三方：条例第三十二条；其他机关：第三十四条")
 @click.option("--party", required=True, help="被征求意见的第三方或机关")
 @click.option("--kind", type=_choice(ConsultationKind), default=ConsultationKind.THIRD_PARTY.value,
               show_default=True, help="third_party 第三方 / co_producer 共同制作机关")  # fmt: skip
@@ -237,14 +252,14 @@ def consultation_reply_cmd(opinion: str, party: str | None) -> dict[str, Any]:
     return {"opinion": opinion, "party": party}
 
 
-@_event_command("set-reasonable-period", "条例第三十五条：申请数量、频次明显超过合理范围 / Art. 35.")
+@_event_command("set-reasonable-period", "条例第三十五条：申请数量、频次明显超过合理范围")
 @click.option("--due", required=True, help="新的答复期限 YYYY-MM-DD")
 @click.option("--reason", required=True, help="理由")
 def set_reasonable_period_cmd(due: str, reason: str) -> dict[str, Any]:
     return {"due": parse_date(due, "--due 日期").isoformat(), "reason": reason}
 
 
-@_event_command("fee-notice", f"申请人应在{FEE_DAYS}个工作日内缴费 / the applicant has {FEE_DAYS} working days to pay.")
+@_event_command("fee-notice", f"申请人应在{FEE_DAYS}个工作日内缴费")
 @click.option("--amount", default=None, help="金额（元）；省略时按收费标准计算，填写时须与之相符")
 @click.option("--basis", required=True, type=_choice(FeeBasis), help="per_item 按件 / per_page 按量")
 @click.option("--quantity", required=True, type=int, help="件数或页数")
@@ -257,7 +272,7 @@ def fee_paid_cmd() -> dict[str, Any]:
     return {}
 
 
-@_event_command("decide", "结果代码见 foi outcomes / see `foi outcomes` for the codes.")
+@_event_command("decide", "结果代码见 foi outcomes")
 @click.option("--outcome", required=True, help="办理结果代码（foi outcomes 查看）")
 @click.option("--note", default=None, help="理由或告知内容（部分公开、不予公开、其他须填写）")
 @click.option("--refer-to", default=None, help="not_held：负责公开该信息的机关名称及联系方式（第三十六条第五项）")
@@ -270,7 +285,7 @@ def decide_cmd(outcome: str, note: str | None, refer_to: str | None, published_a
             "override_reason": override_reason, "disclose_on": disclose_on}  # fmt: skip
 
 
-@_event_command("withdraw", "计入年报“其他”/ counted as other.other in the report.")
+@_event_command("withdraw", "计入年报“其他”")
 @click.option("--reason", default=None, help="撤回理由")
 def withdraw_cmd(reason: str | None) -> dict[str, Any]:
     return {"reason": reason}
@@ -279,18 +294,23 @@ def withdraw_cmd(reason: str | None) -> dict[str, Any]:
 @click.command("list", help=command_help("list"))
 @click.option("--state", type=_choice(State), default=None, help="按状态筛选")
 @click.option("--overdue", is_flag=True, help="只列出已超过答复期限的案件")
-@click.option("--due-within", type=click.IntRange(min=0), default=None, help="答复期限在 N 个工作日内的案件")
+@click.option("--due-within", type=click.IntRange(min=0), default=None, metavar="N",
+              help="正在计算的期限（答复、补正、征求意见、缴费）在今天起 N 个工作日内届满的案件，不含已逾期的")
 @click.option("--year", type=YEAR, default=None, help="按收到申请的年度筛选")
+@click.option("--caseworker", default=None, metavar="NAME", help="按经办人筛选（登录名或配置中的姓名）")
+@click.option("--applicant", default=None, metavar="TEXT", help="按申请人姓名或名称筛选（包含该文字即可）")
 @click.option("--agency", default=None, help="机关代码（默认配置中的机关）")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="输出格式")
 @click.option("--reveal", is_flag=True, help="显示完整的电话和身份证件号码（默认遮蔽）")
 @pass_app
 def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: int | None, year: int | None,
-             agency: str | None, fmt: str, reveal: bool) -> None:  # fmt: skip
+             caseworker: str | None, applicant: str | None, agency: str | None, fmt: str,
+             reveal: bool) -> None:  # fmt: skip
     from foi_workflow.services.views import list_cases
 
     rows = list_cases(app_ctx.app, state=state, overdue=overdue, due_within=due_within, year=year, agency=agency,
-                      reveal=reveal)  # fmt: skip
+                      caseworker=caseworker, applicant=applicant, reveal=reveal)  # fmt: skip
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -314,26 +334,32 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(title=f"案件 {len(rows)} 件", show_lines=False)
-    for header in ("编号", "状态", "申请人", "类型", "收到", "答复期限", "办结", "结果", "经办人"):
+    for header in ("编号", "状态", "申请人", "类型", "收到", "期限", "办结", "结果", "经办人"):
         table.add_column(header)
     for r in rows:
-        due = (r["reply_due"] or "") + ("（暂定）" if r["provisional"] and r["reply_due"] else "")
+        due = ""
+        if r["due"]:
+            provisional = r["provisional"] and r["due_kind"] == "reply_due"
+            due = f"{r['due_label']} {r['due']}" + ("（暂定）" if provisional else "")
         if r["overdue"]:
             due = f"[bold red]{due} 已逾期[/]"
+        elif r["due_passed"]:  # a correction, consultation or fee period the sweep has yet to close
+            due = f"[yellow]{due} 已届满[/]"
         # Every value as text, never as markup: a name may contain "[/bold]".
         table.add_row(
             *map(escape, (r["id"], r["state_label"], r["applicant"], r["applicant_type_label"], r["received_on"])),
-            due, *map(escape, (r["decided_on"] or "", r["outcome_label"] or "", r["caseworker"])),
+            due, *map(escape, (r["decided_on"] or "", r["outcome_short"] or "", r["caseworker_name"])),
         )  # fmt: skip
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 @click.command(
     "show",
-    help=command_help("show", "事件时间线与每个期限的推算过程 / the timeline and how each deadline was derived."),
+    help=command_help("show", "事件时间线与每个期限的推算过程"),
 )
 @click.argument("case_id", metavar="ID", type=IDENTIFIER)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式")
 @click.option("--reveal", is_flag=True, help="显示完整的电话和身份证件号码（默认遮蔽）")
 @pass_app
 def show_cmd(app_ctx: AppContext, case_id: str, fmt: str, reveal: bool) -> None:
@@ -350,7 +376,8 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str, reveal: bool) -> None:
         f"案件 {s['id']}（{s['agency']}）  状态：{state}"
         + (f"  结果：{s['outcome_label']}" if s["outcome"] else ""),
         f"申请人：{s['applicant']}（{s['applicant_type_label']}）  渠道：{s['channel_label']}"
-        f"  经办人：{s['caseworker']}",
+        f"  经办人：{s['caseworker_name']}"
+        + (f"（{s['caseworker']}）" if s["caseworker_name"] != s["caseworker"] else ""),
         f"申请内容：{detail.request}",
         f"收到申请：{s['received_on']}" + (f"  办结：{s['decided_on']}" if s["decided_on"] else ""),
     ]  # fmt: skip
@@ -402,9 +429,10 @@ def _marks(ev: dict[str, Any]) -> str:
 
 @click.command(
     "outcomes",
-    help=command_help("outcomes", "对应的年报行次与法律依据 / with their report rows and legal bases."),
+    help=command_help("outcomes", "对应的年报行次与法律依据"),
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式")
 def outcomes_cmd(fmt: str) -> None:
     if fmt == "json":
         rows = [
@@ -426,7 +454,7 @@ def outcomes_cmd(fmt: str) -> None:
         click.echo(f"{o.value:<40} {o.info.row:<6} {o.info.section_label}：{o.info.label}{auto}{basis}")
 
 
-@click.command("rebuild", help=command_help("rebuild", "并报告差异 / and report the differences."))
+@click.command("rebuild", help=command_help("rebuild", "并报告差异"))
 @click.option("--check", "check_only", is_flag=True, help="只比较，不改写")
 @pass_app
 def rebuild_cmd(app_ctx: AppContext, check_only: bool) -> None:

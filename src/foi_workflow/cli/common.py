@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IDENTIFIER", "SHANGHAI", "YEAR", "AppContext", "event_options", "option_refusal", "options_named", "parse_date",
-    "pass_app", "resolve_on", "session_context", "today_local",
+    "pass_app", "placeholder_hint", "resolve_on", "session_context", "today_local",
 ]  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,6 +46,7 @@ class AppContext:
     config_path: str | None = None
     _config: Config | None = field(default=None, repr=False)
     _app: App | None = field(default=None, repr=False)
+    hinted: bool = field(default=False, repr=False)  # the placeholder-agency hint was given
 
     @property
     def config(self) -> Config:
@@ -100,9 +101,22 @@ def session_context(ctx: click.Context, db_url: str | None, config_path: str | N
 
 def event_options(func: F) -> F:
     """`--on` (the date the event took effect) and `--by` (who recorded it)."""
-    func = click.option("--by", "by", default=None, help="记录人（默认登录名；PostgreSQL 上仅所有者可指定）")(func)
-    func = click.option("--on", "on", default=None, help="生效日期 YYYY-MM-DD（默认今天，北京时间）")(func)
+    func = click.option("--by", "by", default=None, metavar="NAME", help="记录人（默认登录名；PostgreSQL 上仅所有者可指定）")(func)
+    func = click.option("--on", "on", default=None, metavar="DATE",
+                        help="生效日期 YYYY-MM-DD（默认今天，北京时间）")(func)
     return func
+
+
+def placeholder_hint(app_ctx: AppContext) -> None:
+    """Say, after a change, that no agency config was found: the letters would go out with the
+    shipped placeholder name, address and phone."""
+    if app_ctx.config.placeholder_agency and not app_ctx.hinted:
+        app_ctx.hinted = True  # once per `foi shell` session too
+        click.echo(
+            "提示：未找到本机关的配置文件（当前文件夹的 config/foi.toml，或 --config / FOI_CONFIG），"
+            "告知书将使用占位的机关名称、地址和电话（某某市某某局）；请复制 config/foi.toml 并填写本机关信息",
+            err=True,
+        )
 
 
 def resolve_on(on: str | None) -> date:

@@ -135,9 +135,9 @@ def amendment_commands(
         run_amendment(app_ctx, subject_id, "correct", event_no, reason, by, amend, changes_from(on, values), appeal)
 
     commands = []
-    void_help = f"作废{what}的第 EVENT_NO 个事件（foi show 中的序号；作废第 1 个即整个登记作废）/ Void an event."
+    void_help = f"作废{what}的第 EVENT_NO 个事件（foi show 中的序号；作废第 1 个即整个登记作废）"
     correct_help = (
-        f"更正{what}的第 EVENT_NO 个事件：--on 为更正后的日期，其余为该事件命令本身的选项 / Correct an event."
+        f"更正{what}的第 EVENT_NO 个事件：--on 为更正后的日期，其余为该事件命令本身的选项"
     )
     on_option = click.Option(["--on", "on"], default=None, help="更正后的生效日期 YYYY-MM-DD")
     for name, callback, help_text, extra in (

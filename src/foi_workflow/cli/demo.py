@@ -43,4 +43,24 @@ def demo_cmd(folder: str, year: int | None, cases: int, seed: int) -> None:
     click.echo("生成的文件：")
     for label, path in result.files:
         click.echo(f"  {label}: {path}")
-    click.echo(f"试试：cd {result.folder} && foi --config foi.toml list --overdue")
+    foi = _foi_command()
+    click.echo(f"试试：cd {result.folder} && {foi} --config foi.toml list --overdue")
+    if foi != "foi":
+        click.echo(
+            f"（foi 不在 PATH 上：可用上面的完整路径，或先激活安装时的虚拟环境 source {Path(foi).parent}/activate）"
+        )
+
+
+def _foi_command() -> str:
+    """How to call this very `foi` from another folder: `foi` when the shell finds it on PATH,
+    else its full path (`scripts/install` puts it in `.venv/bin`, which is not on PATH)."""
+    import shutil
+    import sys
+
+    here = Path(sys.argv[0]).resolve()
+    found = shutil.which("foi")
+    if found is not None and Path(found).resolve() == here:
+        return "foi"
+    if here.name == "foi" and here.is_file():
+        return str(here)
+    return str(Path(sys.executable).absolute().parent / "foi")

@@ -46,10 +46,10 @@ def ledger_group() -> None:
               help="xlsx（默认；或按 --out 的扩展名）或 csv（UTF-8 带 BOM）")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="输出文件（默认：xlsx 写入 登记台账-YEAR.xlsx，csv 写到标准输出）")
-@click.option("--agency", default=None, help="机关代码 / agency code")
+@click.option("--agency", default=None, help="机关代码")
 @pass_app
 def export_cmd(ctx: AppContext, year: int, fmt: str | None, out: Path | None, agency: str | None) -> None:
-    """导出 YEAR 年度的登记台账：本年新收及上年结转的每件申请一行 / export the year's ledger."""
+    """导出 YEAR 年度的登记台账：本年新收及上年结转的每件申请一行"""
     from foi_workflow.services.ledger_export import build_ledger, render_ledger
 
     if not 1990 <= year <= 2100:
@@ -84,7 +84,7 @@ def export_cmd(ctx: AppContext, year: int, fmt: str | None, out: Path | None, ag
 @pass_app
 def import_cmd(ctx: AppContext, file: Path, mapping: Path | None, dry_run: bool, agency: str | None,
                by: str | None, amend_reason: str | None) -> None:
-    """导入登记台账（xlsx 或 csv）：每行一件申请，按流程规则校验，全部成功才保存 / import a ledger."""
+    """导入登记台账（xlsx 或 csv）：每行一件申请，按流程规则校验，全部成功才保存"""
     from foi_workflow.adapters.db import require_schema
     from foi_workflow.services.ledger_import import import_ledger, load_mapping
 

@@ -29,13 +29,11 @@ def _default_file(case_id: str, kind: str, fmt: str) -> Path:
         "决定公开告知第三方、第三十五条说明理由与延迟答复），打印或写入文件。"
         "每个事件每种告知书只出具一次：重印用 --reprint（文号不变），"
         "重新出具用 --reissue --reason（新文号，原件标记为已替换）。\n\n"
-        "Issue a notice letter for case ID, store it with a new document number, print it "
-        "(txt/html) or write it (pdf/docx: --out, default ID-KIND.FORMAT). One letter per kind "
-        "per answered event: --reprint prints the stored one, --reissue replaces it.",
+        f"KIND：{'、'.join(KINDS)}。",
     ),
 )
 @click.argument("case_id", metavar="ID", type=IDENTIFIER)
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="txt", show_default=True, help="输出格式")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="写入文件（pdf、docx 默认写入 ID-KIND.格式）")
@@ -114,9 +112,7 @@ def fee_group() -> None:
     "quote",
     help=(
         "按收费标准计算信息处理费（超额累进；按件计收累计申请人本自然月的件数，按量计收只计本次申请的页数）。"
-        "第一行第一项为金额（元）。\n\n"
-        "Quote the fee: progressive by bracket; per item counts the applicant's items of the natural month, "
-        "per page only this request's pages. The first token printed is the amount in yuan."
+        "第一行第一项为金额（元）。"
     ),
 )
 @click.option("--basis", type=click.Choice(["per_item", "per_page"]), required=True,
@@ -124,7 +120,8 @@ def fee_group() -> None:
 @click.option("--quantity", type=int, required=True, help="本次申请的数量（件或页）")
 @click.option("--already-this-month", "already", type=int, default=0, show_default=True,
               help="按件计收：该申请人本自然月此前已计收的件数（按量计收不累计，不适用）")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式")
 def fee_quote_cmd(basis: str, quantity: int, already: int, fmt: str) -> None:
     from foi_workflow.domain.fees import quote
 

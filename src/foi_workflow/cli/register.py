@@ -13,8 +13,7 @@ from foi_workflow.cli.common import YEAR, AppContext, pass_app
 
 
 @click.command("register", help=command_help(
-    "register", "该年度出具的全部告知书（文号、日期、种类、案件、收件人、状态、出具人）/ "
-    "every letter dated in YEAR: number, date, kind, case, addressee, status, by."))
+    "register", "该年度出具的全部告知书（文号、日期、种类、案件、收件人、状态、出具人）"))
 @click.argument("year", type=YEAR)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True, help="输出格式")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -10,7 +10,6 @@ import click
 from foi_workflow.adapters.report_render import FORMATS
 from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import YEAR, AppContext, event_options, pass_app, resolve_on, today_local
-from foi_workflow.errors import InvalidInput
 
 BINARY_FORMATS = ("xlsx", "docx", "pdf")
 
@@ -23,9 +22,17 @@ class ReportGroup(click.Group):
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["render", *args]
         return super().parse_args(ctx, args)
+
+
+class _RenderCommand(click.Command):
+    """The hidden `render`, spoken of as `foi report YEAR` (the form a person types)."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        parent = ctx.parent.command_path if ctx.parent is not None else "foi report"
+        formatter.write_usage(parent, " ".join(self.collect_usage_pieces(ctx)))
 
 
 @click.group(
@@ -41,31 +48,37 @@ def report_group() -> None:
     pass
 
 
-@report_group.command("render", hidden=True)
+@report_group.command("render", cls=_RenderCommand, hidden=True)
 @click.argument("year", type=YEAR)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="md", show_default=True,
-              help="输出格式 / output format")
+              help="输出格式")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="写入文件（xlsx/docx/pdf 必须指定）/ write to FILE")
-@click.option("--agency", default=None, help="机关代码 / agency code")
-@click.option("--all-agencies", is_flag=True, help="汇总全部机关 / consolidated report of all agencies")
+              help="写入文件（xlsx、docx、pdf 默认写入 年度报告-YEAR[-机关代码].格式）")
+@click.option("--agency", default=None, help="机关代码")
+@click.option("--all-agencies", is_flag=True, help="汇总全部机关")
 @click.option("--as-of", "as_of", default=None, help="统计超期未办结案件的截止日期（默认今天）")
 @pass_app
 def render_cmd(ctx: AppContext, year: int, fmt: str, out: Path | None, agency: str | None,
                all_agencies: bool, as_of: str | None) -> None:
-    """生成 YEAR 年度报告 / render the report of YEAR."""
+    """生成 YEAR 年度报告"""
     from foi_workflow.adapters.db import require_schema
     from foi_workflow.adapters.report_render import render
     from foi_workflow.services.report import build_report, resolve_scope
 
-    if fmt in BINARY_FORMATS and out is None:
-        raise InvalidInput(f"{fmt} 格式须用 --out 指定输出文件")
     require_schema(ctx.engine)
     scope = resolve_scope(ctx.config, agency, all_agencies)
+    if fmt in BINARY_FORMATS and out is None:
+        # A file a person can find and send on: the year, and the agency when one is chosen.
+        out = Path(f"年度报告-{year}{'-' + scope if scope and agency else ''}.{fmt}")
     report = build_report(ctx.app, year, agency=scope, as_of=resolve_on(as_of) if as_of else today_local())
     data = render(report, fmt)
+    if report.empty:
+        click.echo(
+            f"注意：{year}年没有任何申请、结转或复议诉讼记录，报告中的数字全部为 0；请确认年度和数据库是否正确",
+            err=True,
+        )
     for diff in report.frozen_differences:
-        click.echo(f"注意：{year} 年度已结转，{diff.line()}", err=True)
+        click.echo(f"注意：{year}年度已结转，{diff.line()}", err=True)
     if out is not None:
         from foi_workflow.adapters.files import write_private
 
@@ -79,7 +92,7 @@ def render_cmd(ctx: AppContext, year: int, fmt: str, out: Path | None, agency: s
 @report_group.command("check")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def check_cmd(file: Path) -> None:
-    """检查报告文件（json 或本系统的 xlsx）的每一处不一致 / check a submitted report."""
+    """检查报告文件（json 或本系统的 xlsx）的每一处不一致"""
     from foi_workflow.adapters.report_render.reading import read_submitted
     from foi_workflow.domain.report import check_report
     from foi_workflow.errors import InconsistentReport
@@ -100,13 +113,13 @@ def year_group() -> None:
 
 @year_group.command("close")
 @click.argument("year", type=YEAR)
-@click.option("--agency", default=None, help="机关代码 / agency code")
-@click.option("--all-agencies", is_flag=True, help="结转全部机关 / all agencies")
+@click.option("--agency", default=None, help="机关代码")
+@click.option("--all-agencies", is_flag=True, help="结转全部机关")
 @event_options
 @pass_app
 def close_cmd(ctx: AppContext, year: int, agency: str | None, all_agencies: bool,
               on: str | None, by: str | None) -> None:
-    """冻结 YEAR 年度报告数据，并对未办结案件记录结转 / freeze YEAR and carry open cases over."""
+    """冻结 YEAR 年度报告数据，并对未办结案件记录结转"""
     from foi_workflow.adapters.db import require_schema
     from foi_workflow.services.report import close_year, resolve_scope
 

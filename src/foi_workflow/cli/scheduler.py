@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 import click
@@ -17,23 +16,23 @@ def scheduler_group() -> None:
 
 
 @scheduler_group.command("run")
-@click.option("--once", is_flag=True, help="只检查一次并发送邮件后退出（供 cron 与测试）/ one sweep, then exit")
+@click.option("--once", is_flag=True, help="只检查一次并发送邮件后退出（供 cron 与测试）")
 @click.option(
     "--now",
     "now_text",
     default=None,
     metavar="DATETIME",
-    help="假定的当前时间，如 2024-03-04T09:00（北京时间）/ pretend the time",
+    help="假定的当前时间，如 2024-03-04T09:00（北京时间）",
 )
 @pass_app
 def run_cmd(ctx: AppContext, once: bool, now_text: str | None) -> None:
-    """运行期限调度：到期自动办理、发送提醒与每日汇总 / run the scheduler."""
+    """运行期限调度：到期自动办理、发送提醒与每日汇总"""
     from foi_workflow.adapters.db import require_schema
     from foi_workflow.adapters.mailer import check_settings
-    from foi_workflow.scheduler import run_forever, run_once, scheduler_lock
+    from foi_workflow.scheduler import configure_logging, run_forever, run_once, scheduler_lock
     from foi_workflow.services.sweep import parse_now
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     now = parse_now(now_text) if now_text else None
     app = ctx.app
     if app.config.smtp.configured:
@@ -50,13 +49,13 @@ def run_cmd(ctx: AppContext, once: bool, now_text: str | None) -> None:
 
 
 @click.command(
-    "outbox", help=command_help("outbox", "--retry 将发送失败的邮件重新排队 / --retry re-queues failed mail.")
+    "outbox", help=command_help("outbox", "--retry 将发送失败的邮件重新排队")
 )
-@click.option("--failed", "failed_only", is_flag=True, help="只列出发送失败的邮件 / failed mail only")
-@click.option("--all", "include_sent", is_flag=True, help="包括已发送的邮件 / include sent mail")
-@click.option("--retry", is_flag=True, help="将发送失败的邮件重新排队 / re-queue failed mail")
+@click.option("--failed", "failed_only", is_flag=True, help="只列出发送失败的邮件")
+@click.option("--all", "include_sent", is_flag=True, help="包括已发送的邮件")
+@click.option("--retry", is_flag=True, help="将发送失败的邮件重新排队")
 @click.option(
-    "--id", "mail_id", type=int, default=None, help="与 --retry 同用：只重发此编号的邮件 / with --retry: one mail"
+    "--id", "mail_id", type=int, default=None, help="与 --retry 同用：只重发此编号的邮件"
 )
 @pass_app
 def outbox_cmd(ctx: AppContext, failed_only: bool, include_sent: bool, retry: bool, mail_id: int | None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import AppContext, pass_app
+from foi_workflow.cli.common import AppContext, pass_app, placeholder_hint
 
 
 def _warn(app_ctx: AppContext) -> list[str]:
@@ -18,7 +18,7 @@ def _warn(app_ctx: AppContext) -> list[str]:
     return warnings
 
 
-@click.command("init", help=command_help("init", "可重复运行 / safe to run again."))
+@click.command("init", help=command_help("init", "可重复运行"))
 @pass_app
 def init_cmd(app_ctx: AppContext) -> None:
     from foi_workflow.adapters.db import migrate
@@ -26,6 +26,7 @@ def init_cmd(app_ctx: AppContext) -> None:
     migrate(app_ctx.engine)
     click.echo(f"数据库已就绪：{app_ctx.engine.url.render_as_string(hide_password=True)}")
     _warn(app_ctx)
+    placeholder_hint(app_ctx)
 
 
 @click.group("config", help=command_help("config"))
@@ -34,7 +35,7 @@ def config_group() -> None:
 
 
 @config_group.command(
-    "check", help="检查配置：读取无误，并列出告知书所需而缺少的设置（如行政复议机关）/ check the configuration."
+    "check", help="检查配置：读取无误，并列出告知书所需而缺少的设置（如行政复议机关）"
 )
 @pass_app
 def config_check_cmd(app_ctx: AppContext) -> None:

@@ -259,7 +259,7 @@ def save_history(path: Path, write: Callable[[Path], None]) -> None:
     help=command_help(
         "shell",
         "每行一条命令，写法同 foi 之后的部分；出错只结束该条命令。标准输入不是终端时从中逐行读取命令；"
-        "有任何命令失败则退出状态为 1。/ One command per line; reads standard input when it is not a terminal.",
+        "有任何命令失败则退出状态为 1。",
     ),
 )
 @pass_app

@@ -54,7 +54,7 @@ workers_option = click.option("--workers", type=click.IntRange(min=1), default=N
 
 @click.command(
     "import",
-    help=command_help("import", "逐行按流程规则校验，全部成功才保存 / each line checked by the rules; all or nothing."),
+    help=command_help("import", "逐行按流程规则校验，全部成功才保存"),
 )
 @click.argument("file", metavar="FILE")
 @click.option("--by", default=None, help="记录人（行内没有 by 字段时使用，默认当前登录名）")
@@ -65,7 +65,7 @@ def import_cmd(app_ctx: AppContext, file: str, by: str | None, workers: int | No
 
 
 @click.command(
-    "export", help=command_help("export", "事件、复议诉讼、告知书、年度结转 / events, appeals, letters, year closes.")
+    "export", help=command_help("export", "事件、复议诉讼、告知书、年度结转")
 )
 @click.option("--out", default=None, help="输出文件（默认标准输出）")
 @pass_app
@@ -74,8 +74,7 @@ def export_cmd(app_ctx: AppContext, out: str | None) -> None:
 
 
 @click.command("backup", help=command_help(
-    "backup", "即 foi export 的全部记录，可用 foi restore 恢复到任一后端 / "
-    "the complete export, restorable on either backend."))
+    "backup", "即 foi export 的全部记录，可用 foi restore 恢复到任一后端"))
 @click.option("--out", required=True, help="备份文件")
 @pass_app
 def backup_cmd(app_ctx: AppContext, out: str) -> None:
@@ -83,7 +82,7 @@ def backup_cmd(app_ctx: AppContext, out: str) -> None:
 
 
 @click.command("restore", help=command_help(
-    "restore", "先 foi init；目标不空则拒绝 / after foi init; refused when the target holds anything."))
+    "restore", "先 foi init；目标不空则拒绝"))
 @click.argument("file", metavar="FILE")
 @workers_option
 @pass_app

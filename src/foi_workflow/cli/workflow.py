@@ -21,7 +21,7 @@ def workflow_group() -> None:
               show_default=True, help="disclosure 依申请公开 / appeal 行政复议与诉讼")  # fmt: skip
 @pass_app
 def diagram_cmd(app_ctx: AppContext, fmt: str, which: str) -> None:
-    """画出流程的状态、事件与条件 / Draw the workflow's states, events and guards."""
+    """画出流程的状态、事件与条件"""
     from foi_workflow.domain.diagram import diagram
 
     workflow = app_ctx.app.workflow

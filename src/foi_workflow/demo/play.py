@@ -280,34 +280,35 @@ def _render(app: App, folder: Path, year: int, result: DemoResult, tick: Progres
     notices_dir.mkdir(exist_ok=True)
     with Session(app.engine) as s:
         decided = list(s.scalars(select(Case).where(col(Case.state) == "decided").order_by(col(Case.id))))
-    picks: list[tuple[str, str]] = []
+    picks: list[tuple[date, str, str]] = []
     for wanted in ("granted", "withheld.third_party_rights", "other.correction_lapsed", "partially_granted"):
         match = next((c for c in decided if c.outcome == wanted), None)
-        if match:
-            picks.append((match.id, "decision"))
+        if match and match.decided_on is not None:
+            picks.append((match.decided_on, match.id, "decision"))
     if decided:
-        picks.insert(0, (decided[0].id, "acknowledgement"))
-    steps = len(picks) * 2 + 5
-    done = 0
-    for case_id, kind in picks:
+        picks.append((decided[0].received_on, decided[0].id, "acknowledgement"))
+    # Numbers are taken in the order letters are issued: issue them in the order of their dates,
+    # as the office did through the year, so the register never reads 第5号 before 第4号.
+    picks.sort()
+    formats = ("txt", "pdf", "docx")
+    for done, (_, case_id, kind) in enumerate(picks, 1):
         notice = issue_notice(app, case_id, kind, by="zhangwei")
-        for fmt in ("txt", "pdf"):
+        for fmt in formats:
             path = notices_dir / f"{case_id}-{kind}.{fmt}"
             write_private(path, render_stored(app, notice, fmt))
             result.files.append((f"告知书 {case_id} {kind} ({fmt})", path))
-            done += 1
-            tick("生成告知书", done, steps)
+        tick("生成告知书", done, len(picks))
     report_dir = folder / "report"
     report_dir.mkdir(exist_ok=True)
     report = build_report(app, year, agency=None, as_of=date(year + 1, 1, 31))
     result.balanced = report.figures.balanced
-    for fmt in ("md", "html", "xlsx", "pdf", "json"):
+    report_formats = ("md", "html", "xlsx", "docx", "pdf", "json")
+    for done, fmt in enumerate(report_formats, 1):
         content = render(report, fmt)
         path = report_dir / f"{year}-annual-report.{fmt}"
         write_private(path, content)
-        result.files.append((f"{year} 年度报告 ({fmt})", path))
-        done += 1
-        tick("生成年度报告", done, steps)
+        result.files.append((f"{year}年度报告 ({fmt})", path))
+        tick("生成年度报告", done, len(report_formats))
     events_path = folder / "events.jsonl"
     with private_output(events_path) as raw, io.TextIOWrapper(raw, encoding="utf-8") as handle:
         export_to(app, handle)

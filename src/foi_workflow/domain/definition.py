@@ -186,6 +186,17 @@ class MachineDef:
     def allowed_events(self, state: str) -> list[str]:
         return [name for name, spec in self.events.items() if not spec.creates and state in spec.sources]
 
+    def commands_allowed(self, state: str) -> list[str]:
+        """The events of `state` a person records by a command, as typed (`receive-correction`):
+        not the markers the year close writes, nor an automatic event that decides the case (a
+        lapse is the scheduler's, dated by the period; no one records it by hand)."""
+        return [
+            name.replace("_", "-")
+            for name in self.allowed_events(state)
+            if not self.events[name].marker
+            and not (self.events[name].automatic is not None and self.events[name].outcome is not None)
+        ]
+
     def state_label(self, state: str) -> str:
         spec = self.states.get(state)
         return spec.label if spec else state

@@ -416,11 +416,18 @@ class AnnualReport:
     timeliness: Timeliness
     as_of: date
     closed: bool = False  # the year was frozen by `foi year close` (for every agency in scope)
+    agency_code: str = ""  # whose report: the code, also of a one-agency installation; "" for a sum of several
     frozen_differences: Sequence[CellDiff] = field(default_factory=tuple)
 
     @property
     def year(self) -> int:
         return self.figures.year
+
+    @property
+    def empty(self) -> bool:
+        """Nothing at all to count in the year: no application, none carried, no appeal."""
+        t3, t4 = self.figures.table3, self.figures.table4
+        return not any(any(row) for row in t3.rows.values()) and not any(any(row) for row in t4.rows.values())
 
     def placeholders(self) -> dict[str, str]:
         t3, t4 = self.figures.table3, self.figures.table4

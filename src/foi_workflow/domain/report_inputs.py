@@ -61,7 +61,7 @@ class ReportInputs:
     """What the agency writes for the year; every text is light Markdown (paragraphs,
     **bold**, links)."""
 
-    title: str = ""  # default: "<agency> <year> 年政府信息公开工作年度报告"
+    title: str = ""  # default: "<agency><year>年政府信息公开工作年度报告"
     preface: str = ""
     overview: str = ""  # 一、总体情况
     problems: str = ""  # 五、存在的主要问题及改进情况

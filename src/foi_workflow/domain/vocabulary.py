@@ -6,6 +6,7 @@ Every other module names these through the enums here, never as bare strings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Self
 
@@ -94,6 +95,11 @@ class Outcome(StrEnum):
     @property
     def info(self) -> OutcomeInfo:
         return OUTCOME_INFO[self]
+
+    @property
+    def short_label(self) -> str:
+        """A few characters for a list's column (the report's wording is for the report)."""
+        return OUTCOME_SHORT[self]
 
     @property
     def is_refusal(self) -> bool:
@@ -189,6 +195,31 @@ OUTCOME_INFO: dict[Outcome, OutcomeInfo] = {
     Outcome.OTHER_OTHER: OutcomeInfo("(六)", "其他处理", 3, "其他", ""),
 }
 
+# The outcome as a caseworker says it in a ledger or a list: section, then the item in brief.
+OUTCOME_SHORT: dict[Outcome, str] = {
+    Outcome.GRANTED: "予以公开",
+    Outcome.PARTIALLY_GRANTED: "部分公开",
+    Outcome.WITHHELD_STATE_SECRET: "不予公开·国家秘密",
+    Outcome.WITHHELD_PROHIBITED_BY_LAW: "不予公开·法律禁止",
+    Outcome.WITHHELD_THREE_SAFETIES_ONE_STABILITY: "不予公开·三安全一稳定",
+    Outcome.WITHHELD_THIRD_PARTY_RIGHTS: "不予公开·第三方权益",
+    Outcome.WITHHELD_INTERNAL_AFFAIRS: "不予公开·内部事务",
+    Outcome.WITHHELD_PROCESS_INFORMATION: "不予公开·过程性信息",
+    Outcome.WITHHELD_ENFORCEMENT_CASE_FILE: "不予公开·行政执法案卷",
+    Outcome.WITHHELD_ADMINISTRATIVE_INQUIRY: "不予公开·行政查询事项",
+    Outcome.UNAVAILABLE_NOT_HELD: "无法提供·本机关不掌握",
+    Outcome.UNAVAILABLE_NEEDS_CREATION: "无法提供·需另行制作",
+    Outcome.UNAVAILABLE_STILL_UNCLEAR: "无法提供·补正后仍不明确",
+    Outcome.NOT_PROCESSED_PETITION_OR_COMPLAINT: "不予处理·信访举报投诉",
+    Outcome.NOT_PROCESSED_DUPLICATE: "不予处理·重复申请",
+    Outcome.NOT_PROCESSED_PUBLICATION: "不予处理·公开出版物",
+    Outcome.NOT_PROCESSED_EXCESSIVE: "不予处理·大量反复申请",
+    Outcome.NOT_PROCESSED_CONFIRM_OR_REISSUE: "不予处理·要求确认或重新出具",
+    Outcome.OTHER_CORRECTION_LAPSED: "逾期未补正",
+    Outcome.OTHER_FEE_UNPAID: "逾期未缴费",
+    Outcome.OTHER_OTHER: "其他处理",
+}
+
 LAPSE_OUTCOMES: frozenset[Outcome] = frozenset({Outcome.OTHER_CORRECTION_LAPSED, Outcome.OTHER_FEE_UNPAID})
 
 
@@ -239,6 +270,15 @@ class Deadline(Labelled):
     FEE_DUE = "fee_due", "缴费期限"
 
 
+# The period that runs in each open state: its end is the date a list shows for the case.
+RUNNING_DEADLINE: dict[State, Deadline] = {
+    State.RECEIVED: Deadline.REPLY_DUE,
+    State.CORRECTION_REQUESTED: Deadline.CORRECTION_DUE,
+    State.CONSULTATION: Deadline.CONSULTATION_DUE,
+    State.FEE_NOTICE: Deadline.FEE_DUE,
+}
+
+
 class NoticeKind(Labelled):
     """The letters of SPEC §6."""
 
@@ -275,3 +315,8 @@ TABLE3_ROWS: tuple[str, ...] = (
 )
 TABLE3_COLUMNS: tuple[str, ...] = (*(t.value for t in ApplicantType), "total")
 TABLE4_COLUMNS: tuple[str, ...] = (*(r.value for r in AppealResult), "pending", "total")
+
+
+def chinese_date(d: date) -> str:
+    """2024年3月1日 (no zero padding, no spaces): the form of a date in letters, mail and the report."""
+    return f"{d.year}年{d.month}月{d.day}日"

@@ -157,7 +157,7 @@ def replay_fire(mdef: MachineDef, subject: str, state: str, event: str, *args: A
 
 
 def _not_allowed(mdef: MachineDef, subject: str, state: str, event: str) -> TransitionNotAllowed:
-    allowed = "、".join(mdef.allowed_events(state)) or "（无，已办结）"
+    allowed = "、".join(mdef.commands_allowed(state)) or "（无，已办结）"
     return TransitionNotAllowed(
         f"{subject} 当前状态为“{mdef.state_label(state)}”（{state}），不能执行 {event}；可执行：{allowed}"
     )

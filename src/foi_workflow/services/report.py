@@ -280,6 +280,7 @@ def build_report(app: App, year: int, *, agency: str | None, as_of: date, requir
         figures=figures,
         inputs=load_inputs(app.config, year, agency),
         agency_name=agency_name(app.config, agency),
+        agency_code=agency or (app.config.default_agency if len(app.config.agencies) <= 1 else ""),
         timeliness=timeliness,
         as_of=as_of,
         closed=bool(frozen),

@@ -28,6 +28,7 @@ from foi_workflow.domain.reminders import (
     remaining_working_days,
     reminder_windows,
 )
+from foi_workflow.domain.vocabulary import Deadline
 from foi_workflow.errors import ConfigError, FoiError, InvalidInput
 from foi_workflow.services.outbox import OUTBOX, QueuedMail, existing_keys, queue_mails, utc
 
@@ -100,6 +101,10 @@ def sweep(app: App, now: datetime) -> SweepResult:
 
 def _check_rules(config: Config) -> None:
     for rule in config.reminders:
+        if rule.deadline == Deadline.CORRECTION_NOTICE_DUE.value:
+            raise ConfigError(
+                f"提醒规则 {rule.name}：补正告知期限（correction_notice_due）只列入每日汇总，不单独发提醒，请删除该规则"
+            )
         if rule.deadline not in DEADLINE_COLUMNS:
             raise ConfigError(f"提醒规则 {rule.name} 的期限 {rule.deadline!r} 无效，应为 {'、'.join(DEADLINE_COLUMNS)}")
         if rule.to not in ("caseworker", "agency"):
@@ -285,6 +290,10 @@ def queue_digests(app: App, now: datetime) -> int:
     from foi_workflow.adapters.mailer import DigestLine, digest_text
 
     today = local_now(now).date()
+    if not app.calendar.is_working_day(today):
+        # No one reads it on a Sunday or a holiday: the next working day's digest lists what
+        # fell due meanwhile (overdue replies stay listed; the other periods have lapsed).
+        return 0
     config = app.config
     with app.engine.connect() as conn:
         agencies = list(conn.execute(select(Agency.__table__.c.code)).scalars())  # type: ignore[attr-defined]

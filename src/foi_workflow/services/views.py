@@ -12,6 +12,7 @@ from foi_workflow.adapters.reader import Reader, as_bool, as_date, as_json, as_t
 from foi_workflow.domain.corrections import History, read_history
 from foi_workflow.domain.replay import REPLAY_TODAY, replay_case
 from foi_workflow.domain.vocabulary import (
+    RUNNING_DEADLINE,
     ApplicantType,
     Channel,
     Outcome,
@@ -129,10 +130,13 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def case_summary(row: CaseRow, today: date, *, masked: bool = True) -> dict[str, Any]:
-    """A case row as `foi list --format json` prints it (SPEC §8, without events)."""
+def case_summary(row: CaseRow, today: date, *, masked: bool = True, caseworker_name: str = "") -> dict[str, Any]:
+    """A case row as `foi list --format json` prints it (SPEC §8, without events), with the
+    end of whichever period runs (`due`: the reply, a correction, a consultation, a fee)."""
     state = State(row.state)
     overdue = bool(row.reply_due and state is State.RECEIVED and today > row.reply_due)
+    running = RUNNING_DEADLINE.get(state)
+    due: date | None = getattr(row, running.value) if running is not None else None
     return {
         "id": row.id,
         "agency": row.agency,
@@ -140,6 +144,7 @@ def case_summary(row: CaseRow, today: date, *, masked: bool = True) -> dict[str,
         "state_label": state.label,
         "outcome": row.outcome,
         "outcome_label": Outcome(row.outcome).info.label if row.outcome else None,
+        "outcome_short": Outcome(row.outcome).short_label if row.outcome else None,
         "applicant": row.applicant,
         "applicant_type": row.applicant_type,
         "applicant_type_label": ApplicantType(row.applicant_type).label,
@@ -148,12 +153,17 @@ def case_summary(row: CaseRow, today: date, *, masked: bool = True) -> dict[str,
         "phone": mask_phone(row.phone) if masked else row.phone,
         "id_number": mask_id_number(row.id_number) if masked else row.id_number,
         "caseworker": row.caseworker,
+        "caseworker_name": caseworker_name or row.caseworker,
         "received_on": _iso(row.received_on),
         "decided_on": _iso(row.decided_on),
         "reply_due": _iso(row.reply_due),
         "on_time": row.on_time,
         "provisional": bool(row.reply_due_provisional),
         "overdue": overdue,
+        "due": _iso(due),
+        "due_kind": running.value if due is not None and running is not None else None,
+        "due_label": running.label if due is not None and running is not None else None,
+        "due_passed": bool(due and today > due),
         "correction_notice_due": _iso(row.correction_notice_due),
         "correction_due": _iso(row.correction_due),
         "consultation_due": _iso(row.consultation_due),
@@ -229,7 +239,9 @@ def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool
     history = read_history(app.workflow.disclosure, events)
     snap = replay_case(app.workflow, case_id, history, apply_context(app, REPLAY_TODAY, explain=True))
     return CaseDetail(
-        summary=case_summary(row, today, masked=not reveal),
+        summary=case_summary(
+            row, today, masked=not reveal, caseworker_name=_caseworker_names(app).get(row.caseworker, "")
+        ),
         request=row.request,
         contact=row.contact,
         # In the order they took effect (numbered as recorded): a 结转 marker is recorded weeks
@@ -254,6 +266,18 @@ def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool
     )
 
 
+def _caseworker_names(app: App) -> dict[str, str]:
+    return {login: worker.name for login, worker in app.config.caseworkers.items()}
+
+
+# The end of the period that runs, per case, in SQL: the same mapping as `RUNNING_DEADLINE`.
+_RUNNING_DUE_SQL = (
+    "CASE state "
+    + " ".join(f"WHEN '{state.value}' THEN {deadline.value}" for state, deadline in RUNNING_DEADLINE.items())
+    + " END"
+)
+
+
 def list_cases(
     app: App,
     *,
@@ -262,17 +286,24 @@ def list_cases(
     due_within: int | None = None,
     year: int | None = None,
     agency: str | None = None,
+    caseworker: str | None = None,
+    applicant: str | None = None,
     today: date | None = None,
     reveal: bool = False,
 ) -> list[dict[str, Any]]:
     """Cases of one agency, filtered, oldest first. Without `agency`: on SQLite the configured
-    one; on PostgreSQL every case the login may see (SPEC §13: the database keeps the rest out)."""
+    one; on PostgreSQL every case the login may see (SPEC §13: the database keeps the rest out).
+
+    `due_within` N: the cases whose running period ends today or within N working days; the
+    overdue ones are apart (`overdue`), not mixed in. `caseworker`: a login or a configured
+    name. `applicant`: part of the applicant's name."""
     today = today or today_local()
+    names = _caseworker_names(app)
     where = ["voided = ?"]  # a voided registration is in no list (SPEC §11)
     params: list[Any] = [False]
     if agency is not None or not app.config.db_url.startswith("postgresql"):
         where.append("agency = ?")
-        params.append(agency or app.config.default_agency)
+        params.append(app.config.agency(agency).code if agency else app.config.default_agency)
     if state:
         where.append("state = ?")
         params.append(State(state).value)
@@ -280,11 +311,19 @@ def list_cases(
         where.append("state = ? AND reply_due < ?")
         params += [State.RECEIVED.value, today]
     if due_within is not None:
-        where.append("reply_due IS NOT NULL AND reply_due <= ?")
-        params.append(app.calendar.add_working_days(today, due_within))
+        where.append(f"{_RUNNING_DUE_SQL} BETWEEN ? AND ?")
+        params += [today, app.calendar.add_working_days(today, due_within)]
     if year is not None:
         where.append("received_on >= ? AND received_on <= ?")
         params += [date(year, 1, 1), date(year, 12, 31)]
+    if caseworker:
+        logins = {caseworker} | {login for login, name in names.items() if name == caseworker}
+        where.append(f"caseworker IN ({', '.join('?' for _ in logins)})")
+        params += sorted(logins)
+    if applicant:
+        where.append("applicant LIKE ? ESCAPE '!'")
+        params.append("%" + applicant.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%")
     sql = f"SELECT {CASE_COLUMNS} FROM foi_case WHERE {' AND '.join(where)} ORDER BY received_on, id"
     with app.reader() as db:
-        return [case_summary(CaseRow.from_db(r), today, masked=not reveal) for r in db.rows(sql, params)]
+        rows = [CaseRow.from_db(r) for r in db.rows(sql, params)]
+    return [case_summary(r, today, masked=not reveal, caseworker_name=names.get(r.caseworker, "")) for r in rows]

@@ -25,7 +25,7 @@ from foi_workflow.adapters.report_render.layout import (
 )
 from foi_workflow.domain.report import AnnualReport
 from foi_workflow.domain.report_inputs import fill
-from foi_workflow.domain.vocabulary import AppealKind
+from foi_workflow.domain.vocabulary import AppealKind, chinese_date
 
 MONTHS = tuple(f"{m}月" for m in range(1, 13))
 
@@ -56,7 +56,7 @@ def title(report: AnnualReport) -> str:
     values = report.placeholders()
     if report.inputs.title:
         return fill(report.inputs.title, values)
-    return f"{report.agency_name} {report.year} 年政府信息公开工作年度报告"
+    return f"{report.agency_name}{report.year}年政府信息公开工作年度报告"
 
 
 def table2_rows(report: AnnualReport) -> list[list[str]]:
@@ -94,10 +94,10 @@ def table4_rows(report: AnnualReport) -> list[list[str]]:
 def timeliness_lines(report: AnnualReport) -> list[str]:
     t = report.timeliness
     return [
-        f"本年办结 {t.decided} 件，其中按期答复 {t.on_time} 件，按期答复率 {percent(t.on_time_rate)}；",
+        f"本年办结{t.decided}件，其中按期答复{t.on_time}件，按期答复率{percent(t.on_time_rate)}；",
         f"从收到申请到作出答复的工作日数中位数：{number(t.median_working_days)}；",
-        f"本年超期答复 {t.decided_late} 件；截至 {report.as_of.isoformat()}，"
-        f"已超过答复期限仍未办结 {t.overdue_open} 件。",
+        f"本年超期答复{t.decided_late}件；截至{chinese_date(report.as_of)}，"
+        f"已超过答复期限仍未办结{t.overdue_open}件。",
     ]
 
 

@@ -19,15 +19,13 @@ from foi_workflow.adapters.report_render.layout import (
     TABLE4_SUBBLOCKS,
     TOTAL,
     TYPE_LABELS,
-    number,
-    percent,
     section_spans,
     table2_blocks,
 )
 from foi_workflow.adapters.report_render.markdown import MONTHS, title
 from foi_workflow.domain.boundary import looks_like_formula
 from foi_workflow.domain.report import AnnualReport
-from foi_workflow.domain.vocabulary import TABLE3_COLUMNS, AppealKind
+from foi_workflow.domain.vocabulary import TABLE3_COLUMNS, AppealKind, chinese_date
 
 # Where the figures sit (1-based rows, columns) — shared with reading.py.
 SHEET_INFO, SHEET_T2, SHEET_TIME = "说明", "表二 主动公开", "办理时效"
@@ -140,7 +138,7 @@ def render_xlsx(report: AnnualReport) -> bytes:
     info = wb.active
     info.title = SHEET_INFO
     info.append(["年度", report.year])
-    info.append(["机关代码", report.figures.agency or ""])
+    info.append(["机关代码", report.agency_code])
     info.append(["机关名称", report.agency_name])
     info.append(["勾稽关系平衡", "是" if report.figures.balanced else "否"])
     info.append(["列代码", *TABLE3_COLUMNS])
@@ -153,10 +151,11 @@ def render_xlsx(report: AnnualReport) -> bytes:
     t = report.timeliness
     ws.append(["本年办结", t.decided])
     ws.append(["按期答复", t.on_time])
-    ws.append(["按期答复率", percent(t.on_time_rate)])
-    ws.append(["答复工作日数中位数", number(t.median_working_days)])
+    ws.append(["按期答复率", t.on_time_rate])  # a number the sheet can compute with, shown as 75.0%
+    ws.cell(ws.max_row, 2).number_format = "0.0%"
+    ws.append(["答复工作日数中位数", t.median_working_days])
     ws.append(["超期答复", t.decided_late])
-    ws.append([f"截至 {report.as_of.isoformat()} 超期未办结", t.overdue_open])
+    ws.append([f"截至{chinese_date(report.as_of)}超期未办结", t.overdue_open])
     ws.append([])
     ws.append(["月份", *MONTHS])
     ws.append(["新收", *t.received_by_month])
