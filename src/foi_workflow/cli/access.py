@@ -119,7 +119,8 @@ _ROLE = click.Choice([r.value for r in Role])
 @click.argument("login", metavar="LOGIN")
 @click.option("--name", required=True, help="姓名（写入告知书等）")
 @click.option("--agency", "agency", required=True, help="所属机关代码，多个用逗号分隔")
-@click.option("--role", required=True, type=_ROLE, help="caseworker 经办人、approver 审批人、office 公开办、auditor 审计")
+@click.option("--role", required=True, type=_ROLE,
+              help="caseworker 经办人、approver 审批人、office 公开办、auditor 审计")  # fmt: skip
 @click.option("--email", default="", help="邮箱（提醒和审批邮件）")
 @pass_app
 def user_add_cmd(app_ctx: AppContext, login: str, name: str, agency: str, role: str, email: str) -> None:
@@ -160,7 +161,8 @@ def user_remove_cmd(app_ctx: AppContext, login: str) -> None:
 
 
 @user_group.command("list", help="人员一览")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="输出格式")
 @pass_app
 def user_list_cmd(app_ctx: AppContext, fmt: str) -> None:
     from dataclasses import asdict

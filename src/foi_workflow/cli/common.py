@@ -101,7 +101,8 @@ def session_context(ctx: click.Context, db_url: str | None, config_path: str | N
 
 def event_options(func: F) -> F:
     """`--on` (the date the event took effect) and `--by` (who recorded it)."""
-    func = click.option("--by", "by", default=None, metavar="NAME", help="记录人（默认登录名；PostgreSQL 上仅所有者可指定）")(func)
+    func = click.option("--by", "by", default=None, metavar="NAME",
+                        help="记录人（默认登录名；PostgreSQL 上仅所有者可指定）")(func)
     func = click.option("--on", "on", default=None, metavar="DATE",
                         help="生效日期 YYYY-MM-DD（默认今天，北京时间）")(func)
     return func

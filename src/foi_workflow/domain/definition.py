@@ -95,6 +95,7 @@ class EventSpec:
     automatic: Automatic | None = None
     amends: bool = False  # void / correct (SPEC §11): acts on an earlier event, through the replay
     stay_while: str | None = None  # a condition: while it holds, the event keeps the state (no dest)
+    command: str | None = None  # the `foi` command that records it, when not its own name with dashes
     required: Mapping[str, str] = field(default_factory=dict)
     optional: Mapping[str, str] = field(default_factory=dict)
     guards: tuple[str, ...] = ()
@@ -190,12 +191,13 @@ class MachineDef:
         """The events of `state` a person records by a command, as typed (`receive-correction`):
         not the markers the year close writes, nor an automatic event that decides the case (a
         lapse is the scheduler's, dated by the period; no one records it by hand)."""
-        return [
-            name.replace("_", "-")
+        typed = (
+            self.events[name].command or name.replace("_", "-")
             for name in self.allowed_events(state)
             if not self.events[name].marker
             and not (self.events[name].automatic is not None and self.events[name].outcome is not None)
-        ]
+        )
+        return list(dict.fromkeys(typed))  # `extend` records extend or request_extension: named once
 
     def state_label(self, state: str) -> str:
         spec = self.states.get(state)
@@ -255,7 +257,7 @@ def _load_def(path: Path, guards: Mapping[str, Guard], read: DataReader = read_y
 _STATE_KEYS = frozenset({"name", "final"})
 _EVENT_KEYS = frozenset(
     {"creates", "source", "dest", "internal", "marker", "outcome", "automatic", "required", "optional", "guards"}
-    | {"amends", "stay_while"}
+    | {"amends", "stay_while", "command"}
 )
 
 
@@ -295,6 +297,7 @@ def _build_def(raw: Any, guards: Mapping[str, Guard]) -> MachineDef:
             automatic=Automatic(Deadline(auto["after"]), dict(auto.get("data") or {})) if auto else None,
             amends=bool(e.get("amends")),
             stay_while=e.get("stay_while"),
+            command=e.get("command"),
             required=dict(e.get("required", {})),
             optional=dict(e.get("optional", {})),
             guards=tuple(e.get("guards", [])),
