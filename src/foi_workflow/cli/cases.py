@@ -22,7 +22,9 @@ from foi_workflow.cli.common import (
     pass_app,
     resolve_on,
 )
+from foi_workflow.cli.service import service_lines
 from foi_workflow.domain.periods import FEE_DAYS
+from foi_workflow.domain.service import UNSERVED_FLAG
 from foi_workflow.domain.vocabulary import (
     ApplicantType,
     Channel,
@@ -154,6 +156,7 @@ def _event_command(name: str, details: str = "") -> Callable[[Callable[..., Any]
 @click.option("--phone", default=None, help="联系电话")
 @click.option("--id-number", default=None, help="身份证件号码")
 @click.option("--agency", default=None, help="机关代码（默认配置中的机关）")
+@click.option("--e-service", "e_service", default=None, metavar="ADDRESS", help="申请人同意电子送达的地址")
 @event_options
 @amend_option
 @notice_option
@@ -169,6 +172,7 @@ def intake_cmd(
     phone: str | None,
     id_number: str | None,
     agency: str | None,
+    e_service: str | None,
     on: str | None,
     by: str | None,
     amend: str | None,
@@ -180,7 +184,7 @@ def intake_cmd(
     data = {
         "applicant": applicant, "applicant_type": applicant_type, "channel": channel,
         "request": request_text, "contact": contact, "phone": phone, "id_number": id_number,
-        "agency": agency, "caseworker": by,
+        "agency": agency, "caseworker": by, "e_service": e_service,
     }  # fmt: skip
     with options_named(case="--id"):
         change, letter = _with_letter(app_ctx, "receive", notice, amend, lambda session: intake(
@@ -289,16 +293,18 @@ def withdraw_cmd(reason: str | None) -> dict[str, Any]:
 @click.option("--overdue", is_flag=True, help="只列出已超过答复期限的案件")
 @click.option("--due-within", type=click.IntRange(min=0), default=None, help="答复期限在 N 个工作日内的案件")
 @click.option("--year", type=YEAR, default=None, help="按收到申请的年度筛选")
+@click.option("--final", is_flag=True, help="只列出已生效的决定（救济期限届满且未复议、诉讼）")
+@click.option("--unserved", is_flag=True, help="只列出答复未记录送达的已办结案件")
 @click.option("--agency", default=None, help="机关代码（默认配置中的机关）")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @click.option("--reveal", is_flag=True, help="显示完整的电话和身份证件号码（默认遮蔽）")
 @pass_app
 def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: int | None, year: int | None,
-             agency: str | None, fmt: str, reveal: bool) -> None:  # fmt: skip
+             final: bool, unserved: bool, agency: str | None, fmt: str, reveal: bool) -> None:  # fmt: skip
     from foi_workflow.services.views import list_cases
 
-    rows = list_cases(app_ctx.app, state=state, overdue=overdue, due_within=due_within, year=year, agency=agency,
-                      reveal=reveal)  # fmt: skip
+    rows = list_cases(app_ctx.app, state=state, overdue=overdue, due_within=due_within, year=year, final=final,
+                      unserved=unserved, agency=agency, reveal=reveal)  # fmt: skip
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -328,10 +334,12 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
         due = (r["reply_due"] or "") + ("（暂定）" if r["provisional"] and r["reply_due"] else "")
         if r["overdue"]:
             due = f"[bold red]{due} 已逾期[/]"
+        decided = (r["decided_on"] or "") + (f" {UNSERVED_FLAG}" if r["served"] is False else "") + (
+            " 已生效" if r["final"] else "")  # fmt: skip
         # Every value as text, never as markup: a name may contain "[/bold]".
         table.add_row(
             *map(escape, (r["id"], r["state_label"], r["applicant"], r["applicant_type_label"], r["received_on"])),
-            due, *map(escape, (r["decided_on"] or "", r["outcome_label"] or "", r["caseworker"])),
+            due, *map(escape, (decided, r["outcome_label"] or "", r["caseworker"])),
         )  # fmt: skip
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
@@ -373,6 +381,7 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str, reveal: bool) -> None:
         lines.append("按期答复：" + ("是" if s["on_time"] else "否（逾期）"))
     if s["extended_days"]:
         lines.append(f"已延长：{s['extended_days']} 个工作日")
+    lines.extend(service_lines(s, detail.service))
     lines.append("")
     lines.append("事件：")
     for ev in detail.events:

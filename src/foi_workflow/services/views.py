@@ -10,13 +10,16 @@ from typing import Any, get_args, get_type_hints
 
 from foi_workflow.adapters.reader import Reader, as_bool, as_date, as_json, as_timestamp
 from foi_workflow.domain.corrections import History, read_history
+from foi_workflow.domain.remedies import is_final
 from foi_workflow.domain.replay import REPLAY_TODAY, replay_case
+from foi_workflow.domain.service import reply_lines
 from foi_workflow.domain.vocabulary import (
     ApplicantType,
     Channel,
     Outcome,
     State,
 )
+from foi_workflow.domain.workflow import CaseSnapshot
 from foi_workflow.errors import NotFound
 from foi_workflow.services.app import App, apply_context, today_local
 
@@ -54,6 +57,10 @@ class CaseRow:
     fee_due: date | None
     extended_days: int
     on_time: bool | None
+    replied_on: date | None
+    served: bool
+    review_until: date | None
+    litigation_until: date | None
     carried_over_to: int | None
     voided: bool
     version: int
@@ -129,10 +136,12 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def case_summary(row: CaseRow, today: date, *, masked: bool = True) -> dict[str, Any]:
-    """A case row as `foi list --format json` prints it (SPEC §8, without events)."""
+def case_summary(row: CaseRow, today: date, *, masked: bool = True, appealed: bool = False) -> dict[str, Any]:
+    """A case row as `foi list --format json` prints it (SPEC §8, without events; §15's
+    reply date, remedy windows and finality: `appealed` says whether an appeal names it)."""
     state = State(row.state)
     overdue = bool(row.reply_due and state is State.RECEIVED and today > row.reply_due)
+    decided = state is State.DECIDED
     return {
         "id": row.id,
         "agency": row.agency,
@@ -152,6 +161,11 @@ def case_summary(row: CaseRow, today: date, *, masked: bool = True) -> dict[str,
         "decided_on": _iso(row.decided_on),
         "reply_due": _iso(row.reply_due),
         "on_time": row.on_time,
+        "replied_on": _iso(row.replied_on),
+        "served": row.served if decided else None,
+        "review_until": _iso(row.review_until),
+        "litigation_until": _iso(row.litigation_until),
+        "final": is_final(row.review_until, row.litigation_until, today, appealed),
         "provisional": bool(row.reply_due_provisional),
         "overdue": overdue,
         "correction_notice_due": _iso(row.correction_notice_due),
@@ -173,6 +187,7 @@ class CaseDetail:
     events: list[dict[str, Any]]
     explanation: list[str]
     notices: list[dict[str, Any]]
+    service: list[dict[str, Any]]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -182,6 +197,7 @@ class CaseDetail:
             "events": self.events,
             "explanation": self.explanation,
             "notices": self.notices,
+            "service": self.service,
         }
 
 
@@ -228,8 +244,9 @@ def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool
     )
     snap = replay_case(app.workflow, case_id, events, apply_context(app, REPLAY_TODAY, explain=True))
     history = read_history(app.workflow.disclosure, events)
+    appealed = bool(db.rows(_APPEALED + " AND case_id = ?", (False, case_id)))
     return CaseDetail(
-        summary=case_summary(row, today, masked=not reveal),
+        summary=case_summary(row, today, masked=not reveal, appealed=appealed),
         request=row.request,
         contact=row.contact,
         # In the order they took effect (numbered as recorded): a 结转 marker is recorded weeks
@@ -238,7 +255,7 @@ def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool
             event_dict(e, no, history, masked=not reveal)
             for no, e in sorted(enumerate(events, 1), key=lambda p: p[1].on)
         ],
-        explanation=list(snap.deadlines.explanation) if snap.deadlines else [],
+        explanation=_explanation(snap),
         notices=[
             {
                 "id": notice_id,
@@ -251,7 +268,22 @@ def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool
             }
             for notice_id, kind, number, dated, status, template_name, template_hash in notices
         ],
+        service=[entry.as_json() for entry in snap.service.letters],
     )
+
+
+def _explanation(snap: CaseSnapshot) -> list[str]:
+    """How each deadline was derived; for a reply made while the clock ran, the conclusion by
+    the date its service gives (SPEC §15) instead of the decision date."""
+    lines = list(snap.deadlines.explanation) if snap.deadlines else []
+    clock, reply, on_time = snap.clock, snap.reply, snap.on_time
+    if clock is None or reply is None or on_time is None or not clock.decided_running or clock.frozen_due is None:
+        return lines
+    return [line for line in lines if not line.startswith("结论：")] + reply_lines(reply, clock.frozen_due, on_time)
+
+
+# The cases an appeal (review or lawsuit) names: never 已生效 (a voided filing names none).
+_APPEALED = "SELECT case_id FROM appeal WHERE case_id IS NOT NULL AND voided = ?"
 
 
 def list_cases(
@@ -261,11 +293,15 @@ def list_cases(
     overdue: bool = False,
     due_within: int | None = None,
     year: int | None = None,
+    final: bool = False,
+    unserved: bool = False,
     agency: str | None = None,
     today: date | None = None,
     reveal: bool = False,
 ) -> list[dict[str, Any]]:
-    """Cases of one agency (default: the configured one), filtered, oldest first."""
+    """Cases of one agency (default: the configured one), filtered, oldest first: `final`,
+    the decisions 已生效; `unserved`, the decided cases whose reply rests on no recorded
+    service (SPEC §15)."""
     today = today or today_local()
     where = ["agency = ?", "voided = ?"]  # a voided registration is in no list (SPEC §11)
     params: list[Any] = [agency or app.config.default_agency, False]
@@ -281,6 +317,16 @@ def list_cases(
     if year is not None:
         where.append("received_on >= ? AND received_on <= ?")
         params += [date(year, 1, 1), date(year, 12, 31)]
+    if final:
+        where.append(f"review_until < ? AND litigation_until < ? AND id NOT IN ({_APPEALED})")
+        params += [today, today, False]
+    if unserved:
+        where.append("state = ? AND served = ?")
+        params += [State.DECIDED.value, False]
     sql = f"SELECT {CASE_COLUMNS} FROM foi_case WHERE {' AND '.join(where)} ORDER BY received_on, id"
     with app.reader() as db:
-        return [case_summary(CaseRow.from_db(r), today, masked=not reveal) for r in db.rows(sql, params)]
+        rows = db.rows(sql, params)
+        appealed = {r[0] for r in db.rows(_APPEALED, (False,))} if rows else set()
+    return [
+        case_summary(CaseRow.from_db(r), today, masked=not reveal, appealed=r[0] in appealed) for r in rows
+    ]

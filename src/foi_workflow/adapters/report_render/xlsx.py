@@ -154,6 +154,8 @@ def render_xlsx(report: AnnualReport) -> bytes:
     ws.append(["本年办结", t.decided])
     ws.append(["按期答复", t.on_time])
     ws.append(["按期答复率", percent(t.on_time_rate)])
+    ws.append(["以送达记录为准", t.served])
+    ws.append(["未记录送达", t.unserved])
     ws.append(["答复工作日数中位数", number(t.median_working_days)])
     ws.append(["超期答复", t.decided_late])
     ws.append([f"截至 {report.as_of.isoformat()} 超期未办结", t.overdue_open])
