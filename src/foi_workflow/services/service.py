@@ -72,6 +72,7 @@ def serve(
     sent_on: date | None = None,
     tracking: str | None = None,
     amend_reason: str | None = None,
+    today: date | None = None,
     session: Session | None = None,
 ) -> Change:
     """Record that letter `number` was served by `method` (for post, handed to the post office
@@ -83,7 +84,7 @@ def serve(
             raise RuleViolation(f"告知书 {number} 的日期为 {letter.dated.isoformat()}，不能在此之前送出")
         data = {"letter": number, "kind": NoticeKind(letter.kind).value, "method": method,
                 "sent_on": sent_on.isoformat() if sent_on else None, "tracking": tracking}  # fmt: skip
-        change = advance(app, case_id, "serve", on=on, by=by, amend_reason=amend_reason, session=s,
+        change = advance(app, case_id, "serve", on=on, by=by, amend_reason=amend_reason, today=today, session=s,
                          data={k: v for k, v in data.items() if v is not None})  # fmt: skip
         commit_own(s, session)
         return change
@@ -98,6 +99,7 @@ def delivered(
     by: str,
     proof: Proof | None = None,
     amend_reason: str | None = None,
+    today: date | None = None,
     session: Session | None = None,
 ) -> Change:
     """Record that letter `number` reached the applicant on `on` (signed for, 妥投, reached
@@ -107,7 +109,8 @@ def delivered(
         data = {"letter": number}
         if proof is not None:
             data["proof"] = proof.sha256
-        change = advance(app, case_id, "delivered", on=on, by=by, data=data, amend_reason=amend_reason, session=s)
+        change = advance(app, case_id, "delivered", on=on, by=by, data=data, amend_reason=amend_reason,
+                         today=today, session=s)  # fmt: skip
         if proof is not None:
             store_proof(s, case_id, number, proof, by)
         commit_own(s, session)
@@ -133,13 +136,14 @@ def returned(
     by: str,
     reason: str,
     amend_reason: str | None = None,
+    today: date | None = None,
     session: Session | None = None,
 ) -> Change:
     """Record that letter `number` came back undelivered (退回); it may then be served again."""
     with session_scope(app, session) as s:
         standing_letter(s, case_id, number)
         change = advance(app, case_id, "returned", on=on, by=by, data={"letter": number, "reason": reason},
-                         amend_reason=amend_reason, session=s)  # fmt: skip
+                         amend_reason=amend_reason, today=today, session=s)  # fmt: skip
         commit_own(s, session)
         return change
 
