@@ -102,7 +102,8 @@ def test_a_returned_letter_is_served_again_and_the_latest_service_counts(foi: Fo
 
 def test_electronic_service_is_refused_without_the_applicants_recorded_consent(foi: Foi) -> None:
     case_id, number = decided_case(foi)
-    line = refused(foi, "E-RULE", "serve", case_id, "--letter", number, "--method", "electronic", "--on", DUE.isoformat())
+    serve_electronic = ("serve", case_id, "--letter", number, "--method", "electronic", "--on", DUE.isoformat())
+    line = refused(foi, "E-RULE", *serve_electronic)
     assert "未同意电子送达" in line and "foi consent" in line
     foi.ok("consent", case_id, "--e-service", "zhangsan@example.cn", "--on", DUE.isoformat())
     foi.ok("serve", case_id, "--letter", number, "--method", "electronic", "--on", DUE.isoformat())
