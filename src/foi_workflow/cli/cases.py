@@ -22,7 +22,7 @@ from foi_workflow.cli.common import (
     pass_app,
     resolve_on,
 )
-from foi_workflow.cli.service import service_lines
+from foi_workflow.cli.service_text import service_lines
 from foi_workflow.domain.periods import FEE_DAYS
 from foi_workflow.domain.service import UNSERVED_FLAG
 from foi_workflow.domain.vocabulary import (

@@ -13,7 +13,7 @@ import click
 
 from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import IDENTIFIER, AppContext, parse_date, pass_app, resolve_on
-from foi_workflow.cli.service import METHOD_HELP, METHODS
+from foi_workflow.cli.service_text import METHOD_HELP, METHODS
 from foi_workflow.domain.vocabulary import NoticeKind
 
 KINDS = tuple(kind.value for kind in NoticeKind)
