@@ -61,6 +61,14 @@ def test_a_decision_letter_not_served_within_two_working_days_is_listed_until_it
     assert case_id not in digest_on(app, cal.add_working_days(DECIDED, 4))
 
 
+def test_a_decision_unserved_for_more_than_sixty_days_leaves_the_digest_not_the_list(world: tuple[Foi, App]) -> None:
+    foi, app = world
+    case_id, _ = decided_with_letter(foi)
+    assert case_id in digest_on(app, date(2024, 5, 17))  # 58 days after the decision
+    assert case_id not in digest_on(app, date(2024, 5, 20))  # 61 days
+    assert case_id in foi.ok("list", "--unserved", "--format", "json")
+
+
 def test_a_posted_letter_without_delivery_after_ten_working_days_is_chased(world: tuple[Foi, App]) -> None:
     foi, app = world
     case_id, number = decided_with_letter(foi)

@@ -1,11 +1,11 @@
 """What the daily digest says about service of letters (SPEC §15): decision letters not served
-within 2 working days of the decision, posted letters without delivery after 10 working days,
-and letters returned and not yet served again."""
+within 2 working days of the decision (of the last 60 days), posted letters without delivery
+after 10 working days, and letters returned and not yet served again."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import false, select
@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 SERVE_WITHIN = 2  # working days after the decision
 DELIVERY_WITHIN = 10  # working days after posting
 LISTED = 50  # lines per kind in one digest; the rest are counted (`foi list --unserved` has them all)
+# How far back the digest looks: a decision older than this is no longer chased by mail (a
+# database from before service was recorded would otherwise list every old decision each day;
+# `foi list --unserved` still has them), nor a case without an event for longer.
+UNSERVED_DAYS = 60
+QUIET_DAYS = 400
 
 CASES = Case.__table__  # type: ignore[attr-defined]
 EVENTS = Event.__table__  # type: ignore[attr-defined]
@@ -37,6 +42,7 @@ def service_reminders(conn: Any, app: App, agencies: list[str], today: date) -> 
     for case_id, agency, decided_on in conn.execute(
         select(CASES.c.id, CASES.c.agency, CASES.c.decided_on)
         .where(CASES.c.agency.in_(agencies), CASES.c.state == State.DECIDED.value,
+               CASES.c.decided_on >= today - timedelta(days=UNSERVED_DAYS),
                CASES.c.served == false(), CASES.c.voided == false())
         .order_by(CASES.c.decided_on, CASES.c.id)
     ):  # fmt: skip
@@ -45,7 +51,7 @@ def service_reminders(conn: Any, app: App, agencies: list[str], today: date) -> 
             unserved[agency].append(f"  · {case_id}　{decided_on.isoformat()} 作出答复，答复告知书尚未送达")
     posted: dict[str, list[str]] = {a: [] for a in agencies}
     returned: dict[str, list[str]] = {a: [] for a in agencies}
-    for agency, case_id, log in _service_logs(conn, app, agencies):
+    for agency, case_id, log in _service_logs(conn, app, agencies, today - timedelta(days=QUIET_DAYS)):
         for entry in log.letters:
             last, kind = entry.latest, NoticeKind.label_of(entry.kind)
             if last.returned is not None:
@@ -77,13 +83,14 @@ def _chase_from(cal: WorkCalendar, sent_on: date) -> date:
     return cal.add_working_days(sent_on, DELIVERY_WITHIN)
 
 
-def _service_logs(conn: Any, app: App, agencies: list[str]) -> Iterable[tuple[str, str, ServiceLog]]:
-    """The service log of every case of `agencies` that has served a letter: folded from its
-    service events, or, for a case whose log was amended (void / correct), from its replay."""
+def _service_logs(conn: Any, app: App, agencies: list[str], since: date) -> Iterable[tuple[str, str, ServiceLog]]:
+    """The service log of every case of `agencies` with an event since `since` that has served a
+    letter: folded from its service events, or, for a case whose log was amended (void /
+    correct), from its replay."""
     rows = conn.execute(
         select(EVENTS.c.case_id, CASES.c.agency, EVENTS.c.event, EVENTS.c.on, EVENTS.c.data)
         .join(CASES, CASES.c.id == EVENTS.c.case_id)
-        .where(CASES.c.agency.in_(agencies), CASES.c.voided == false(),
+        .where(CASES.c.agency.in_(agencies), CASES.c.voided == false(), CASES.c.last_event_on >= since,
                EVENTS.c.event.in_((*SERVICE_EVENTS, *AMENDING)))
         .order_by(EVENTS.c.seq)
     ).all()  # fmt: skip
