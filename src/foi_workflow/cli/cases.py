@@ -417,32 +417,6 @@ def _marks(ev: dict[str, Any]) -> str:
     return "  " + "".join(marks) if marks else ""
 
 
-@click.command(
-    "outcomes",
-    help=command_help("outcomes", "对应的年报行次与法律依据 / with their report rows and legal bases."),
-)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def outcomes_cmd(fmt: str) -> None:
-    if fmt == "json":
-        rows = [
-            {
-                "code": o.value,
-                "row": o.info.row,
-                "label": o.info.label,
-                "legal_basis": o.info.legal_basis,
-                "by_hand": not o.is_lapse,
-            }
-            for o in Outcome
-        ]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
-        return
-    for o in Outcome:
-        auto = "（仅由期限届满自动产生）" if o.is_lapse else ""
-        basis = f"  依据：条例{o.info.legal_basis}" if o.info.legal_basis.startswith("第") else (
-            f"  依据：{o.info.legal_basis}" if o.info.legal_basis else "")  # fmt: skip
-        click.echo(f"{o.value:<40} {o.info.row:<6} {o.info.section_label}：{o.info.label}{auto}{basis}")
-
-
 @click.command("rebuild", help=command_help("rebuild", "并报告差异 / and report the differences."))
 @click.option("--check", "check_only", is_flag=True, help="只比较，不改写")
 @pass_app

@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "correct": ("corrections:correct_cmd", "更正记错的事件（日期或内容）/ correct an event"),
     "list": ("cases:list_cmd", "列出案件（电话、证件号默认遮蔽）/ list cases"),
     "show": ("cases:show_cmd", "查看案件详情与期限推算（电话、证件号默认遮蔽）/ show a case"),
-    "outcomes": ("cases:outcomes_cmd", "办理结果代码一览 / the outcome codes"),
+    "outcomes": ("outcomes:outcomes_cmd", "办理结果代码一览 / the outcome codes"),
     "rebuild": ("cases:rebuild_cmd", "由事件日志重建案件表 / rebuild the case table from the log"),
     "appeal": ("appeals:appeal_group", "行政复议与行政诉讼 / appeals (review, litigation)"),
     "import": ("transfer:import_cmd", "导入事件文件（JSON Lines，全部或全不）/ import events"),
