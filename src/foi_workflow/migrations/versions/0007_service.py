@@ -6,7 +6,9 @@ decision letter opened (`review_until`, `litigation_until`). Proofs of delivery 
 kept in `service_proof` with their SHA-256.
 
 A database from before this migration has no service events: every decided case's reply
-date is its decision date, unserved, and no window is open.
+date is its decision date, unserved, and no window is open. On PostgreSQL with access control
+(0006), the proofs get the row-level security of the letters: a caseworker sees and files only
+those of their agencies' cases.
 
 Revision ID: 0007
 Revises: 0003
@@ -46,6 +48,34 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("case_id", "sha256", name="uq_service_proof"),
     )
+    conn = op.get_bind()
+    if conn.dialect.name == "postgresql" and _access_control(conn):
+        for statement in _access_statements(_schema(conn)):
+            op.execute(statement)
+
+
+# Access control (SPEC §13, migration 0006, when this database has it): a proof belongs to its
+# case's agency, as the case's letters do. Frozen here, as every migration's SQL is.
+def _access_control(conn: sa.Connection) -> bool:
+    return conn.execute(sa.text("SELECT to_regprocedure(current_schema() || '.foi_agencies()')")).scalar() is not None
+
+
+def _schema(conn: sa.Connection) -> str:
+    return str(conn.dialect.identifier_preparer.quote(conn.execute(sa.text("SELECT current_schema()")).scalar_one()))
+
+
+def _access_statements(schema: str) -> list[str]:
+    mine = f"c.agency IN (SELECT {schema}.foi_agencies())"
+    case_of_mine = f"EXISTS (SELECT 1 FROM {schema}.foi_case c WHERE c.id = case_id AND {mine})"
+    return [
+        f"GRANT SELECT ON {schema}.service_proof TO foi_caseworker, foi_office, foi_auditor",
+        f"GRANT INSERT ON {schema}.service_proof TO foi_caseworker",
+        f"GRANT USAGE, SELECT ON SEQUENCE {schema}.service_proof_id_seq TO foi_caseworker",
+        f"ALTER TABLE {schema}.service_proof ENABLE ROW LEVEL SECURITY",
+        f"CREATE POLICY foi_read_all ON {schema}.service_proof FOR SELECT TO foi_office, foi_auditor USING (true)",
+        f"""CREATE POLICY foi_own_agency ON {schema}.service_proof FOR ALL TO foi_caseworker
+            USING ({case_of_mine}) WITH CHECK ({case_of_mine})""",
+    ]
 
 
 def downgrade() -> None:
