@@ -158,7 +158,7 @@ def test_notice_serve_records_the_letter_and_its_service_in_one_step(foi: Foi) -
     assert result.ok, result.stderr
     detail = show(foi, case_id)
     assert [n["number"] for n in detail["notices"]] == [detail["service"][0]["letter"]]
-    assert detail["notices"][0]["number"].endswith("第1号")  # the refused attempt took no number
+    assert detail["notices"][0]["number"].endswith("〕1号")  # the refused attempt took no number
     assert (detail["replied_on"], detail["on_time"], detail["service"][0]["method"]) == (DUE.isoformat(), True, "post")
 
 
