@@ -56,7 +56,7 @@ def test_foi_demo_writes_every_file_it_announces(tmp_path: Path) -> None:
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     letters = json.loads(register.stdout)
-    numbers = [int(re.findall(r"第(\d+)号", letter["number"])[0]) for letter in letters]
+    numbers = [int(re.findall(r"(\d+)号", letter["number"])[0]) for letter in letters]
     dates = [letter["on"] for letter in letters]
     assert [d for _, d in sorted(zip(numbers, dates, strict=True))] == sorted(dates)
 

@@ -24,14 +24,16 @@ def test_the_shipped_workflows_load_with_every_state_event_and_outcome() -> None
     expected_events = {
         "receive", "request_correction", "receive_correction", "lapse_correction", "consult", "consultation_reply",
         "extend", "set_reasonable_period", "fee_notice", "fee_paid", "lapse_fee", "decide", "withdraw", "assign",
-        "carry_over", "void", "correct", "request_extension", "reject_extension",
+        "carry_over", "void", "correct", "request_extension", "reject_extension", "serve", "delivered", "returned",
+        "consent",
     }  # fmt: skip
     assert set(d.events) == expected_events
     assert d.outcome_rows == {o.value: o.info.row for o in Outcome}
     assert d.events["lapse_correction"].outcome is Outcome("other.correction_lapsed")
     assert d.events["withdraw"].sources == ("received", "correction_requested", "consultation", "fee_notice")
     assert "decided" not in d.events["carry_over"].sources
-    assert d.allowed_events("decided") == ["assign", "void", "correct"]
+    # A decided case still serves its letters (SPEC §15).
+    assert d.allowed_events("decided") == ["assign", "serve", "delivered", "returned", "consent", "void", "correct"]
     assert d.amending == {"void", "correct"} == wf.appeal.amending
     assert set(wf.appeal.states) == {"pending", "concluded"}
     for spec in d.events.values():

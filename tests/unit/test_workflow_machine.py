@@ -49,6 +49,10 @@ GOOD_DATA: dict[str, dict[str, Any]] = {
     "carry_over": {"year": 2025},
     "request_extension": {"days": 5, "reason": "需调档"},
     "reject_extension": {"reason": "理由不足"},
+    "serve": {"letter": "L-1", "method": "post", "kind": "acknowledgement"},
+    "delivered": {"letter": "L-1"},
+    "returned": {"letter": "L-1", "reason": "地址不详"},
+    "consent": {"e_service": "zs@example.cn"},
 }
 BAD_DATA: dict[str, dict[str, Any]] = {
     "request_correction": {"items": "时间范围", "period": 0},
@@ -57,6 +61,7 @@ BAD_DATA: dict[str, dict[str, Any]] = {
     "set_reasonable_period": {"due": "2024-03-02", "reason": "数量巨大"},
     "fee_notice": {"amount": 10, "basis": "per_item", "quantity": 0},
     "decide": {"outcome": "other.fee_unpaid"},
+    "serve": {"letter": "L-1", "method": "electronic", "kind": "acknowledgement"},  # no consent recorded
 }
 # A short history that leaves a case in each state (after `receive`).
 TO_STATE: dict[str, list[tuple[str, int]]] = {

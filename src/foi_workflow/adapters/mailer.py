@@ -157,10 +157,16 @@ class FailedMail:
 
 
 def digest_text(
-    *, agency_name: str, today: date, lines: Sequence[DigestLine], failed: Sequence[FailedMail] = ()
+    *,
+    agency_name: str,
+    today: date,
+    lines: Sequence[DigestLine],
+    failed: Sequence[FailedMail] = (),
+    service: Sequence[str] = (),
 ) -> MailText:
     """The daily digest of one agency: overdue cases first, then deadlines coming up, then the
-    mail that could not be delivered since the last digest."""
+    mail that could not be delivered since the last digest, then the letters to serve or chase
+    (`service`: lines written by `services.service_digest`)."""
     # The Art. 30 duty is no deadline of the case's answer but of a possible correction notice:
     # listed apart, as the applications no one has acted on yet (SPEC §7), never reminded alone.
     duty = [x for x in lines if x.deadline == Deadline.CORRECTION_NOTICE_DUE.value]
@@ -171,6 +177,8 @@ def digest_text(
     )
     if failed:
         subject += f"，{len(failed)}封提醒未能送达"
+    if service:
+        subject += "，有文书待送达或跟进"
     body = [f"{agency_name}：", "", f"截至 {chinese_date_weekday(today)}，依申请公开案件期限情况如下。", ""]
     sections = [
         (f"已逾期（{len(overdue)}件）", [_digest_row(x) for x in overdue]),
@@ -185,6 +193,7 @@ def digest_text(
             [f"  · {x.subject}　收件人 {x.to_addr or '（无）'}：{x.error}" for x in failed[:DIGEST_FAILED_LINES]]
             + [f"  · 另有 {n} 封，见 foi outbox --failed" for n in [len(failed) - DIGEST_FAILED_LINES] if n > 0],
         ),
+        ("文书送达", list(service)),
     ]
     for number, (title, rows) in zip("一二三四", [s for s in sections if s[1]], strict=False):
         body += [f"{number}、{title}", *rows, ""]

@@ -13,7 +13,21 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, String, Table, UniqueConstraint, event, false, text, true
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    UniqueConstraint,
+    event,
+    false,
+    text,
+    true,
+)
 from sqlmodel import Field, SQLModel
 
 from foi_workflow.domain.boundary import Limits
@@ -104,6 +118,13 @@ class Case(SQLModel, table=True):
     fee_due: date | None = None
     extended_days: int = 0
     on_time: bool | None = None
+    # Service (SPEC §15, migration 0007): the reply date that counts for the deadline, whether
+    # it rests on a recorded service (else the decision date, 未记录送达), and the last days of
+    # the remedy windows the delivered decision letter opened.
+    replied_on: date | None = None
+    served: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    review_until: date | None = None
+    litigation_until: date | None = None
     carried_over_to: int | None = None  # the latest year this case was carried into (结转)
     # Its registration was voided (SPEC §11): in no list, count or report. Server default: 0005's.
     voided: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
@@ -199,6 +220,23 @@ class Notice(SQLModel, table=True):
     body_html: str
     template_name: str = Field(max_length=200)
     template_hash: str = Field(max_length=64)
+    by: str = Field(default="", max_length=100)
+    created_at: datetime = _ts()
+
+
+class ServiceProof(SQLModel, table=True):
+    """A proof of delivery (送达回证, a postal delivery record, SPEC §15) as filed with a
+    `delivered` event: the file itself, kept with the SHA-256 the event names."""
+
+    __tablename__: ClassVar[str] = "service_proof"
+    __table_args__ = (UniqueConstraint("case_id", "sha256", name="uq_service_proof"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="foi_case.id", max_length=64)
+    letter: str = Field(max_length=100)
+    sha256: str = Field(max_length=64)
+    name: str = Field(default="", max_length=255)  # the file's name as filed
+    content: bytes = Field(sa_type=LargeBinary)
     by: str = Field(default="", max_length=100)
     created_at: datetime = _ts()
 

@@ -23,7 +23,9 @@ from foi_workflow.cli.common import (
     placeholder_hint,
     resolve_on,
 )
+from foi_workflow.cli.service_text import service_lines
 from foi_workflow.domain.periods import FEE_DAYS
+from foi_workflow.domain.service import UNSERVED_FLAG
 from foi_workflow.domain.vocabulary import (
     ApplicantType,
     Channel,
@@ -163,6 +165,7 @@ def _event_command(name: str, details: str = "") -> Callable[[Callable[..., Any]
 @click.option("--phone", default=None, help="联系电话")
 @click.option("--id-number", default=None, help="身份证件号码")
 @click.option("--agency", default=None, help="机关代码（默认配置中的机关）")
+@click.option("--e-service", "e_service", default=None, metavar="ADDRESS", help="申请人同意电子送达的地址")
 @event_options
 @amend_option
 @notice_option
@@ -178,6 +181,7 @@ def intake_cmd(
     phone: str | None,
     id_number: str | None,
     agency: str | None,
+    e_service: str | None,
     on: str | None,
     by: str | None,
     amend: str | None,
@@ -189,7 +193,7 @@ def intake_cmd(
     data = {
         "applicant": applicant, "applicant_type": applicant_type, "channel": channel,
         "request": request_text, "contact": contact, "phone": phone, "id_number": id_number,
-        "agency": agency, "caseworker": by,
+        "agency": agency, "caseworker": by, "e_service": e_service,
     }  # fmt: skip
     with options_named(case="--id"):
         change, letter = _with_letter(app_ctx, "receive", notice, amend, lambda session: intake(
@@ -299,18 +303,21 @@ def withdraw_cmd(reason: str | None) -> dict[str, Any]:
 @click.option("--year", type=YEAR, default=None, help="按收到申请的年度筛选")
 @click.option("--caseworker", default=None, metavar="NAME", help="按经办人筛选（登录名或配置中的姓名）")
 @click.option("--applicant", default=None, metavar="TEXT", help="按申请人姓名或名称筛选（包含该文字即可）")
+@click.option("--final", is_flag=True, help="只列出已生效的决定（救济期限届满且未复议、诉讼）")
+@click.option("--unserved", is_flag=True, help="只列出答复未记录送达的已办结案件")
 @click.option("--agency", default=None, help="机关代码（默认配置中的机关）")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="输出格式")
 @click.option("--reveal", is_flag=True, help="显示完整的电话和身份证件号码（默认遮蔽）")
 @pass_app
 def list_cmd(app_ctx: AppContext, state: str | None, overdue: bool, due_within: int | None, year: int | None,
-             caseworker: str | None, applicant: str | None, agency: str | None, fmt: str,
-             reveal: bool) -> None:  # fmt: skip
+             caseworker: str | None, applicant: str | None, final: bool, unserved: bool, agency: str | None,
+             fmt: str, reveal: bool) -> None:  # fmt: skip
     from foi_workflow.services.views import list_cases
 
     rows = list_cases(app_ctx.app, state=state, overdue=overdue, due_within=due_within, year=year, agency=agency,
-                      caseworker=caseworker, applicant=applicant, reveal=reveal)  # fmt: skip
+                      caseworker=caseworker, applicant=applicant, final=final, unserved=unserved,
+                      reveal=reveal)  # fmt: skip
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -345,10 +352,12 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             due = f"[bold red]{due} 已逾期[/]"
         elif r["due_passed"]:  # a correction, consultation or fee period the sweep has yet to close
             due = f"[yellow]{due} 已届满[/]"
+        decided = (r["decided_on"] or "") + (f" {UNSERVED_FLAG}" if r["served"] is False else "") + (
+            " 已生效" if r["final"] else "")  # fmt: skip
         # Every value as text, never as markup: a name may contain "[/bold]".
         table.add_row(
             *map(escape, (r["id"], r["state_label"], r["applicant"], r["applicant_type_label"], r["received_on"])),
-            due, *map(escape, (r["decided_on"] or "", r["outcome_short"] or "", r["caseworker_name"])),
+            due, *map(escape, (decided, r["outcome_short"] or "", r["caseworker_name"])),
         )  # fmt: skip
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
@@ -392,6 +401,7 @@ def show_cmd(app_ctx: AppContext, case_id: str, fmt: str, reveal: bool) -> None:
         lines.append("按期答复：" + ("是" if s["on_time"] else "否（逾期）"))
     if s["extended_days"]:
         lines.append(f"已延长：{s['extended_days']} 个工作日")
+    lines.extend(service_lines(s, detail.service))
     lines.append("")
     lines.append("事件：")
     for ev in detail.events:
@@ -425,33 +435,6 @@ def _marks(ev: dict[str, Any]) -> str:
         to = _fields(c["set"])
         marks.append(f"【已更正：第 {c['no']} 号事件，{c['by']} {c['on']}，理由：{c['reason']}；更正为 {to}】")
     return "  " + "".join(marks) if marks else ""
-
-
-@click.command(
-    "outcomes",
-    help=command_help("outcomes", "对应的年报行次与法律依据"),
-)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="输出格式")
-def outcomes_cmd(fmt: str) -> None:
-    if fmt == "json":
-        rows = [
-            {
-                "code": o.value,
-                "row": o.info.row,
-                "label": o.info.label,
-                "legal_basis": o.info.legal_basis,
-                "by_hand": not o.is_lapse,
-            }
-            for o in Outcome
-        ]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
-        return
-    for o in Outcome:
-        auto = "（仅由期限届满自动产生）" if o.is_lapse else ""
-        basis = f"  依据：条例{o.info.legal_basis}" if o.info.legal_basis.startswith("第") else (
-            f"  依据：{o.info.legal_basis}" if o.info.legal_basis else "")  # fmt: skip
-        click.echo(f"{o.value:<40} {o.info.row:<6} {o.info.section_label}：{o.info.label}{auto}{basis}")
 
 
 @click.command("rebuild", help=command_help("rebuild", "并报告差异"))

@@ -17,7 +17,8 @@ from foi_workflow.cli.common import AppContext, parse_date
 from foi_workflow.domain.definition import FIELD_LABELS
 
 # Options of the event commands that are not fields of the event: how it is recorded, not what.
-NOT_FIELDS = frozenset({"on", "by", "amend_closed_year", "notice", "id", "agency", "reason"})
+# (`proof` names a file whose hash the event keeps: a proof is filed with a delivery, not corrected.)
+NOT_FIELDS = frozenset({"on", "by", "amend_closed_year", "notice", "id", "agency", "reason", "proof"})
 TARGET_REASON = "target_reason"  # --target-reason: the corrected event's own `reason` field
 
 amend_closed_year_option = click.option(
@@ -65,11 +66,12 @@ def changes_from(on: str | None, values: dict[str, Any]) -> dict[str, Any]:
 
 def _case_commands() -> list[click.Command]:
     """The commands that record a case event (those with `--on`)."""
-    from foi_workflow.cli import cases
+    from foi_workflow.cli import cases, service
 
     return [
         obj
-        for obj in vars(cases).values()
+        for module in (cases, service)
+        for obj in vars(module).values()
         if isinstance(obj, click.Command) and any(p.name == "on" for p in obj.params)
     ]
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
 from foi_workflow.cli.commands import command_help
-from foi_workflow.cli.common import IDENTIFIER, AppContext, parse_date, pass_app
+from foi_workflow.cli.common import IDENTIFIER, AppContext, parse_date, pass_app, resolve_on
+from foi_workflow.cli.service_text import METHOD_HELP, METHODS
 from foi_workflow.domain.vocabulary import NoticeKind
 
 KINDS = tuple(kind.value for kind in NoticeKind)
@@ -44,6 +48,8 @@ def _default_file(case_id: str, kind: str, fmt: str) -> Path:
 @click.option("--reason", "reason", default=None, help="重新出具的理由")
 @click.option("--amend-closed-year", "amend", default=None, metavar="REASON",
               help="告知书日期在已结转年度时须加，说明理由")
+@click.option("--serve", "serve", type=click.Choice(METHODS), default=None,
+              help="同时记录送达（送达日期为 --on，默认今天）：" + METHOD_HELP)
 @pass_app
 def notice_cmd(
     app_ctx: AppContext,
@@ -57,7 +63,10 @@ def notice_cmd(
     reissue: bool,
     reason: str | None,
     amend: str | None,
+    serve: str | None,
 ) -> None:
+    if reprint and serve is not None:
+        raise click.UsageError("--reprint 不能与 --serve 同用：送达已出具的告知书请用 foi serve")
     if reprint and (on is not None or reissue or amend is not None):
         raise click.UsageError("--reprint 不能与 --on、--reissue、--amend-closed-year 同用：重印的告知书保持原样")
     if reissue != (reason is not None):
@@ -70,9 +79,11 @@ def notice_cmd(
     else:
         from foi_workflow.services.notices import issue_and_print
 
+        by = app_ctx.recorder(by)
+        dated = parse_date(on, "--on 日期") if on else None
         printed = issue_and_print(
-            app_ctx.app, case_id, kind, fmt=fmt, out=out, by=app_ctx.recorder(by),
-            on=parse_date(on, "--on 日期") if on else None, reissue_reason=reason, amend_reason=amend,
+            app_ctx.app, case_id, kind, fmt=fmt, out=out, by=by, on=dated, reissue_reason=reason, amend_reason=amend,
+            also=_server(app_ctx, serve, dated or resolve_on(None), by, amend) if serve else None,
         )  # fmt: skip
         body, number = printed.body, printed.letter.number
         action = f"已出具（替换 {printed.letter.replaces}）" if printed.letter.replaces else "已出具"
@@ -81,6 +92,17 @@ def notice_cmd(
         click.echo(f"{action}：{number}", err=True)
         return
     click.echo(f"{action} {number}，已写入 {out}")
+
+
+def _server(app_ctx: AppContext, method: str, on: date, by: str, amend: str | None) -> Callable[[Any, Any], None]:
+    """Record the new letter's service by `method` on `on`, in the letter's transaction."""
+
+    def serve_it(session: Any, letter: Any) -> None:
+        from foi_workflow.services.service import serve
+
+        serve(app_ctx.app, letter.case_id, letter.number, method, on=on, by=by, amend_reason=amend, session=session)
+
+    return serve_it
 
 
 def _reprint(app_ctx: AppContext, case_id: str, kind: str, fmt: str, out: Path | None) -> tuple[bytes, str]:

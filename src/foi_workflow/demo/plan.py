@@ -239,3 +239,27 @@ def plan_appeal(rng: random.Random, outcome: str) -> dict[str, Any] | None:
         "conclude_days": rng.randint(30, 70) if rng.random() < 0.6 else None,
         "result": _pick(rng, [("upheld", 6), ("corrected", 2), ("other", 2)]),
     }
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """How a decision letter reaches the applicant (SPEC §15): mostly by post, some in person;
+    a few posted letters come back and are posted again."""
+
+    method: str  # post | in_person
+    sent_after: int  # working days from the decision to the letter going out
+    delivered_after: int  # working days from posting to delivery (0: signed for on the spot)
+    returned: bool  # the first posting comes back (address unknown, refused)
+
+
+RETURN_REASONS = ("地址不详，无法投递", "收件人拒收", "逾期无人领取")
+
+
+def plan_service(rng: random.Random) -> ServicePlan:
+    in_person = rng.random() < 0.2
+    return ServicePlan(
+        method="in_person" if in_person else "post",
+        sent_after=0 if rng.random() < 0.8 else rng.choice((1, 2, 3)),
+        delivered_after=0 if in_person else rng.randint(1, 4),
+        returned=not in_person and rng.random() < 0.06,
+    )

@@ -16,7 +16,7 @@ from typing import Any
 
 from foi_workflow.adapters.files import private_output, write_private
 from foi_workflow.config import SHANGHAI, Config, load_config
-from foi_workflow.demo.plan import CasePlan, plan_appeal, plan_year
+from foi_workflow.demo.plan import RETURN_REASONS, CasePlan, ServicePlan, plan_appeal, plan_service, plan_year
 from foi_workflow.errors import FoiError, InvalidInput
 from foi_workflow.services.app import App
 
@@ -215,7 +215,11 @@ def _simulate(app: App, config: Config, year: int, cases: int, seed: int, result
     total_days = (last - day).days + 1
     while day <= last:
         now = _morning(day)
-        result.automatic += len(sweep(app, now).transitions)
+        fired = sweep(app, now).transitions
+        result.automatic += len(fired)
+        for t in fired:  # a lapse is a decision too: its letter is served like any other
+            if t.event.startswith("lapse_"):
+                counter = _plan_service(agenda, cal, day, counter, t.case_id, plan_service(rng))
         while agenda and agenda[0][0] == day:
             _, _, key, kind, payload = heapq.heappop(agenda)
             try:
@@ -231,6 +235,7 @@ def _simulate(app: App, config: Config, year: int, cases: int, seed: int, result
                                      data=step.data, today=day)  # fmt: skip
                     counter = _schedule_next(agenda, cal, day, key, plan, index + 1, counter)
                     if step.event == "decide":
+                        counter = _plan_service(agenda, cal, day, counter, ids[key], plan_service(rng))
                         appeal = plan_appeal(rng, step.data["outcome"])
                         if appeal:
                             counter += 1
@@ -246,6 +251,8 @@ def _simulate(app: App, config: Config, year: int, cases: int, seed: int, result
                 elif kind == "conclude":
                     appeal_id, outcome = payload
                     conclude(app, appeal_id, on=day, by="法制科", data={"result": outcome}, today=day)
+                else:
+                    counter = _serve_step(app, agenda, rng, day, counter, kind, payload)
                 result.events += 1
             except FoiError:
                 # A plan step the case has moved past (e.g. the scheduler lapsed it first): skip it.
@@ -255,6 +262,41 @@ def _simulate(app: App, config: Config, year: int, cases: int, seed: int, result
         day += timedelta(days=1)
     result.cases = len(ids)
     result.mails_sent = deliver_outbox(app, _morning(last) + timedelta(hours=12)).sent
+
+
+def _plan_service(agenda: list[tuple[date, int, int, str, Any]], cal: Any, day: date, counter: int, case_id: str,
+                  plan: ServicePlan) -> int:  # fmt: skip
+    counter += 1
+    heapq.heappush(agenda, (cal.add_working_days(day, plan.sent_after) if plan.sent_after else day, 4, counter,
+                            "serve", (case_id, plan, None)))  # fmt: skip
+    return counter
+
+
+def _serve_step(app: App, agenda: list[tuple[date, int, int, str, Any]], rng: random.Random, day: date,
+                counter: int, kind: str, payload: Any) -> int:  # fmt: skip
+    """Serve a case's decision letter (issued on the first attempt), and record its delivery or
+    return; a returned letter is posted again two working days later."""
+    from foi_workflow.services.notices import issue_notice
+    from foi_workflow.services.service import delivered, returned, serve
+
+    case_id, plan, number = payload
+    by = "zhangwei"
+    if kind == "serve":
+        if number is None:
+            number = issue_notice(app, case_id, "decision", by=by).number
+        serve(app, case_id, number, plan.method, on=day, by=by, today=day,
+              tracking=f"EMS{rng.randint(10**9, 10**10 - 1)}CN" if plan.method == "post" else None)  # fmt: skip
+        when = app.calendar.add_working_days(day, plan.delivered_after) if plan.delivered_after else day
+        counter += 1
+        heapq.heappush(agenda, (when, 5, counter, "delivered", (case_id, plan, number)))
+    elif plan.returned:
+        returned(app, case_id, number, on=day, by=by, reason=rng.choice(RETURN_REASONS), today=day)
+        again = ServicePlan("post", 0, rng.randint(1, 4), returned=False)
+        counter += 1
+        heapq.heappush(agenda, (app.calendar.add_working_days(day, 2), 4, counter, "serve", (case_id, again, number)))
+    else:
+        delivered(app, case_id, number, on=day, by=by, today=day)
+    return counter
 
 
 def _schedule_next(agenda: list[tuple[date, int, int, str, Any]], cal: Any, day: date, key: int,
@@ -271,7 +313,7 @@ def _render(app: App, folder: Path, year: int, result: DemoResult, tick: Progres
     from sqlmodel import Session, col
 
     from foi_workflow.adapters.report_render import render
-    from foi_workflow.adapters.tables import Case
+    from foi_workflow.adapters.tables import Case, Notice
     from foi_workflow.services.export import export_to
     from foi_workflow.services.notices import issue_notice, render_stored
     from foi_workflow.services.report import build_report
@@ -285,14 +327,15 @@ def _render(app: App, folder: Path, year: int, result: DemoResult, tick: Progres
         match = next((c for c in decided if c.outcome == wanted), None)
         if match and match.decided_on is not None:
             picks.append((match.decided_on, match.id, "decision"))
-    if decided:
-        picks.append((decided[0].received_on, decided[0].id, "acknowledgement"))
-    # Numbers are taken in the order letters are issued: issue them in the order of their dates,
-    # as the office did through the year, so the register never reads 第5号 before 第4号.
+    # The decision letters were issued, in date order, when the demo served them through the
+    # year; one issued only now would take a number after letters dated later (the register
+    # must read in order), so the demo renders what it issued and issues only what is missing.
     picks.sort()
     formats = ("txt", "pdf", "docx")
     for done, (_, case_id, kind) in enumerate(picks, 1):
-        notice = issue_notice(app, case_id, kind, by="zhangwei")
+        with Session(app.engine) as s:
+            stored = s.scalars(select(Notice).where(col(Notice.case_id) == case_id, col(Notice.kind) == kind)).first()
+        notice = stored or issue_notice(app, case_id, kind, by="zhangwei")
         for fmt in formats:
             path = notices_dir / f"{case_id}-{kind}.{fmt}"
             write_private(path, render_stored(app, notice, fmt))

@@ -105,6 +105,7 @@ class ClockState:
     frozen_due: date | None = None
     decided_on: date | None = None
     on_time: bool | None = None
+    decided_running: bool = False  # the clock ran at the decision: its service date decides on_time
     # What happened, as (formatter, arguments) pairs: the Chinese lines are only written out
     # when an explanation is asked for (`foi show`), not on every event of a bulk import.
     log: tuple[Entry, ...] = ()

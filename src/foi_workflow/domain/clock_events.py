@@ -150,7 +150,8 @@ def _final(s: ClockState, ev: ClockEvent, cal: WorkCalendar, settings: ClockSett
         on_time = not s.paused_overdue
         frozen = s.frozen_due if s.frozen_due is not None else s.due
         entry = (text.line_final_paused, (d, ev.event, s.paused_on, s.paused_overdue, frozen))
-    return s.note(entry, phase=DECIDED, decided_on=d, on_time=on_time, frozen_due=frozen, **_NO_PERIOD)
+    return s.note(entry, phase=DECIDED, decided_on=d, on_time=on_time, frozen_due=frozen,
+                  decided_running=s.running, **_NO_PERIOD)  # fmt: skip
 
 
 # A decided case has no period of the applicant or a consulted party running.

@@ -34,6 +34,8 @@ ENUMS: dict[str, type[StrEnum]] = {
     "Outcome": vocab.Outcome,
     "AppealKind": vocab.AppealKind,
     "AppealResult": vocab.AppealResult,
+    "NoticeKind": vocab.NoticeKind,
+    "ServiceMethod": vocab.ServiceMethod,
 }
 
 PLAIN_TYPES = frozenset({*TEXT_KINDS, "int", "date", "money", "map"})  # and enum:<Name>, from ENUMS
@@ -66,6 +68,12 @@ FIELD_LABELS: dict[str, str] = {
     "published_at": "获取途径",
     "override_reason": "决定公开的理由",
     "disclose_on": "公开日期",
+    "letter": "文号",
+    "method": "送达方式",
+    "sent_on": "交邮日期",
+    "tracking": "邮件号",
+    "proof": "送达凭证",
+    "e_service": "电子送达地址",
 }
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from foi_workflow.domain.periods import CORRECTION_PERIOD_RANGE, EXTENSION_CAP
-from foi_workflow.domain.vocabulary import Deadline, Outcome
+from foi_workflow.domain.vocabulary import Deadline, NoticeKind, Outcome, ServiceMethod, State
 from foi_workflow.errors import RuleViolation
 
 if TYPE_CHECKING:
@@ -161,6 +161,59 @@ def consultation_open_for_party(g: GuardInput) -> bool:
     return True
 
 
+def letter_may_be_served(g: GuardInput) -> bool:
+    """A letter is served once, and again only after it came back (SPEC §15); a decision
+    letter only once the case is decided; a posting date belongs to a letter sent by post."""
+    letter = str(g.data["letter"])
+    entry = g.snap.service.find(letter)
+    if entry is not None:
+        last = entry.latest
+        if last.delivered_on is not None:
+            raise RuleViolation(
+                f"案件 {g.snap.id} 的文书 {letter} 已于 {last.delivered_on.isoformat()} 送达，不能再次送达"
+            )
+        if last.returned is None:
+            raise RuleViolation(
+                f"案件 {g.snap.id} 的文书 {letter} 已于 {last.on.isoformat()} 送出，尚未签收或退回；"
+                "退回后才能再次送达（foi returned）"
+            )
+    decision = g.data.get("kind", NoticeKind.DECISION.value) == NoticeKind.DECISION.value
+    if decision and g.snap.state != State.DECIDED.value:
+        raise RuleViolation(f"案件 {g.snap.id} 尚未办结，答复告知书不能送达")
+    method = g.data["method"]
+    sent = g.data.get("sent_on")
+    if sent is not None:
+        if method != ServiceMethod.POST.value:
+            raise RuleViolation("交邮日期（--sent-on）只用于邮寄送达（--method post）")
+        if date.fromisoformat(sent) > g.on:
+            raise RuleViolation(f"交邮日期 {sent} 晚于送达记录的日期 {g.on.isoformat()}")
+    return True
+
+
+def electronic_service_consented(g: GuardInput) -> bool:
+    """Electronic service needs the applicant's recorded consent and address (SPEC §15)."""
+    if g.data["method"] == ServiceMethod.ELECTRONIC.value and not g.snap.service.e_service:
+        raise RuleViolation(
+            f"案件 {g.snap.id} 的申请人未同意电子送达，不能电子送达；"
+            "请先记录其同意和地址：foi consent ID --e-service 地址"
+        )
+    return True
+
+
+def letter_out_for_delivery(g: GuardInput) -> bool:
+    """Delivered or returned: only a letter out (served, neither delivered nor returned yet).
+    (Not before it went out: the event-order rule already keeps it after the `serve`.)"""
+    letter = str(g.data["letter"])
+    entry = g.snap.service.find(letter)
+    if entry is None:
+        raise RuleViolation(f"案件 {g.snap.id} 的文书 {letter} 尚未送出（请先记录 foi serve）")
+    last = entry.latest
+    if not last.pending:
+        done = f"已于 {last.delivered_on.isoformat()} 送达" if last.delivered_on else "已退回"
+        raise RuleViolation(f"案件 {g.snap.id} 的文书 {letter} {done}；再次送达后才能记录签收或退回")
+    return True
+
+
 def other_consultations_open(g: GuardInput) -> bool:
     """Not a refusal but a route (`stay_while`): after this reply another consultation is open."""
     clock = g.snap.clock
@@ -186,5 +239,8 @@ GUARDS: dict[str, Guard] = {
         party_not_consulted_yet,
         consultation_open_for_party,
         other_consultations_open,
+        letter_may_be_served,
+        electronic_service_consented,
+        letter_out_for_delivery,
     )
 }

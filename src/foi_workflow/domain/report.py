@@ -377,6 +377,13 @@ class Timeliness:
     overdue_open: int  # open at the report date, received by year end, past their reply due
     received_by_month: tuple[int, ...]
     decided_by_month: tuple[int, ...]
+    # Of the decided, the replies whose date rests on a recorded service (SPEC §15); the rest
+    # count from the decision date (未记录送达).
+    served: int
+
+    @property
+    def unserved(self) -> int:
+        return self.decided - self.served
 
     @property
     def on_time_rate(self) -> float | None:

@@ -297,6 +297,15 @@ class NoticeKind(Labelled):
     REASONABLE_PERIOD = "reasonable_period", "延迟答复告知书"
 
 
+class ServiceMethod(Labelled):
+    """How a letter is served on the applicant (SPEC §15, 送达方式)."""
+
+    IN_PERSON = "in_person", "直接送达"
+    DELEGATED = "delegated", "委托送达"
+    POST = "post", "邮寄送达"
+    ELECTRONIC = "electronic", "电子送达"
+
+
 class LetterStatus(Labelled):
     """Where a stored letter stands in the 发文登记簿 (SPEC §12)."""
 

@@ -23,6 +23,9 @@ from foi_workflow.domain.definition import DataReader, MachineDef, Workflow, _lo
 from foi_workflow.domain.guards import GUARDS, GuardInput
 from foi_workflow.domain.letter_law import Consultation, record_consultation
 from foi_workflow.domain.periods import CORRECTION_NOTICE_DAYS
+from foi_workflow.domain.remedies import RemedyWindows, remedy_windows
+from foi_workflow.domain.service import EMPTY as EMPTY_SERVICE
+from foi_workflow.domain.service import SERVICE_EVENTS, Reply, ServiceLog
 from foi_workflow.domain.vocabulary import State
 from foi_workflow.errors import (
     DateOrderError,
@@ -97,6 +100,11 @@ class CaseSnapshot:
     # The deadlines in force, from `clock`; None while a replay defers them (`deadlines=False`)
     # until `finish_snapshot`. The properties below read the clock, so they hold either way.
     deadlines: Deadlines | None = None
+    # Service of the case's letters (SPEC §15) and the consent to electronic service.
+    service: ServiceLog = EMPTY_SERVICE
+    # The remedy windows the delivered decision letter opened (SPEC §15), computed with the
+    # deadlines (they need the calendar).
+    remedies: RemedyWindows | None = None
 
     @property
     def reply_due(self) -> date | None:
@@ -107,8 +115,27 @@ class CaseSnapshot:
         return self.clock.extended_days if self.clock else 0
 
     @property
+    def reply(self) -> Reply | None:
+        """The reply date that counts for the deadline (SPEC §15), once decided."""
+        if self.decided_on is None or self.state != _DECIDED:
+            return None
+        return self.service.reply(self.decided_on)
+
+    @property
     def on_time(self) -> bool | None:
-        return self.clock.on_time if self.clock and self.clock.phase == State.DECIDED.value else None
+        clock = self.clock
+        if clock is None or clock.phase != _DECIDED:
+            return None
+        if clock.decided_running and clock.frozen_due is not None and self.decided_on is not None:
+            # Decided while the clock ran: the letter's service is what answered the applicant.
+            return self.service.reply(self.decided_on).replied_on <= clock.frozen_due
+        return clock.on_time
+
+    def with_remedies(self, cal: WorkCalendar) -> None:
+        """Compute `remedies` (in place) from the decision letter's delivery, if any."""
+        reply = self.reply
+        delivered = reply.delivered_on if reply else None
+        self.remedies = remedy_windows(delivered, cal) if delivered else None
 
 
 @dataclass(frozen=True)
@@ -170,6 +197,7 @@ def _advance_clock(
     snap.clock = clock.apply(ClockEvent(event, on, data), ctx.calendar, ctx.settings)
     if deadlines:
         snap.deadlines = snap.clock.deadlines(ctx.calendar, ctx.settings, explain=ctx.explain)
+        snap.with_remedies(ctx.calendar)
     else:
         snap.deadlines = None
 
@@ -184,6 +212,7 @@ def finish_snapshot(snap: CaseSnapshot, ctx: ApplyContext) -> CaseSnapshot:
     guards read the clock directly."""
     if snap.clock is not None and snap.deadlines is None:
         snap.deadlines = snap.clock.deadlines(ctx.calendar, ctx.settings, explain=ctx.explain)
+        snap.with_remedies(ctx.calendar)
     return snap
 
 
@@ -237,6 +266,8 @@ def receive_case(
         id_number=clean.get("id_number", ""),
         caseworker=clean.get("caseworker", by),
     )
+    if "e_service" in clean:
+        snap.service = ServiceLog(e_service=clean["e_service"])
     _advance_clock(snap, "receive", on, clean, ctx, deadlines)
     return snap, clean
 
@@ -296,6 +327,8 @@ def apply_case_event(
         new.extension_request = None
     elif event == "carry_over":
         new.carried_over_to = int(clean["year"])
+    elif event in SERVICE_EVENTS:
+        new.service = snap.service.apply(event, on, clean)
     elif event == "consultation_reply" and "party" not in clean and snap.clock and len(snap.clock.consultations) > 1:
         # A reply of silence that names no party (the sweep's) while several are open answers
         # the consultation whose period ended first: the log says whose.

@@ -135,6 +135,7 @@ def resolve_agency(app: App, data: Mapping[str, Any]) -> str:
 def projection_dict(snap: CaseSnapshot) -> dict[str, Any]:
     """The cached columns of a case row as the snapshot gives them (no id, no version)."""
     d = snap.deadlines
+    reply, remedies = snap.reply, snap.remedies
     return {
         "agency": snap.agency,
         "state": snap.state,
@@ -156,7 +157,11 @@ def projection_dict(snap: CaseSnapshot) -> dict[str, Any]:
         "consultation_due": d.consultation_due if d else None,
         "fee_due": d.fee_due if d else None,
         "extended_days": d.extended_days if d else 0,
-        "on_time": d.on_time if d else None,
+        "on_time": snap.on_time if d else None,
+        "replied_on": reply.replied_on if reply else None,
+        "served": bool(reply and reply.served),
+        "review_until": remedies.review_until if remedies else None,
+        "litigation_until": remedies.litigation_until if remedies else None,
         "carried_over_to": snap.carried_over_to,
         "voided": snap.voided,
         "last_event_on": snap.last_event_on,

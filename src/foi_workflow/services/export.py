@@ -14,11 +14,13 @@ from foi_workflow.adapters.db import require_schema
 from foi_workflow.adapters.tables import Event
 from foi_workflow.services import letters
 from foi_workflow.services.app import App
+from foi_workflow.services.service import proof_records
 
 
 def export_lines(app: App) -> Iterator[str]:
     """Everything needed to rebuild the database (SPEC §12), in file order: the cases' events,
-    the appeals' events (each in the order recorded), the letters, the year closes. The lines
+    the appeals' events (each in the order recorded), the letters, the year closes, the proofs
+    of delivery. The lines
     re-import to the same database, and export again byte for byte."""
     require_schema(app.engine)
     with Session(app.engine) as s:
@@ -33,6 +35,8 @@ def export_lines(app: App) -> Iterator[str]:
                     head["amend_reason"] = ev.amend_reason
                 yield json.dumps(head, ensure_ascii=False)
         for record in letters.export_records(s):
+            yield json.dumps(record, ensure_ascii=False)
+        for record in proof_records(s):
             yield json.dumps(record, ensure_ascii=False)
 
 

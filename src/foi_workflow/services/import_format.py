@@ -18,8 +18,14 @@ from foi_workflow.errors import InvalidInput
 RESERVED = ("case", "appeal", "event", "on", "by", "amend_reason")
 RESERVED_KEYS = frozenset(RESERVED)
 
-# The records of SPEC §12 that follow the events in an export: a letter, a year close.
-RECORD_KEYS = ("letter", "year_close")
+# The records of SPEC §12 that follow the events in an export: a letter, a year close, a proof
+# of delivery (SPEC §15). A line with an `event` is an event, whatever else it names (a `serve`
+# names its letter).
+RECORD_KEYS = ("letter", "year_close", "service_proof")
+
+
+def is_record(obj: dict[str, Any]) -> bool:
+    return "event" not in obj and any(key in obj for key in RECORD_KEYS)
 
 
 def _no_constant(name: str) -> Any:
@@ -42,8 +48,8 @@ def parse_line(lineno: int, line: str) -> dict[str, Any]:
             raise InvalidInput(f"不是有效的 JSON：{exc.msg}") from None
     if not isinstance(obj, dict):
         raise InvalidInput("每行应为一个 JSON 对象")
-    if any(key in obj for key in RECORD_KEYS):
-        return obj  # checked field by field by `services.letters`
+    if is_record(obj):
+        return obj  # checked field by field by `services.letters` / `services.service`
     for key in ("event", "on"):
         if not isinstance(obj.get(key), str):
             raise InvalidInput(f"缺少字段 {key}")

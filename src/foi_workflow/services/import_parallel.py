@@ -51,7 +51,7 @@ _CASE_KEY = re.compile(r'"case"\s*:\s*"([^"\\]*)"')
 # Letters and year closes as `foi export` writes them (the key first): replayed here, in file
 # order with the appeal lines. Written otherwise, they read as case lines, which the workers
 # refuse, and the serial replay takes the file.
-_RECORD_STARTS = ('{"letter"', '{"year_close"')
+_RECORD_STARTS = ('{"letter"', '{"year_close"', '{"service_proof"')
 
 
 def worker_count(lines: int, requested: int | None) -> int:
@@ -285,9 +285,9 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
 def _appeal_lines(lines: list[str], appeals: list[int]) -> list[tuple[int, dict[str, Any]]]:
     """The appeal, letter and year-close lines parsed, with their indices; a refusal, or a line
     that names one of these only in its text, raises (the serial replay then takes over)."""
-    from foi_workflow.services.import_format import RECORD_KEYS, parse_line
+    from foi_workflow.services.import_format import is_record, parse_line
 
     parsed = [(index, parse_line(index + 1, lines[index])) for index in appeals]
-    if any("appeal" not in obj and not any(key in obj for key in RECORD_KEYS) for _, obj in parsed):
+    if any("appeal" not in obj and not is_record(obj) for _, obj in parsed):
         raise _Unplaced
     return parsed

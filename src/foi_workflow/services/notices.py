@@ -274,13 +274,14 @@ def issue_and_print(
     *,
     fmt: str,
     out: Path | None,
+    also: Callable[[Session, Notice], None] | None = None,
     **letter: Unpack[LetterArgs],
 ) -> Printed:
     """Issue a letter and print it in `fmt`, to `out` when given: the file is rendered and
     written (beside its target) before the letter is committed, so a refused folder, a full
     disk or a PDF that fails to render stores nothing and takes no number. Only putting the
     file in place comes after the commit; if that fails, the letter stands and the error says
-    how to print it again."""
+    how to print it again. `also` runs in the letter's transaction before the printing."""
     from foi_workflow.adapters.files import StagedFile, check_target
 
     if fmt not in FORMATS:
@@ -291,6 +292,10 @@ def issue_and_print(
     staged: list[StagedFile] = []
 
     def print_it(stored: Notice) -> None:
+        if also is not None:  # e.g. the letter's service (`foi notice --serve`), in the same transaction
+            session = Session.object_session(stored)
+            assert isinstance(session, Session)  # the letter's own unit of work (a sqlmodel Session)
+            also(session, stored)
         printed.append(render_stored(app, stored, fmt))
         if out is not None:
             staged.append(StagedFile.write(out, printed[0]))

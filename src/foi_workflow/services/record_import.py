@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
-from foi_workflow.adapters.tables import Appeal, Case, Event, Notice, YearClose
+from foi_workflow.adapters.tables import Appeal, Case, Event, Notice, ServiceProof, YearClose
 from foi_workflow.domain.boundary import Limits, clean_amend_reason, clean_by, clean_id
 from foi_workflow.domain.corrections import Counted
 from foi_workflow.domain.definition import FIELD_LABELS
@@ -24,7 +24,7 @@ from foi_workflow.services.app import App
 from foi_workflow.services.appeals import appeal_events, appeal_snapshot
 from foi_workflow.services.cases import ensure_agency
 from foi_workflow.services.corrections import replay_amendment
-from foi_workflow.services.import_format import RESERVED, line_date
+from foi_workflow.services.import_format import RESERVED, is_record, line_date
 from foi_workflow.services.import_rows import EventRowBuilder
 
 
@@ -49,6 +49,7 @@ class RecordLines:
         self.letters: list[dict[str, Any]] = []
         self.letter_counters: dict[tuple[str, str], int] = {}  # (agency, counter name) -> highest seq
         self.year_closes: list[dict[str, Any]] = []
+        self.proofs: list[dict[str, Any]] = []
         self._taken: tuple[set[str], set[tuple[str, str, int]]] | None = None  # see `_letters_taken`
         # (case, void | correct, target) of the file's amendments of stored cases: the stored
         # letters answering those events become 作废 (SPEC §11).
@@ -99,10 +100,13 @@ class RecordLines:
     def record_line(self, obj: dict[str, Any]) -> bool:
         """Replay a line that is not a case event (an appeal event, a letter, a year close);
         False when it is none of these."""
-        if "letter" in obj:
-            self.letter_line(obj)
-        elif "year_close" in obj:
-            self.year_close_line(obj)
+        if is_record(obj):
+            if "service_proof" in obj:
+                self.proof_line(obj)
+            elif "letter" in obj:
+                self.letter_line(obj)
+            else:
+                self.year_close_line(obj)
         elif "appeal" in obj:
             self.appeal_line(obj)
         else:
@@ -173,6 +177,14 @@ class RecordLines:
         self.closed.add((row["agency"], row["year"]))
         self.year_closes.append({**row, "closed_at": self.now})
 
+    def proof_line(self, obj: dict[str, Any]) -> None:
+        """A proof of delivery (SPEC §15), for a case of the file or the database."""
+        from foi_workflow.services.service import proof_row
+
+        row = proof_row(obj)
+        self._linked_agency(row["case_id"], "送达凭证")
+        self.proofs.append({**row, "created_at": self.now})
+
     def write_records(self) -> None:
         """The stored letters the file's amendments undo made 作废; the file's letters, with the
         counters moved past their numbers; the year closes."""
@@ -186,9 +198,12 @@ class RecordLines:
             ensure_agency(self.s, self.app, agency)
         if self.year_closes:
             self.s.execute(insert(YearClose), self.year_closes)
+        if self.proofs:
+            self.s.execute(insert(ServiceProof), self.proofs)
 
 
-_RESTORED_TABLES = ((Event, "事件"), (Case, "案件"), (Appeal, "复议诉讼"), (Notice, "告知书"), (YearClose, "年度结转"))
+_RESTORED_TABLES = ((Event, "事件"), (Case, "案件"), (Appeal, "复议诉讼"), (Notice, "告知书"), (YearClose, "年度结转"),
+                    (ServiceProof, "送达凭证"))
 
 
 def refuse_unless_empty(session: Session) -> None:

@@ -167,8 +167,9 @@ def _agency_filter(column: Any, agency: str | None) -> Any:
 def compute_timeliness(
     conn: Connection, calendar: WorkCalendar, year: int, agency: str | None, as_of: date
 ) -> Timeliness:
-    """On-time rate, median working days from receipt to decision, late decisions, overdue
-    open cases and the month-by-month counts, from three aggregate queries."""
+    """On-time rate (by the reply date that counts, SPEC §15), median working days from receipt
+    to decision, late replies, overdue open cases, how many replies rest on recorded service and
+    the month-by-month counts, from three aggregate queries."""
     start, end = year_bounds(year)
     scope = and_(_agency_filter(CASE.agency, agency), COUNTED)
     # The decided cases of the year, counted per distinct (received, decided) pair: working
@@ -181,6 +182,7 @@ def compute_timeliness(
             func.count(CASE.on_time),
             func.sum(case((CASE.on_time == true(), 1), else_=0)),
             func.sum(case((CASE.on_time == false(), 1), else_=0)),
+            func.sum(case((CASE.served == true(), 1), else_=0)),
         )
         .where(scope, CASE.decided_on >= start, CASE.decided_on <= end)
         .group_by(CASE.received_on, CASE.decided_on)
@@ -211,6 +213,7 @@ def compute_timeliness(
         overdue_open=int(overdue),
         received_by_month=tuple(received_by_month),
         decided_by_month=tuple(decided_by_month),
+        served=sum(int(p[6] or 0) for p in pairs),
     )
 
 

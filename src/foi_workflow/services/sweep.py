@@ -284,10 +284,12 @@ def _queue_reminders(app: App, today: date, now: datetime, result: SweepResult) 
 
 
 def queue_digests(app: App, now: datetime) -> int:
-    """Queue today's digest for every agency that has overdue or upcoming deadlines, or mail
-    that could not be delivered since its last digest, and has no digest yet today (key
+    """Queue today's digest for every agency that has overdue or upcoming deadlines, letters to
+    serve or chase (SPEC §15), or mail that could not be delivered since its last digest, and
+    has no digest yet today (key
     `digest:AGENCY:DATE`). Returns how many were queued."""
     from foi_workflow.adapters.mailer import DigestLine, digest_text
+    from foi_workflow.services.service_digest import service_reminders
 
     today = local_now(now).date()
     if not app.calendar.is_working_day(today):
@@ -326,13 +328,15 @@ def queue_digests(app: App, now: datetime) -> int:
                     )
                 )
         failed, reported = _failed_mail(conn, pending)
+        service = service_reminders(conn, app, pending, today)
     mails: list[QueuedMail] = []
     for agency in pending:
-        if not lines[agency] and not failed[agency]:
+        if not lines[agency] and not failed[agency] and not service[agency]:
             continue
         entries = sorted(lines[agency], key=lambda x: (x.due, x.case_id, x.deadline))
         to_addr, name = recipient(config, agency, "", "agency")
-        text = digest_text(agency_name=name, today=today, lines=entries, failed=failed[agency])
+        text = digest_text(agency_name=name, today=today, lines=entries, failed=failed[agency],
+                           service=service[agency])  # fmt: skip
         mails.append(QueuedMail(keys[agency], agency, None, "digest", to_addr, text.subject, text.body))
     if not mails:
         return 0

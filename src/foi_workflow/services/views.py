@@ -10,7 +10,9 @@ from typing import Any, get_args, get_type_hints
 
 from foi_workflow.adapters.reader import Reader, as_bool, as_date, as_json, as_timestamp
 from foi_workflow.domain.corrections import History, read_history
+from foi_workflow.domain.remedies import is_final
 from foi_workflow.domain.replay import REPLAY_TODAY, replay_case
+from foi_workflow.domain.service import reply_lines
 from foi_workflow.domain.vocabulary import (
     RUNNING_DEADLINE,
     ApplicantType,
@@ -18,6 +20,7 @@ from foi_workflow.domain.vocabulary import (
     Outcome,
     State,
 )
+from foi_workflow.domain.workflow import CaseSnapshot
 from foi_workflow.errors import NotFound
 from foi_workflow.services.app import App, apply_context, today_local
 
@@ -55,6 +58,10 @@ class CaseRow:
     fee_due: date | None
     extended_days: int
     on_time: bool | None
+    replied_on: date | None
+    served: bool
+    review_until: date | None
+    litigation_until: date | None
     carried_over_to: int | None
     voided: bool
     version: int
@@ -130,13 +137,17 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def case_summary(row: CaseRow, today: date, *, masked: bool = True, caseworker_name: str = "") -> dict[str, Any]:
+def case_summary(
+    row: CaseRow, today: date, *, masked: bool = True, caseworker_name: str = "", appealed: bool = False
+) -> dict[str, Any]:
     """A case row as `foi list --format json` prints it (SPEC §8, without events), with the
-    end of whichever period runs (`due`: the reply, a correction, a consultation, a fee)."""
+    end of whichever period runs (`due`: the reply, a correction, a consultation, a fee), and
+    §15's reply date, remedy windows and finality (`appealed`: whether an appeal names it)."""
     state = State(row.state)
     overdue = bool(row.reply_due and state is State.RECEIVED and today > row.reply_due)
     running = RUNNING_DEADLINE.get(state)
     due: date | None = getattr(row, running.value) if running is not None else None
+    decided = state is State.DECIDED
     return {
         "id": row.id,
         "agency": row.agency,
@@ -158,6 +169,11 @@ def case_summary(row: CaseRow, today: date, *, masked: bool = True, caseworker_n
         "decided_on": _iso(row.decided_on),
         "reply_due": _iso(row.reply_due),
         "on_time": row.on_time,
+        "replied_on": _iso(row.replied_on),
+        "served": row.served if decided else None,
+        "review_until": _iso(row.review_until),
+        "litigation_until": _iso(row.litigation_until),
+        "final": is_final(row.review_until, row.litigation_until, today, appealed),
         "provisional": bool(row.reply_due_provisional),
         "overdue": overdue,
         "due": _iso(due),
@@ -183,6 +199,7 @@ class CaseDetail:
     events: list[dict[str, Any]]
     explanation: list[str]
     notices: list[dict[str, Any]]
+    service: list[dict[str, Any]]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -192,6 +209,7 @@ class CaseDetail:
             "events": self.events,
             "explanation": self.explanation,
             "notices": self.notices,
+            "service": self.service,
         }
 
 
@@ -238,9 +256,11 @@ def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool
     )
     history = read_history(app.workflow.disclosure, events)
     snap = replay_case(app.workflow, case_id, history, apply_context(app, REPLAY_TODAY, explain=True))
+    appealed = bool(db.rows(_APPEALED + " AND case_id = ?", (False, case_id)))
     return CaseDetail(
         summary=case_summary(
-            row, today, masked=not reveal, caseworker_name=_caseworker_names(app).get(row.caseworker, "")
+            row, today, masked=not reveal, caseworker_name=_caseworker_names(app).get(row.caseworker, ""),
+            appealed=appealed,
         ),
         request=row.request,
         contact=row.contact,
@@ -250,7 +270,7 @@ def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool
             event_dict(e, no, history, masked=not reveal)
             for no, e in sorted(enumerate(events, 1), key=lambda p: p[1].on)
         ],
-        explanation=list(snap.deadlines.explanation) if snap.deadlines else [],
+        explanation=_explanation(snap),
         notices=[
             {
                 "id": notice_id,
@@ -263,6 +283,7 @@ def case_detail(app: App, db: Reader, case_id: str, today: date, *, reveal: bool
             }
             for notice_id, kind, number, dated, status, template_name, template_hash in notices
         ],
+        service=[entry.as_json() for entry in snap.service.letters],
     )
 
 
@@ -278,6 +299,20 @@ _RUNNING_DUE_SQL = (
 )
 
 
+def _explanation(snap: CaseSnapshot) -> list[str]:
+    """How each deadline was derived; for a reply made while the clock ran, the conclusion by
+    the date its service gives (SPEC §15) instead of the decision date."""
+    lines = list(snap.deadlines.explanation) if snap.deadlines else []
+    clock, reply, on_time = snap.clock, snap.reply, snap.on_time
+    if clock is None or reply is None or on_time is None or not clock.decided_running or clock.frozen_due is None:
+        return lines
+    return [line for line in lines if not line.startswith("结论：")] + reply_lines(reply, clock.frozen_due, on_time)
+
+
+# The cases an appeal (review or lawsuit) names: never 已生效 (a voided filing names none).
+_APPEALED = "SELECT case_id FROM appeal WHERE case_id IS NOT NULL AND voided = ?"
+
+
 def list_cases(
     app: App,
     *,
@@ -285,6 +320,8 @@ def list_cases(
     overdue: bool = False,
     due_within: int | None = None,
     year: int | None = None,
+    final: bool = False,
+    unserved: bool = False,
     agency: str | None = None,
     caseworker: str | None = None,
     applicant: str | None = None,
@@ -296,7 +333,10 @@ def list_cases(
 
     `due_within` N: the cases whose running period ends today or within N working days; the
     overdue ones are apart (`overdue`), not mixed in. `caseworker`: a login or a configured
-    name. `applicant`: part of the applicant's name."""
+    name. `applicant`: part of the applicant's name.
+
+    `final`: the decisions 已生效; `unserved`: the decided cases whose reply rests on no
+    recorded service (SPEC §15)."""
     today = today or today_local()
     names = _caseworker_names(app)
     where = ["voided = ?"]  # a voided registration is in no list (SPEC §11)
@@ -323,7 +363,19 @@ def list_cases(
     if applicant:
         where.append("applicant LIKE ? ESCAPE '!'")
         params.append("%" + applicant.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%")
+    if final:
+        where.append(f"review_until < ? AND litigation_until < ? AND id NOT IN ({_APPEALED})")
+        params += [today, today, False]
+    if unserved:
+        where.append("state = ? AND served = ?")
+        params += [State.DECIDED.value, False]
     sql = f"SELECT {CASE_COLUMNS} FROM foi_case WHERE {' AND '.join(where)} ORDER BY received_on, id"
     with app.reader() as db:
-        rows = [CaseRow.from_db(r) for r in db.rows(sql, params)]
-    return [case_summary(r, today, masked=not reveal, caseworker_name=names.get(r.caseworker, "")) for r in rows]
+        rows = db.rows(sql, params)
+        appealed = {r[0] for r in db.rows(_APPEALED, (False,))} if rows else set()
+    cases = [CaseRow.from_db(r) for r in rows]
+    return [
+        case_summary(c, today, masked=not reveal, caseworker_name=names.get(c.caseworker, ""),
+                     appealed=c.id in appealed)
+        for c in cases
+    ]  # fmt: skip

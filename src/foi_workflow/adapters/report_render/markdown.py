@@ -95,6 +95,7 @@ def timeliness_lines(report: AnnualReport) -> list[str]:
     t = report.timeliness
     return [
         f"本年办结{t.decided}件，其中按期答复{t.on_time}件，按期答复率{percent(t.on_time_rate)}；",
+        f"答复日期以送达记录为准的{t.served}件，未记录送达（以决定日期计）的{t.unserved}件；",
         f"从收到申请到作出答复的工作日数中位数：{number(t.median_working_days)}；",
         f"本年超期答复{t.decided_late}件；截至{chinese_date(report.as_of)}，"
         f"已超过答复期限仍未办结{t.overdue_open}件。",

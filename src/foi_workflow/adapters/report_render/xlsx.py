@@ -153,6 +153,8 @@ def render_xlsx(report: AnnualReport) -> bytes:
     ws.append(["按期答复", t.on_time])
     ws.append(["按期答复率", t.on_time_rate])  # a number the sheet can compute with, shown as 75.0%
     ws.cell(ws.max_row, 2).number_format = "0.0%"
+    ws.append(["以送达记录为准", t.served])
+    ws.append(["未记录送达", t.unserved])
     ws.append(["答复工作日数中位数", t.median_working_days])
     ws.append(["超期答复", t.decided_late])
     ws.append([f"截至{chinese_date(report.as_of)}超期未办结", t.overdue_open])
