@@ -220,7 +220,10 @@ def test_a_refused_event_suggests_only_commands_a_person_can_type(foi: Foi) -> N
     line = refused(foi, "E-STATE", f"extend {case} --days 5 --approved-by 赵主任 --on 2024-03-05")
     suggested = line.split("可执行：")[1].split("、")
     # `foi reject` (of a pending extension request) is typed as such, never as its event's name
-    assert suggested == ["receive-correction", "reject", "withdraw", "assign", "void", "correct"]
+    assert suggested == [
+        "receive-correction", "reject", "withdraw", "assign", "serve", "delivered", "returned", "consent", "void",
+        "correct",
+    ]  # fmt: skip
 
 
 def test_a_correction_can_be_requested_only_once(foi: Foi) -> None:

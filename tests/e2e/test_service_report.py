@@ -104,8 +104,8 @@ def test_the_reports_timeliness_figures_equal_a_hand_count_of_service(foi: Foi, 
     assert any(b.served and b.replied_on > b.due >= date.fromisoformat(b.lines[1]["on"]) for b in built)
 
     report = foi.ok("report", str(YEAR), "--format", "md")
-    assert f"本年办结 {decided} 件，其中按期答复 {on_time} 件" in report
-    assert f"答复日期以送达记录为准的 {served} 件，未记录送达（以决定日期计）的 {decided - served} 件" in report
-    assert re.search(rf"本年超期答复 {late} 件", report)
+    assert f"本年办结{decided}件，其中按期答复{on_time}件" in report
+    assert f"答复日期以送达记录为准的{served}件，未记录送达（以决定日期计）的{decided - served}件" in report
+    assert re.search(rf"本年超期答复{late}件", report)
     unserved = json.loads(foi.ok("list", "--unserved", "--format", "json"))
     assert sorted(r["id"] for r in unserved) == sorted(b.lines[0]["case"] for b in built if not b.served)

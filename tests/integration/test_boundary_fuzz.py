@@ -194,6 +194,8 @@ def cli_fields() -> st.SearchStrategy[tuple[str, str]]:
         dated = event != "void"  # a void is dated the day it is recorded: it has no --on
         names = {*spec.fields, "by", "amend_reason", *(["on"] if dated else [])} - {"agency", "caseworker", "set"} | (
             {"caseworker"} if event == "assign" else set())  # fmt: skip
+        if event == "serve":
+            names.discard("kind")  # a served letter's kind comes from its record, not from an option
         if event in CASE_EVENTS and event not in ("receive", *AMENDING):
             names.add("case")
         pairs += [(event, name) for name in sorted(names)]

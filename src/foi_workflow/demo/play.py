@@ -219,7 +219,7 @@ def _simulate(app: App, config: Config, year: int, cases: int, seed: int, result
         result.automatic += len(fired)
         for t in fired:  # a lapse is a decision too: its letter is served like any other
             if t.event.startswith("lapse_"):
-                counter = _plan_service(agenda, cal, day, counter, t.case_id, plan_service(rng))
+                counter = _plan_service(app, agenda, day, counter, t.case_id, plan_service(rng))
         while agenda and agenda[0][0] == day:
             _, _, key, kind, payload = heapq.heappop(agenda)
             try:
@@ -235,7 +235,7 @@ def _simulate(app: App, config: Config, year: int, cases: int, seed: int, result
                                      data=step.data, today=day)  # fmt: skip
                     counter = _schedule_next(agenda, cal, day, key, plan, index + 1, counter)
                     if step.event == "decide":
-                        counter = _plan_service(agenda, cal, day, counter, ids[key], plan_service(rng))
+                        counter = _plan_service(app, agenda, day, counter, ids[key], plan_service(rng))
                         appeal = plan_appeal(rng, step.data["outcome"])
                         if appeal:
                             counter += 1
@@ -264,26 +264,28 @@ def _simulate(app: App, config: Config, year: int, cases: int, seed: int, result
     result.mails_sent = deliver_outbox(app, _morning(last) + timedelta(hours=12)).sent
 
 
-def _plan_service(agenda: list[tuple[date, int, int, str, Any]], cal: Any, day: date, counter: int, case_id: str,
+def _plan_service(app: App, agenda: list[tuple[date, int, int, str, Any]], day: date, counter: int, case_id: str,
                   plan: ServicePlan) -> int:  # fmt: skip
+    """Issue the decision letter the day of the decision (numbers follow the letters' dates, as
+    in the register of a real office) and plan its service."""
+    from foi_workflow.services.notices import issue_notice
+
+    number = issue_notice(app, case_id, "decision", by="zhangwei").number
     counter += 1
-    heapq.heappush(agenda, (cal.add_working_days(day, plan.sent_after) if plan.sent_after else day, 4, counter,
-                            "serve", (case_id, plan, None)))  # fmt: skip
+    heapq.heappush(agenda, (app.calendar.add_working_days(day, plan.sent_after) if plan.sent_after else day, 4,
+                            counter, "serve", (case_id, plan, number)))  # fmt: skip
     return counter
 
 
 def _serve_step(app: App, agenda: list[tuple[date, int, int, str, Any]], rng: random.Random, day: date,
                 counter: int, kind: str, payload: Any) -> int:  # fmt: skip
-    """Serve a case's decision letter (issued on the first attempt), and record its delivery or
-    return; a returned letter is posted again two working days later."""
-    from foi_workflow.services.notices import issue_notice
+    """Serve a case's decision letter, and record its delivery or return; a returned letter is
+    posted again two working days later."""
     from foi_workflow.services.service import delivered, returned, serve
 
     case_id, plan, number = payload
     by = "zhangwei"
     if kind == "serve":
-        if number is None:
-            number = issue_notice(app, case_id, "decision", by=by).number
         serve(app, case_id, number, plan.method, on=day, by=by, today=day,
               tracking=f"EMS{rng.randint(10**9, 10**10 - 1)}CN" if plan.method == "post" else None)  # fmt: skip
         when = app.calendar.add_working_days(day, plan.delivered_after) if plan.delivered_after else day
