@@ -49,7 +49,7 @@ def serve_cmd(app_ctx: AppContext, case_id: str, letter: str, method: str, sent_
     from foi_workflow.services.service import serve
 
     with options_named(letter="--letter"):
-        change = serve(app_ctx.app, case_id, letter, method, on=resolve_on(on), by=by or app_ctx.config.user,
+        change = serve(app_ctx.app, case_id, letter, method, on=resolve_on(on), by=app_ctx.recorder(by),
                        sent_on=parse_date(sent_on, "--sent-on 日期") if sent_on else None, tracking=tracking,
                        amend_reason=amend)  # fmt: skip
     _echo(change)
@@ -69,7 +69,7 @@ def delivered_cmd(app_ctx: AppContext, case_id: str, letter: str, proof: Path | 
 
     filed = Proof.read(proof) if proof is not None else None
     with options_named(letter="--letter"):
-        change = delivered(app_ctx.app, case_id, letter, on=resolve_on(on), by=by or app_ctx.config.user,
+        change = delivered(app_ctx.app, case_id, letter, on=resolve_on(on), by=app_ctx.recorder(by),
                            proof=filed, amend_reason=amend)  # fmt: skip
     _echo(change)
     if filed is not None:
@@ -88,7 +88,7 @@ def returned_cmd(app_ctx: AppContext, case_id: str, letter: str, reason: str, on
     from foi_workflow.services.service import returned
 
     with options_named(letter="--letter"):
-        change = returned(app_ctx.app, case_id, letter, on=resolve_on(on), by=by or app_ctx.config.user,
+        change = returned(app_ctx.app, case_id, letter, on=resolve_on(on), by=app_ctx.recorder(by),
                           reason=reason, amend_reason=amend)  # fmt: skip
     _echo(change)
 
@@ -103,6 +103,6 @@ def consent_cmd(app_ctx: AppContext, case_id: str, e_service: str, on: str | Non
                 amend: str | None) -> None:  # fmt: skip
     from foi_workflow.services.cases import advance
 
-    change = advance(app_ctx.app, case_id, "consent", on=resolve_on(on), by=by or app_ctx.config.user,
+    change = advance(app_ctx.app, case_id, "consent", on=resolve_on(on), by=app_ctx.recorder(by),
                      data={"e_service": e_service}, amend_reason=amend)  # fmt: skip
     click.echo(f"案件 {change.case.id}：已记录申请人同意电子送达（{e_service}）")

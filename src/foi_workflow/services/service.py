@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -25,6 +25,17 @@ from foi_workflow.domain.vocabulary import LetterStatus, NoticeKind
 from foi_workflow.errors import FileError, InvalidInput, NotFound, RuleViolation
 from foi_workflow.services.app import App
 from foi_workflow.services.cases import Change, advance, commit_own, session_scope
+
+
+class ServiceArgs(TypedDict, total=False):
+    """What each service use case takes beside its letter: `cases.EventArgs` without the data,
+    which the use case writes itself."""
+
+    on: Required[date]
+    by: Required[str]
+    amend_reason: str | None
+    today: date | None
+
 
 PROOF_LIMIT = 20 * 1024 * 1024  # a scanned 送达回证 is a page or two; anything larger is a mistake
 
@@ -67,25 +78,22 @@ def serve(
     number: str,
     method: str,
     *,
-    on: date,
-    by: str,
     sent_on: date | None = None,
     tracking: str | None = None,
-    amend_reason: str | None = None,
-    today: date | None = None,
     session: Session | None = None,
+    **args: Unpack[ServiceArgs],
 ) -> Change:
     """Record that letter `number` was served by `method` (for post, handed to the post office
     on `sent_on`, by default `on`)."""
     with session_scope(app, session) as s:
         letter = standing_letter(s, case_id, number)
-        went = sent_on or on
+        went = sent_on or args["on"]
         if went < letter.dated:
             raise RuleViolation(f"告知书 {number} 的日期为 {letter.dated.isoformat()}，不能在此之前送出")
         data = {"letter": number, "kind": NoticeKind(letter.kind).value, "method": method,
                 "sent_on": sent_on.isoformat() if sent_on else None, "tracking": tracking}  # fmt: skip
-        change = advance(app, case_id, "serve", on=on, by=by, amend_reason=amend_reason, today=today, session=s,
-                         data={k: v for k, v in data.items() if v is not None})  # fmt: skip
+        change = advance(app, case_id, "serve", session=s, data={k: v for k, v in data.items() if v is not None},
+                         **args)  # fmt: skip
         commit_own(s, session)
         return change
 
@@ -95,12 +103,9 @@ def delivered(
     case_id: str,
     number: str,
     *,
-    on: date,
-    by: str,
     proof: Proof | None = None,
-    amend_reason: str | None = None,
-    today: date | None = None,
     session: Session | None = None,
+    **args: Unpack[ServiceArgs],
 ) -> Change:
     """Record that letter `number` reached the applicant on `on` (signed for, 妥投, reached
     their system), with the proof stored beside the event."""
@@ -109,10 +114,9 @@ def delivered(
         data = {"letter": number}
         if proof is not None:
             data["proof"] = proof.sha256
-        change = advance(app, case_id, "delivered", on=on, by=by, data=data, amend_reason=amend_reason,
-                         today=today, session=s)  # fmt: skip
+        change = advance(app, case_id, "delivered", session=s, data=data, **args)
         if proof is not None:
-            store_proof(s, case_id, number, proof, by)
+            store_proof(s, case_id, number, proof, args["by"])
         commit_own(s, session)
         return change
 
@@ -132,18 +136,14 @@ def returned(
     case_id: str,
     number: str,
     *,
-    on: date,
-    by: str,
     reason: str,
-    amend_reason: str | None = None,
-    today: date | None = None,
     session: Session | None = None,
+    **args: Unpack[ServiceArgs],
 ) -> Change:
     """Record that letter `number` came back undelivered (退回); it may then be served again."""
     with session_scope(app, session) as s:
         standing_letter(s, case_id, number)
-        change = advance(app, case_id, "returned", on=on, by=by, data={"letter": number, "reason": reason},
-                         amend_reason=amend_reason, today=today, session=s)  # fmt: skip
+        change = advance(app, case_id, "returned", session=s, data={"letter": number, "reason": reason}, **args)
         commit_own(s, session)
         return change
 

@@ -18,22 +18,15 @@ PostgreSQL also gets what makes the rules hold for any client that connects:
 authenticated. Running it again is harmless (every statement is idempotent); the roles may
 already exist because another database on the server created them.
 
-Revision ID: 0006
-Revises: 0003
-Create Date: 2026-12-02 00:00:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # Frozen here (not imported): a migration must mean the same thing whatever the code becomes.
 ROLES = ("foi_caseworker", "foi_approver", "foi_office", "foi_auditor")

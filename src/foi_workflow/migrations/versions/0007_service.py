@@ -10,22 +10,15 @@ date is its decision date, unserved, and no window is open. On PostgreSQL with a
 (0006), the proofs get the row-level security of the letters: a caseworker sees and files only
 those of their agencies' cases.
 
-Revision ID: 0007
-Revises: 0003
-Create Date: 2026-12-02 00:00:00
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 COLUMNS = ("replied_on", "served", "review_until", "litigation_until")
 
