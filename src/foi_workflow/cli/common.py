@@ -82,6 +82,11 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
+def enum_choice(enum: Any) -> click.Choice[str]:
+    """A click choice of an enum's values (the codes of SPEC §2)."""
+    return click.Choice([m.value for m in enum])
+
+
 def session_context(ctx: click.Context, db_url: str | None, config_path: str | None) -> AppContext:
     """The AppContext of a command: a new one, or in `foi shell` the session's (`ctx.obj`), so
     its config, App and engine serve every line; a line giving `--db` or `--config` itself
