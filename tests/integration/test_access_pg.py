@@ -297,3 +297,23 @@ def test_the_migration_brings_an_existing_database_under_access_control(tmp_path
         refused_as(world, "cw_b", "E-NOT-FOUND", "show", "a-2024-00001")
         assert show(world.foi("cw_a"), "a-2024-00001")["events"][0]["by"] == "老张"  # history keeps its names
         assert "permission denied" in world.refused("cw_a", "DELETE FROM event")
+
+
+def test_service_records_and_proofs_of_delivery_keep_to_their_agency(world: Deployment) -> None:
+    case_a = new_case(world, "cw_a")
+    cw_a = world.foi("cw_a")
+    cw_a.ok(f"decide {case_a} --outcome granted --on 2024-03-05")
+    issued = cw_a(f"notice {case_a} decision --serve in_person --on 2024-03-05")
+    assert issued.exit_code == 0, issued.stderr
+    number = issued.stderr.strip().splitlines()[-1].split("：", 1)[1]
+    proof = world.folder / "送达回证.pdf"
+    proof.write_bytes(b"%PDF-1.4 signed for by the applicant")
+    cw_a.ok("delivered", case_a, "--letter", number, "--on", "2024-03-06", "--proof", str(proof))
+    assert world.sql("owner", "SELECT count(*) FROM service_proof WHERE case_id = %s", (case_a,))[0][0] == 1
+    assert world.sql("auditor", "SELECT count(*) FROM service_proof WHERE case_id = %s", (case_a,))[0][0] == 1
+    assert world.sql("cw_b", "SELECT count(*) FROM service_proof WHERE case_id = %s", (case_a,))[0][0] == 0
+    refused_as(world, "cw_b", "E-NOT-FOUND", "returned", case_a, "--letter", number, "--reason", "查无此人")
+    refused_as(world, "cw_b", "E-NOT-FOUND", "serve", case_a, "--letter", number, "--method", "post")
+    assert "row-level security" in world.refused(
+        "cw_b", """INSERT INTO service_proof (case_id, letter, sha256, name, content, "by", created_at)
+                   VALUES (%s, %s, 'x', 'x.pdf', '\\x00', 'x', now())""", (case_a, number))
