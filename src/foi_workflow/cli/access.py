@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from foi_workflow.cli.cases import _echo_change, _with_letter, amend_option, notice_option
+from foi_workflow.cli.cases import amend_option, echo_change, notice_option, with_letter
 from foi_workflow.cli.commands import command_help
 from foi_workflow.cli.common import IDENTIFIER, AppContext, event_options, options_named, pass_app, resolve_on
 from foi_workflow.domain.access import Role
@@ -50,14 +50,14 @@ def extend_cmd(app_ctx: AppContext, case_id: str, days: int, approved_by: str | 
         return result.change
 
     with options_named():
-        change, letter = _with_letter(app_ctx, "extend", notice, amend, record)
+        change, letter = with_letter(app_ctx, "extend", notice, amend, record)
     if asked[0].requested:
         click.echo(
             f"案件 {case_id}：已提交延期申请（{days} 个工作日），待审批人批准（foi approve {case_id}）；"
             "批准前答复期限不变"
         )
         return
-    _echo_change(change, letter)
+    echo_change(change, letter)
 
 
 @click.command("approve", help=command_help("approve", "延长自申请之日起生效"))
@@ -66,7 +66,7 @@ def extend_cmd(app_ctx: AppContext, case_id: str, days: int, approved_by: str | 
 def approve_cmd(app_ctx: AppContext, case_id: str) -> None:
     from foi_workflow.services.approval import approve
 
-    _echo_change(approve(app_ctx.app, case_id))
+    echo_change(approve(app_ctx.app, case_id))
 
 
 @click.command("reject", help=command_help("reject"))
@@ -78,7 +78,7 @@ def reject_cmd(app_ctx: AppContext, case_id: str, reason: str, on: str | None) -
     from foi_workflow.services.approval import reject
 
     with options_named():
-        _echo_change(reject(app_ctx.app, case_id, on=resolve_on(on), reason=reason))
+        echo_change(reject(app_ctx.app, case_id, on=resolve_on(on), reason=reason))
 
 
 @click.command(

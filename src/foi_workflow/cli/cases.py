@@ -35,7 +35,7 @@ amend_option = click.option(
 notice_option = click.option("--notice", "notice", is_flag=True, help="同时生成相应的告知书")
 
 
-def _echo_change(change: Any, letter: Any = None) -> None:
+def echo_change(change: Any, letter: Any = None) -> None:
     from foi_workflow.domain.vocabulary import Deadline
     from foi_workflow.domain.vocabulary import State as S
 
@@ -71,7 +71,7 @@ def _echo_letter(case_id: str, letter: Any) -> None:
         click.echo(f"已生成告知书：{letter.number}（foi notice {case_id} {letter.kind} --reprint --format pdf 可打印）")
 
 
-def _with_letter(app_ctx: AppContext, event: str, notice: bool, amend: str | None,
+def with_letter(app_ctx: AppContext, event: str, notice: bool, amend: str | None,
                  record: Callable[[Any], Any]) -> tuple[Any, Any]:  # fmt: skip
     """Record an event (`record(session)`), and with `--notice` its letter in the same
     transaction: a letter that cannot be issued leaves the event unrecorded too."""
@@ -106,7 +106,7 @@ def _record(
     from foi_workflow.services.cases import advance
 
     with options_named(caseworker="NAME" if event == "assign" else ""):
-        change, letter = _with_letter(app_ctx, event, notice, amend, lambda session: advance(
+        change, letter = with_letter(app_ctx, event, notice, amend, lambda session: advance(
             app_ctx.app,
             case_id,
             event,
@@ -116,7 +116,7 @@ def _record(
             amend_reason=amend,
             session=session,
         ))
-    _echo_change(change, letter)
+    echo_change(change, letter)
     placeholder_hint(app_ctx)
 
 
@@ -185,7 +185,7 @@ def intake_cmd(
         "agency": agency, "caseworker": by, "e_service": e_service,
     }  # fmt: skip
     with options_named(case="--id"):
-        change, letter = _with_letter(app_ctx, "receive", notice, amend, lambda session: intake(
+        change, letter = with_letter(app_ctx, "receive", notice, amend, lambda session: intake(
             app_ctx.app,
             on=resolve_on(on),
             by=by,
