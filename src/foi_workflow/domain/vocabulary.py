@@ -329,3 +329,9 @@ TABLE4_COLUMNS: tuple[str, ...] = (*(r.value for r in AppealResult), "pending", 
 def chinese_date(d: date) -> str:
     """2024年3月1日 (no zero padding, no spaces): the form of a date in letters, mail and the report."""
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def tally(lead: str, *counts: tuple[int, str]) -> str:
+    """`lead`, then each (count, clause) whose count is not zero, joined by "，": the one-line
+    summary of a sweep or a delivery run, which names no empty category."""
+    return "，".join([lead, *(clause for count, clause in counts if count)])
