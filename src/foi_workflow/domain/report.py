@@ -15,11 +15,16 @@ from typing import Any
 
 from foi_workflow.domain.report_inputs import ReportInputs
 from foi_workflow.domain.vocabulary import (
+    COLUMN_LABELS,
+    ROW_LABELS,
     TABLE3_COLUMNS,
     TABLE3_ROWS,
+    TABLE4_COLUMN_LABELS,
     TABLE4_COLUMNS,
+    TABLE4_KIND_LABELS,
     AppealKind,
     AppealResult,
+    AppealState,
     ApplicantType,
     Outcome,
 )
@@ -29,26 +34,7 @@ APPLICANT_TYPES: tuple[ApplicantType, ...] = tuple(ApplicantType)
 OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
 APPEAL_KINDS: tuple[AppealKind, ...] = tuple(AppealKind)
 OUTCOME_ROWS: tuple[str, ...] = tuple(o.value for o in Outcome)
-PENDING = "pending"
-
-# The row labels of table 3 as printed on the national form.
-ROW_LABELS: dict[str, str] = {
-    "received": "一、本年新收政府信息公开申请数量",
-    "carried_in": "二、上年结转政府信息公开申请数量",
-    **{o.value: f"三、本年度办理结果 {o.info.row} {o.info.label}" for o in Outcome},
-    "handled_total": "三、本年度办理结果 (七) 总计",
-    "carried_out": "四、结转下年度继续办理",
-}
-COLUMN_LABELS: dict[str, str] = {
-    **{t.value: t.label for t in ApplicantType},
-    "total": "总计",
-}
-TABLE4_COLUMN_LABELS: dict[str, str] = {
-    **{r.value: r.label for r in AppealResult},
-    PENDING: "尚未审结",
-    "total": "总计",
-}
-TABLE4_KIND_LABELS: dict[str, str] = {k.value: k.label for k in AppealKind}
+PENDING = AppealState.PENDING.value
 
 Row = tuple[int, ...]
 

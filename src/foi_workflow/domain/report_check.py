@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from foi_workflow.domain.report import APPEAL_KINDS, APPLICANT_TYPES, COLUMN_LABELS, OUTCOME_ROWS, cell_label
-from foi_workflow.domain.vocabulary import TABLE3_COLUMNS, TABLE3_ROWS, TABLE4_COLUMNS
+from foi_workflow.domain.report import APPEAL_KINDS, APPLICANT_TYPES, OUTCOME_ROWS, cell_label
+from foi_workflow.domain.vocabulary import COLUMN_LABELS, TABLE3_COLUMNS, TABLE3_ROWS, TABLE4_COLUMNS
 from foi_workflow.errors import InvalidInput
 
 
