@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from foi_workflow.domain.periods import CORRECTION_PERIOD_DAYS
+from foi_workflow.domain.reminders import ReminderRule
 from foi_workflow.errors import ConfigError
 from foi_workflow.resources import CONFIG_DIR
 
@@ -52,17 +53,6 @@ class Caseworker:
     name: str
     email: str = ""
     agency: str = ""
-
-
-@dataclass(frozen=True)
-class ReminderRule:
-    """One reminder rule: mail when `deadline` is `days_before` working days away (0 = due today,
-    negative = overdue by that many)."""
-
-    name: str
-    deadline: str  # reply_due | correction_due | consultation_due | fee_due (the correction notice duty: digest only)
-    days_before: int
-    to: str = "caseworker"  # caseworker | agency
 
 
 DEFAULT_REMINDERS: tuple[ReminderRule, ...] = (

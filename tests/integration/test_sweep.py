@@ -266,7 +266,7 @@ def test_the_correction_notice_duty_is_listed_in_the_digest_and_never_reminded_a
 def test_a_reminder_rule_for_the_correction_notice_duty_is_refused(world: World, tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from foi_workflow.config import ReminderRule
+    from foi_workflow.domain.reminders import ReminderRule
     from foi_workflow.errors import ConfigError
 
     rules = (*world.app.config.reminders, ReminderRule("duty", "correction_notice_due", 2))

@@ -359,3 +359,13 @@ def test_provisional_iff_a_provisional_day_was_crossed(case: tuple[list[ClockEve
     )
     assert dl.provisional == crossed
     assert dl.provisional == any("暂定" in line for line in dl.explanation)
+
+
+def test_every_deadline_is_a_date_field_of_the_deadlines_by_its_own_name() -> None:
+    import dataclasses
+
+    from foi_workflow.domain.clock import Deadlines
+    from foi_workflow.domain.vocabulary import Deadline
+
+    fields = {f.name: f.type for f in dataclasses.fields(Deadlines)}
+    assert all(fields.get(d.value) == "date | None" for d in Deadline)

@@ -7,7 +7,8 @@ import dataclasses
 import re
 from pathlib import Path
 
-from foi_workflow.config import Agency, Caseworker, ReminderRule, SchedulerSettings, SmtpSettings
+from foi_workflow.config import Agency, Caseworker, SchedulerSettings, SmtpSettings
+from foi_workflow.domain.reminders import ReminderRule
 from foi_workflow.domain.vocabulary import ApplicantType, Channel, Outcome
 from foi_workflow.domain.workflow import load_workflows
 

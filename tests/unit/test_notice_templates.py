@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from foi_workflow.adapters.notices import NoticeRenderer, cn_date, renderer_for
+from foi_workflow.adapters.notices import FILTERS, NoticeRenderer, cn_date, renderer_for
 from foi_workflow.adapters.tables import Case, Event
 from foi_workflow.config import Agency
 from foi_workflow.domain import letter_law
@@ -20,7 +20,7 @@ from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockSettings
 from foi_workflow.domain.vocabulary import LAPSE_OUTCOMES, NoticeKind, Outcome
 from foi_workflow.errors import RuleViolation, TemplateError
-from foi_workflow.resources import CONFIG_DIR
+from foi_workflow.resources import CONFIG_DIR, NOTICES_DIR
 from foi_workflow.services.notice_context import Sources, build_context
 from foi_workflow.services.notices import template_names
 
@@ -379,3 +379,14 @@ def test_the_letter_says_how_the_application_came_in_as_an_officer_writes_it(cha
     ctx = build_context(src, NoticeKind.ACKNOWLEDGEMENT, number="乐融公开〔2024〕第3号", dated=date(2024, 3, 1))
     txt = renderer_for(None).render(template_names(NoticeKind.ACKNOWLEDGEMENT)[0], ctx)
     assert words in txt
+
+
+def test_the_filters_the_wording_file_names_are_the_filters_a_template_gets() -> None:
+    import re
+
+    text = (NOTICES_DIR / "_wording.j2").read_text(encoding="utf-8")
+    [line] = [line for line in text.splitlines() if line.strip().startswith("Filters:")]
+    named = set(re.findall(r"(\w+) \(", line))
+    assert named == set(FILTERS) - {"cndate"}
+    renderer = renderer_for(None)
+    assert set(FILTERS) <= set(renderer.text_env.filters) and set(FILTERS) <= set(renderer.html_env.filters)

@@ -3,7 +3,6 @@ every day and every due date."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from hypothesis import given, settings
@@ -11,18 +10,12 @@ from hypothesis import strategies as st
 
 from foi_workflow.config import DEFAULT_REMINDERS
 from foi_workflow.domain.calendar import WorkCalendar
+from foi_workflow.domain.reminders import ReminderRule as R
 from foi_workflow.domain.reminders import remaining_working_days, reminder_windows, working_days_back
 
 CALENDAR = WorkCalendar.load(None)
 days = st.dates(min_value=date(2019, 1, 1), max_value=date(2026, 12, 1))
 offsets = st.integers(min_value=-40, max_value=40)
-
-
-@dataclass(frozen=True)
-class R:
-    name: str
-    deadline: str
-    days_before: int
 
 
 rule_sets = st.lists(st.integers(min_value=-6, max_value=10), min_size=1, max_size=4, unique=True).map(

@@ -10,16 +10,15 @@ import pytest
 
 from foi_workflow.domain.report import (
     ReportFigures,
-    SubmittedReport,
     Table3Count,
     Table4Count,
     assemble_table3,
     assemble_table4,
-    check_report,
     diff_figures,
     sum_figures,
     weighted_median,
 )
+from foi_workflow.domain.report_check import SubmittedReport, check_report
 from foi_workflow.domain.report_inputs import fill, parse_report_inputs
 from foi_workflow.domain.vocabulary import TABLE3_COLUMNS, TABLE3_ROWS
 from foi_workflow.errors import ConfigError, InvalidInput

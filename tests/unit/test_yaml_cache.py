@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from foi_workflow.adapters.yaml_cache import read_cached
-from foi_workflow.domain.definition import read_yaml
 from foi_workflow.domain.workflow import load_workflows
+from foi_workflow.domain.workflow_file import read_yaml
 from foi_workflow.errors import ConfigError
 from foi_workflow.resources import WORKFLOWS_DIR
 

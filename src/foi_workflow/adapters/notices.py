@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -73,18 +73,14 @@ class TemplateSource:
     override: bool  # came from the agency's folder
 
 
+# The filters a template may use (notices/_wording.j2 lists them); `cndate` is an older name of `date`.
+FILTERS: dict[str, Callable[..., str]] = {"date": cn_date, "cndate": cn_date, "yuan": yuan, "sentence": sentence}
+
+
 def _environment(loader: jinja2.BaseLoader, *, autoescape: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
-        loader=loader,
-        undefined=jinja2.StrictUndefined,
-        autoescape=autoescape,
-        keep_trailing_newline=False,
-        auto_reload=True,
-    )
-    env.filters["date"] = cn_date
-    env.filters["cndate"] = cn_date
-    env.filters["yuan"] = yuan
-    env.filters["sentence"] = sentence
+    # Jinja's default drops a template's final newline: a letter's text ends where its last line does.
+    env = SandboxedEnvironment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=autoescape, auto_reload=True)
+    env.filters.update(FILTERS)
     return env
 
 

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from foi_workflow.domain.definition import DataReader, parse_yaml, read_text
+from foi_workflow.domain.workflow_file import DataReader, parse_yaml, read_text
 
 FORMAT = "1"  # part of the key: a change to what is stored makes every old copy unused
 

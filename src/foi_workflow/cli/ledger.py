@@ -113,8 +113,7 @@ def _print_result(file: Path, result: LedgerImportResult) -> None:
 
 def _table3_text(figures: ReportFigures, when: str) -> str:
     """Table 3 as aligned text: the rows that are not zero, and always the four balance rows."""
-    from foi_workflow.domain.report import COLUMN_LABELS, ROW_LABELS
-    from foi_workflow.domain.vocabulary import TABLE3_COLUMNS, TABLE3_ROWS
+    from foi_workflow.domain.vocabulary import COLUMN_LABELS, ROW_LABELS, TABLE3_COLUMNS, TABLE3_ROWS
 
     always = ("received", "carried_in", "handled_total", "carried_out")
     header = "\t".join(["", *(COLUMN_LABELS[c] for c in TABLE3_COLUMNS)])

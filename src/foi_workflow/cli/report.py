@@ -94,7 +94,7 @@ def render_cmd(ctx: AppContext, year: int, fmt: str, out: Path | None, agency: s
 def check_cmd(file: Path) -> None:
     """检查报告文件（json 或本系统的 xlsx）的每一处不一致"""
     from foi_workflow.adapters.report_render.reading import read_submitted
-    from foi_workflow.domain.report import check_report
+    from foi_workflow.domain.report_check import check_report
     from foi_workflow.errors import InconsistentReport
 
     problems = check_report(read_submitted(file))

@@ -16,13 +16,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
 
-DEADLINE_COLUMNS: tuple[str, ...] = (
-    "reply_due",
-    "correction_notice_due",
-    "correction_due",
-    "consultation_due",
-    "fee_due",
-)
+from foi_workflow.domain.vocabulary import Deadline
+
+# The cached due-date columns of a case, one per deadline (and named as it is).
+DEADLINE_COLUMNS: tuple[str, ...] = tuple(d.value for d in Deadline)
 
 # How far back an overdue rule without a larger neighbour still looks, in calendar days:
 # a scheduler that was down this long still catches up, and the query stays bounded.
@@ -37,15 +34,15 @@ class Calendar(Protocol):
     def working_days_between(self, start: date, end: date) -> int: ...
 
 
-class Rule(Protocol):
-    @property
-    def name(self) -> str: ...
+@dataclass(frozen=True)
+class ReminderRule:
+    """One reminder rule: mail when `deadline` is `days_before` working days away (0 = due today,
+    negative = overdue by that many)."""
 
-    @property
-    def deadline(self) -> str: ...
-
-    @property
-    def days_before(self) -> int: ...
+    name: str
+    deadline: str  # reply_due | correction_due | consultation_due | fee_due (the correction notice duty: digest only)
+    days_before: int
+    to: str = "caseworker"  # caseworker | agency
 
 
 @dataclass(frozen=True)
@@ -78,9 +75,9 @@ def working_days_back(calendar: Calendar, today: date, n: int) -> date:
     return d if n > 0 else today - timedelta(days=1)
 
 
-def reminder_windows(rules: Iterable[Rule], today: date, calendar: Calendar) -> list[Window]:
+def reminder_windows(rules: Iterable[ReminderRule], today: date, calendar: Calendar) -> list[Window]:
     """The window of due dates each rule covers on `today` (empty windows left out)."""
-    by_column: dict[str, list[Rule]] = {}
+    by_column: dict[str, list[ReminderRule]] = {}
     for rule in rules:
         by_column.setdefault(rule.deadline, []).append(rule)
     windows: list[Window] = []

@@ -314,18 +314,34 @@ class LetterStatus(Labelled):
     REPLACED = "replaced", "已替换"  # reissued under a new number
 
 
-# Report table 3 row keys in order (SPEC §5 JSON contract).
-TABLE3_ROWS: tuple[str, ...] = (
-    "received",
-    "carried_in",
-    *(o.value for o in Outcome),
-    "handled_total",
-    "carried_out",
-)
-TABLE3_COLUMNS: tuple[str, ...] = (*(t.value for t in ApplicantType), "total")
-TABLE4_COLUMNS: tuple[str, ...] = (*(r.value for r in AppealResult), "pending", "total")
+# The report's tables, each row and column once: its key (SPEC §5 JSON contract, in order)
+# with its wording on the national form.
+_TOTAL = {"total": "总计"}
+ROW_LABELS: dict[str, str] = {
+    "received": "一、本年新收政府信息公开申请数量",
+    "carried_in": "二、上年结转政府信息公开申请数量",
+    **{o.value: f"三、本年度办理结果 {o.info.row} {o.info.label}" for o in Outcome},
+    "handled_total": "三、本年度办理结果 (七) 总计",
+    "carried_out": "四、结转下年度继续办理",
+}
+COLUMN_LABELS: dict[str, str] = {**{t.value: t.label for t in ApplicantType}, **_TOTAL}
+TABLE4_KIND_LABELS: dict[str, str] = {k.value: k.label for k in AppealKind}
+TABLE4_COLUMN_LABELS: dict[str, str] = {
+    **{r.value: r.label for r in AppealResult},
+    AppealState.PENDING.value: AppealState.PENDING.label,
+    **_TOTAL,
+}
+TABLE3_ROWS: tuple[str, ...] = tuple(ROW_LABELS)
+TABLE3_COLUMNS: tuple[str, ...] = tuple(COLUMN_LABELS)
+TABLE4_COLUMNS: tuple[str, ...] = tuple(TABLE4_COLUMN_LABELS)
 
 
 def chinese_date(d: date) -> str:
     """2024年3月1日 (no zero padding, no spaces): the form of a date in letters, mail and the report."""
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def tally(lead: str, *counts: tuple[int, str]) -> str:
+    """`lead`, then each (count, clause) whose count is not zero, joined by "，": the one-line
+    summary of a sweep or a delivery run, which names no empty category."""
+    return "，".join([lead, *(clause for count, clause in counts if count)])

@@ -19,7 +19,7 @@ from typing import Any
 
 from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockEvent, ClockSettings, ClockState, Deadlines
-from foi_workflow.domain.definition import DataReader, MachineDef, Workflow, _load_def, normalize_data, read_yaml
+from foi_workflow.domain.definition import MachineDef, Workflow, normalize_data
 from foi_workflow.domain.guards import GUARDS, GuardInput
 from foi_workflow.domain.letter_law import Consultation, record_consultation
 from foi_workflow.domain.periods import CORRECTION_NOTICE_DAYS
@@ -27,6 +27,7 @@ from foi_workflow.domain.remedies import RemedyWindows, remedy_windows
 from foi_workflow.domain.service import EMPTY as EMPTY_SERVICE
 from foi_workflow.domain.service import SERVICE_EVENTS, Reply, ServiceLog
 from foi_workflow.domain.vocabulary import State
+from foi_workflow.domain.workflow_file import DataReader, load_definition, read_yaml
 from foi_workflow.errors import (
     DateOrderError,
     InvalidInput,
@@ -47,7 +48,7 @@ def load_workflows(folder: Path | None = None, read: DataReader = read_yaml) -> 
     cached = _LOADED.get(key) if key else None
     if cached is not None:
         return cached
-    loaded = Workflow(disclosure=_load_def(files[0], GUARDS, read), appeal=_load_def(files[1], {}, read))
+    loaded = Workflow(disclosure=load_definition(files[0], GUARDS, read), appeal=load_definition(files[1], {}, read))
     if key:
         _LOADED[key] = loaded
     return loaded

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from foi_workflow.domain.vocabulary import tally
 from foi_workflow.services.outbox import OUTBOX, count_waiting, utc
 
 if TYPE_CHECKING:
@@ -71,16 +72,13 @@ class DeliveryResult:
             return (
                 f"无法连接 SMTP 服务器（{self.unreachable}），{self.waiting} 封邮件留在发件箱中{when}（不计入尝试次数）"
             )
-        text = f"已发送 {self.sent} 封"
-        if self.retrying:
-            text += f"，{self.retrying} 封暂时失败、稍后重试"
-        if self.held:
-            text += f"，{self.held} 封连续被拒收、按服务器故障处理{when}"
-        if self.failed:
-            text += f"，{self.failed} 封发送失败（见 foi outbox --failed）"
-        if self.waiting:
-            text += f"，{self.waiting} 封待发"
-        return text
+        return tally(
+            f"已发送 {self.sent} 封",
+            (self.retrying, f"{self.retrying} 封暂时失败、稍后重试"),
+            (self.held, f"{self.held} 封连续被拒收、按服务器故障处理{when}"),
+            (self.failed, f"{self.failed} 封发送失败（见 foi outbox --failed）"),
+            (self.waiting, f"{self.waiting} 封待发"),
+        )
 
 
 def _local(at: datetime) -> str:

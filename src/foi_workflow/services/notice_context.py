@@ -216,9 +216,12 @@ class Sources:
         return dict(ev.data or {}), _deadlines_at(self.events, ev, self.calendar, self.settings)
 
 
-def _required(what: str, value: date | None) -> date:
+def _due(d: Deadlines, which: Deadline, what: str = "") -> date:
+    """The end of the period `which` in `d` (its field of the same name), or a refusal that
+    names it (`what`, else the deadline's label) when the events leave it unknown."""
+    value: date | None = getattr(d, which.value)
     if value is None:
-        raise TemplateError(f"无法推算{what}（案件事件记录不完整）")
+        raise TemplateError(f"无法推算{what or which.label}（案件事件记录不完整）")
     return value
 
 
@@ -228,7 +231,7 @@ def _correction(src: Sources, ev: Event) -> CorrectionInfo:
         requested_on=ev.on,
         items=text_field(data, "items"),
         period=int_field(data, "period", src.settings.correction_period_days),
-        due=_required(Deadline.CORRECTION_DUE.label, d.correction_due),
+        due=_due(d, Deadline.CORRECTION_DUE),
         provisional=d.provisional,
     )
 
@@ -240,7 +243,7 @@ def _consultation(src: Sources, ev: Event) -> ConsultationInfo:
         party=text_field(data, "party"),
         kind=text_field(data, "kind") or ConsultationKind.THIRD_PARTY.value,
         days=CONSULTATION_DAYS,
-        due=_required(Deadline.CONSULTATION_DUE.label, d.consultation_due),
+        due=_due(d, Deadline.CONSULTATION_DUE),
         provisional=d.provisional,
     )
 
@@ -253,7 +256,7 @@ def _extension(src: Sources, ev: Event) -> ExtensionInfo:
         total_days=d.extended_days,
         approved_by=src.names.get(text_field(data, "approved_by"), text_field(data, "approved_by")),
         reason=text_field(data, "reason"),
-        new_due=_required("延长后的答复期限", d.reply_due),
+        new_due=_due(d, Deadline.REPLY_DUE, "延长后的答复期限"),
         provisional=d.provisional,
     )
 
@@ -287,7 +290,7 @@ def _fee(src: Sources, ev: Event) -> FeeInfo:
         ),
         consistent=quoted.amount == amount,
         pay_days=FEE_DAYS,
-        pay_due=_required(Deadline.FEE_DUE.label, d.fee_due),
+        pay_due=_due(d, Deadline.FEE_DUE),
         provisional=d.provisional,
         pauses_clock=src.settings.pause_clock_during_fee,
     )
@@ -363,7 +366,7 @@ def build_context(src: Sources, kind: NoticeKind, *, number: str, dated: date) -
             request=case.request,
             received_on=case.received_on,
         ),
-        "acknowledgement": AcknowledgementInfo(_required(Deadline.REPLY_DUE.label, ack.reply_due), ack.provisional),
+        "acknowledgement": AcknowledgementInfo(_due(ack, Deadline.REPLY_DUE), ack.provisional),
         "correction": _correction(src, correction_ev) if correction_ev else None,
         "consultation": consultation,
         "extension": _extension(src, extend_ev) if extend_ev else None,

@@ -20,7 +20,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from foi_workflow.adapters.tables import Agency, Appeal, Case, YearClose
 from foi_workflow.domain.report import (
-    COLUMN_LABELS,
     PENDING,
     AnnualReport,
     CellDiff,
@@ -35,7 +34,7 @@ from foi_workflow.domain.report import (
     weighted_median,
 )
 from foi_workflow.domain.report_inputs import ReportInputs, parse_report_inputs
-from foi_workflow.domain.vocabulary import State
+from foi_workflow.domain.vocabulary import COLUMN_LABELS, State
 from foi_workflow.errors import AlreadyExists, ConfigError, InvalidInput, RuleViolation, UnbalancedReport
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from foi_workflow.domain.reminders import (
     remaining_working_days,
     reminder_windows,
 )
-from foi_workflow.domain.vocabulary import Deadline
+from foi_workflow.domain.vocabulary import Deadline, tally
 from foi_workflow.errors import ConfigError, FoiError, InvalidInput
 from foi_workflow.services.outbox import OUTBOX, QueuedMail, existing_keys, queue_mails, utc
 
@@ -67,15 +67,12 @@ class SweepResult:
     unaddressed: int = 0  # mails with nobody to send to (stored as failed)
 
     def summary(self) -> str:
-        text = (
+        return tally(
             f"{self.today.isoformat()}：自动办理 {len(self.transitions)} 件，"
-            f"新提醒 {self.reminders} 封，每日汇总 {self.digests} 封"
+            f"新提醒 {self.reminders} 封，每日汇总 {self.digests} 封",
+            (len(self.failures), f"{len(self.failures)} 件出错已跳过（见日志）"),
+            (self.unaddressed, f"{self.unaddressed} 封没有收件地址（见 foi outbox --failed）"),
         )
-        if self.failures:
-            text += f"，{len(self.failures)} 件出错已跳过（见日志）"
-        if self.unaddressed:
-            text += f"，{self.unaddressed} 封没有收件地址（见 foi outbox --failed）"
-        return text
 
 
 def local_now(now: datetime) -> datetime:

@@ -6,7 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from foi_workflow.domain.report_inputs import DocumentCounts, Table2
-from foi_workflow.domain.vocabulary import OUTCOME_INFO, ApplicantType, Outcome
+from foi_workflow.domain.vocabulary import (
+    COLUMN_LABELS,
+    OUTCOME_INFO,
+    ROW_LABELS,
+    TABLE4_COLUMN_LABELS,
+    AppealKind,
+    ApplicantType,
+    Outcome,
+)
 
 SECTION_TITLES: tuple[str, ...] = (
     "一、总体情况",
@@ -22,11 +30,11 @@ BALANCE_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和�
 APPLICANT_HEADER = "申请人情况"
 LEGAL_PERSON_HEADER = "法人或其他组织"
 TYPE_LABELS: tuple[str, ...] = tuple(t.label for t in ApplicantType)  # 自然人 … 其他
-TOTAL = "总计"
-TABLE4_REVIEW = "行政复议"
+TOTAL = COLUMN_LABELS["total"]
+TABLE4_REVIEW = AppealKind.REVIEW.label
 TABLE4_LITIGATION = "行政诉讼"
-TABLE4_SUBBLOCKS = ("未经复议直接起诉", "复议后起诉")
-TABLE4_RESULTS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")
+TABLE4_SUBBLOCKS = (AppealKind.LITIGATION_DIRECT.label, AppealKind.LITIGATION_AFTER_REVIEW.label)
+TABLE4_RESULTS: tuple[str, ...] = tuple(TABLE4_COLUMN_LABELS.values())
 
 
 @dataclass(frozen=True)
@@ -41,8 +49,8 @@ class Table3Line:
 
 def _table3_lines() -> tuple[Table3Line, ...]:
     lines = [
-        Table3Line("一、本年新收政府信息公开申请数量", "", "", "received"),
-        Table3Line("二、上年结转政府信息公开申请数量", "", "", "carried_in"),
+        Table3Line(ROW_LABELS["received"], "", "", "received"),
+        Table3Line(ROW_LABELS["carried_in"], "", "", "carried_in"),
     ]
     seen: set[str] = set()
     for outcome in Outcome:
@@ -55,7 +63,7 @@ def _table3_lines() -> tuple[Table3Line, ...]:
             lines.append(Table3Line(level1, level2, f"{info.item}. {info.label}", outcome.value))
         seen.add(info.section)
     lines.append(Table3Line("", "(七) 总计", "", "handled_total"))
-    lines.append(Table3Line("四、结转下年度继续办理", "", "", "carried_out"))
+    lines.append(Table3Line(ROW_LABELS["carried_out"], "", "", "carried_out"))
     return tuple(lines)
 
 

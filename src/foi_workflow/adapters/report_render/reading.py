@@ -16,7 +16,7 @@ from foi_workflow.adapters.report_render.xlsx import (
     T3_FIRST_ROW,
     T4_ROW,
 )
-from foi_workflow.domain.report import SubmittedReport
+from foi_workflow.domain.report_check import SubmittedReport
 from foi_workflow.domain.vocabulary import TABLE3_COLUMNS, TABLE4_COLUMNS, AppealKind
 from foi_workflow.errors import InvalidInput
 

@@ -73,8 +73,24 @@ def _role_statements() -> list[str]:
     return statements
 
 
+def _search_path(schema: str) -> str:
+    return f"SET search_path = pg_catalog, {schema}"
+
+
+def _trigger_function(schema: str, name: str, security: str, body: str, *, declare: str = "") -> str:
+    """The plpgsql trigger function `name` with the fixed search path every function here has:
+    `body` is its statements (lines indented as they stand in the database), `declare` its one
+    local variable."""
+    declarations = f"            DECLARE\n              {declare}\n" if declare else ""
+    return (
+        f"CREATE OR REPLACE FUNCTION {schema}.{name}() RETURNS trigger\n"
+        f"            LANGUAGE plpgsql {security}{_search_path(schema)} AS $$\n"
+        f"{declarations}            BEGIN\n{body}            END $$"
+    )
+
+
 def _function_statements(schema: str) -> list[str]:
-    path = f"SET search_path = pg_catalog, {schema}"
+    path = _search_path(schema)
     decisions = ", ".join(f"'{e}'" for e in DECISIONS)
     approver_events = ", ".join(f"'{e}'" for e in APPROVER_EVENTS)
     return [
@@ -92,23 +108,24 @@ def _function_statements(schema: str) -> list[str]:
         f"""CREATE OR REPLACE FUNCTION {schema}.foi_is_approver() RETURNS boolean
             LANGUAGE sql STABLE {path} AS $$
             SELECT {schema}.foi_is_owner() OR pg_has_role(session_user, 'foi_approver', 'MEMBER') $$""",
-        f"""CREATE OR REPLACE FUNCTION {schema}.foi_stamp_actor() RETURNS trigger
-            LANGUAGE plpgsql SECURITY DEFINER {path} AS $$
-            BEGIN
-              -- The owner imports history written by others; everyone else records as themself.
+        _trigger_function(
+            schema,
+            "foi_stamp_actor",
+            "SECURITY DEFINER ",
+            """              -- The owner imports history written by others; everyone else records as themself.
               -- `current_user` is the owner here (SECURITY DEFINER): no query per row of an import.
               IF coalesce(NEW."by", '') = '' OR (NEW."by" <> session_user
                                                 AND NOT pg_has_role(session_user, current_user, 'MEMBER')) THEN
                 NEW."by" := session_user;
               END IF;
               RETURN NEW;
-            END $$""",
-        f"""CREATE OR REPLACE FUNCTION {schema}.foi_event_rules() RETURNS trigger
-            LANGUAGE plpgsql {path} AS $$
-            DECLARE
-              target text;
-            BEGIN
-              IF NEW.event IN ({approver_events}) AND NOT {schema}.foi_is_approver() THEN
+""",
+        ),
+        _trigger_function(
+            schema,
+            "foi_event_rules",
+            "",
+            f"""              IF NEW.event IN ({approver_events}) AND NOT {schema}.foi_is_approver() THEN
                 RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
                   MESSAGE = format('%s 须由审批人记录（%s 不是审批人）', NEW.event, session_user);
               END IF;
@@ -124,16 +141,20 @@ def _function_statements(schema: str) -> list[str]:
                 END IF;
               END IF;
               RETURN NEW;
-            END $$""",
-        f"""CREATE OR REPLACE FUNCTION {schema}.foi_append_only() RETURNS trigger
-            LANGUAGE plpgsql {path} AS $$
-            BEGIN
-              IF NOT {schema}.foi_is_owner() THEN
+""",
+            declare="target text;",
+        ),
+        _trigger_function(
+            schema,
+            "foi_append_only",
+            "",
+            f"""              IF NOT {schema}.foi_is_owner() THEN
                 RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
                   MESSAGE = '事件日志只能追加，不能修改或删除';
               END IF;
               RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-            END $$""",
+""",
+        ),
     ]
 
 
