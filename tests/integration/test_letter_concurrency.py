@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import migrate
-from foi_workflow.adapters.tables import Counter, Notice
+from foi_workflow.adapters.models import Counter, Notice
 from foi_workflow.config import load_config
 from foi_workflow.errors import FoiError
 from foi_workflow.services.app import App

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from foi_workflow.adapters.db import migrate, open_engine
-from foi_workflow.adapters.tables import Counter, Notice
+from foi_workflow.adapters.models import Counter, Notice
 from foi_workflow.config import load_config
 from foi_workflow.errors import RuleViolation, TemplateError
 from foi_workflow.services import cases

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from foi_workflow.adapters.tables import Person
+from foi_workflow.adapters.models import Person
 from foi_workflow.domain.access import Role
 from foi_workflow.services.app import App
 from foi_workflow.services.cases import rebuild
