@@ -278,8 +278,13 @@ def check_open_year(db: Db, agency: str, on: date, amend_reason: str | None, sub
         )
 
 
+def connection_of(db: Db) -> Connection:
+    """The Core connection `db` runs on (an ORM session's, in its transaction)."""
+    return db if isinstance(db, Connection) else db.connection()
+
+
 def _dialect_name(db: Db) -> str:
-    return db.dialect.name if isinstance(db, Connection) else db.get_bind().dialect.name
+    return connection_of(db).dialect.name
 
 
 def insert_if_absent(db: Db, table: Table, values: Mapping[str, Any]) -> None:
@@ -407,7 +412,7 @@ def advance(
             check_open_year(s, row.agency, e.on, e.amend_reason, f"案件 {case_id}")
         row = write_projection(s, row, new)
         ev = e.record(s, event, clean, case_id=case_id)
-        drop_stale_mail(s if isinstance(s, Connection) else s.connection(), case_id, reminder_keys(app, row))
+        drop_stale_mail(connection_of(s), case_id, reminder_keys(app, row))
         commit_own(s, session)
         return Change(row, ev, new, warnings)
 
