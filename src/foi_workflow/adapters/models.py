@@ -7,9 +7,10 @@ Python types; the column itself (type, length, nullability, default, indexes) is
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import Column, Integer
+from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelMetaclass
 
@@ -35,19 +36,22 @@ def mapped(column: Column[Any]) -> Any:
 
 
 class OverTable(SQLModelMetaclass):
-    """Gives each annotated field of a model over a declared `__table__` its column's field."""
+    """Gives each annotated field of a model over a declared `__table__` its column's field, and
+    a table with a `version` column its check by the ORM (a flush from a stale read fails)."""
 
     def __new__(cls, name: str, bases: tuple[type[Any], ...], class_dict: dict[str, Any], **kwargs: Any) -> Any:
         table = class_dict.get("__table__")
         if table is not None:
+            if "version" in table.c:
+                class_dict["__mapper_args__"] = {"version_id_col": table.c.version}
             for field in class_dict.get("__annotations__", {}):
                 if not field.startswith("_") and class_dict.get(field, DEFAULT) is DEFAULT:
                     class_dict[field] = mapped(table.c[field])
         return super().__new__(cls, name, bases, class_dict, **kwargs)
 
 
-class Model(SQLModel, metaclass=OverTable):
-    """A row of a table of `adapters.tables`."""
+class Model(SQLModel, metaclass=OverTable, registry=registry(metadata=tables.METADATA)):
+    """A row of a table of `adapters.tables` (`Model.metadata` is theirs)."""
 
 
 class Agency(Model, table=True):
@@ -62,7 +66,6 @@ class Case(Model, table=True):
     """One application (依申请公开) as the event log leaves it."""
 
     __table__ = tables.CASE_TABLE
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": tables.CASE_TABLE.c.version}
 
     id: str
     agency: str
@@ -117,7 +120,6 @@ class Appeal(Model, table=True):
     """An administrative review or lawsuit about a disclosure decision (report table 4)."""
 
     __table__ = tables.APPEAL_TABLE
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": tables.APPEAL_TABLE.c.version}
 
     id: str
     agency: str
@@ -174,35 +176,6 @@ class ServiceProof(Model, table=True):
     created_at: datetime = DEFAULT
 
 
-class Outbox(Model, table=True):
-    """A mail to send. Written in the transaction that caused it, sent after the commit.
-
-    `key` makes a reminder unique (case, rule, due date): the same key is never queued twice.
-    """
-
-    __table__ = tables.OUTBOX
-
-    id: int | None = DEFAULT
-    key: str
-    agency: str
-    case_id: str | None = DEFAULT
-    rule: str = DEFAULT
-    to_addr: str = DEFAULT
-    subject: str
-    body: str
-    status: str = DEFAULT
-    attempts: int = DEFAULT
-    next_attempt_at: datetime = DEFAULT
-    claimed_by: str | None = DEFAULT
-    claimed_at: datetime | None = DEFAULT
-    last_error: str = DEFAULT
-    created_at: datetime = DEFAULT
-    sent_at: datetime | None = DEFAULT
-    failure: str = DEFAULT
-    deferrals: int = DEFAULT
-    reported_at: datetime | None = DEFAULT
-
-
 class YearClose(Model, table=True):
     """The figures of a year frozen by `foi year close`."""
 
@@ -214,37 +187,3 @@ class YearClose(Model, table=True):
     closed_at: datetime = DEFAULT
     by: str = DEFAULT
     figures: dict[str, Any] = DEFAULT
-
-
-class Counter(Model, table=True):
-    """Per-agency sequences (case ids, notice numbers), advanced inside the writing transaction."""
-
-    __table__ = tables.COUNTER
-
-    agency: str
-    name: str
-    value: int = DEFAULT
-
-
-class Person(Model, table=True):
-    """A person who works with the register on a shared PostgreSQL database (SPEC §13): their
-    database login, name, mail and role. `foi admin user` keeps it; SQLite uses the config's
-    `[caseworkers]` instead. A removed person keeps the row (`active` false): history names them."""
-
-    __table__ = tables.PERSON
-
-    login: str
-    name: str
-    email: str = DEFAULT
-    role: str
-    active: bool = DEFAULT
-    created_at: datetime = DEFAULT
-
-
-class Membership(Model, table=True):
-    """The agencies a person works for: the rows their login may see and change."""
-
-    __table__ = tables.MEMBERSHIP
-
-    login: str
-    agency: str

@@ -79,6 +79,14 @@ def _serial(name: str = "id") -> Column[Any]:
     return Column(name, Integer, primary_key=True)
 
 
+def _subject(name: str, *columns_and_indexes: Any) -> Table:
+    """The table of a subject of the event log (a case, an appeal): its id (the same length for
+    both: an event names one or the other), its agency, and last the `version` every write of
+    the row checks and advances, so that a write from a stale read changes nothing."""
+    key = (Column("id", String(64), primary_key=True), _ref("agency", "agency.code", 32))
+    return Table(name, METADATA, *key, *columns_and_indexes, _int("version", 1))
+
+
 def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
     """An index of the rows where `where` holds. Its condition is kept in `info` and handed to
     the dialect only when the table is created (`_partial_where`): `sqlite_where=` and
@@ -111,11 +119,8 @@ AGENCY = Table(
 )
 
 # One application (依申请公开) as the event log leaves it.
-CASE_TABLE = Table(
+CASE_TABLE = _subject(
     "foi_case",
-    METADATA,
-    Column("id", String(64), primary_key=True),
-    _ref("agency", "agency.code", 32),
     _text("state", 32),
     _text("outcome", 64, nullable=True),
     _text("applicant", 200),
@@ -149,8 +154,6 @@ CASE_TABLE = Table(
     _flag("voided", False, false()),
     _date("last_event_on", nullable=False),
     _ts("updated_at"),
-    # Checked and advanced by every write of the row: a write from a stale read changes nothing.
-    _int("version", 1),
     Index("ix_case_agency_state", "agency", "state"),
     Index("ix_case_agency_received", "agency", "received_on"),
     Index("ix_case_agency_decided", "agency", "decided_on"),
@@ -179,11 +182,8 @@ EVENT_TABLE = Table(
 )
 
 # An administrative review or lawsuit about a disclosure decision (report table 4).
-APPEAL_TABLE = Table(
+APPEAL_TABLE = _subject(
     "appeal",
-    METADATA,
-    Column("id", String(64), primary_key=True),
-    _ref("agency", "agency.code", 32),
     _text("kind", 32),
     _ref("case_id", "foi_case.id", 64, nullable=True),
     _text("state", 16),
@@ -192,7 +192,6 @@ APPEAL_TABLE = Table(
     _text("result", 16, nullable=True),
     # Its filing was voided (SPEC §11): not in report table 4. Server default: migration 0005's.
     _flag("voided", False, false()),
-    _int("version", 1),
     Index("ix_appeal_agency_filed", "agency", "filed_on"),
 )
 

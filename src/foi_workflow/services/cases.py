@@ -87,6 +87,14 @@ def connection_scope(app: App, joined: Db | None) -> Iterator[Db]:
             joined.flush()  # what the caller's ORM session holds is in the transaction before we read
         yield joined
         return
+    with own_connection(app) as own:
+        yield own
+
+
+@contextmanager
+def own_connection(app: App) -> Iterator[Connection]:
+    """A transaction of the use case's own on a Core connection: rolled back unless it commits,
+    its lock and serialisation failures the one-line E-CONFLICT."""
     require_schema(app.engine)
     with _conflicts_explained(), app.engine.connect() as own:
         yield own

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select, text
-from sqlmodel import Session, col
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.engine import Connection
 
-from foi_workflow.adapters.models import Membership, Person
-from foi_workflow.adapters.tables import utcnow
+from foi_workflow.adapters.tables import MEMBERSHIP, PERSON, utcnow
 from foi_workflow.domain.access import Actor, Role
 from foi_workflow.errors import AccessDenied, InvalidInput, NeedsPostgres, NotFound
 from foi_workflow.services.app import App
@@ -65,45 +65,58 @@ def _check_email(email: str) -> str:
     return email
 
 
-def _quote(session: Session, login: str) -> str:
-    return session.get_bind().dialect.identifier_preparer.quote_identifier(login)
+def _quote(conn: Connection, login: str) -> str:
+    return conn.dialect.identifier_preparer.quote_identifier(login)
 
 
-def _grant_role(session: Session, login: str, role: Role | None) -> None:
+def _grant_role(conn: Connection, login: str, role: Role | None) -> None:
     """Make `login` a member of exactly the group of `role` (none: of no foi group)."""
-    quoted = _quote(session, login)
+    quoted = _quote(conn, login)
     for group in Role:
-        session.execute(text(f"REVOKE {group.group} FROM {quoted}"))
+        conn.execute(text(f"REVOKE {group.group} FROM {quoted}"))
     if role is not None:
-        session.execute(text(f"GRANT {role.group} TO {quoted}"))
+        conn.execute(text(f"GRANT {role.group} TO {quoted}"))
 
 
-def _set_agencies(session: Session, login: str, agencies: Sequence[str]) -> None:
-    session.execute(delete(Membership).where(col(Membership.login) == login))
-    session.add_all(Membership(login=login, agency=code) for code in agencies)
+def _set_agencies(conn: Connection, login: str, agencies: Sequence[str]) -> None:
+    conn.execute(delete(MEMBERSHIP).where(MEMBERSHIP.c.login == login))
+    conn.execute(insert(MEMBERSHIP), [{"login": login, "agency": code} for code in agencies])
+
+
+def _registered(conn: Connection, login: str) -> Any:
+    """The person row of an active person (locked for the change), or a clear refusal."""
+    person = conn.execute(select(PERSON).where(PERSON.c.login == login).with_for_update()).one_or_none()
+    if person is None or not person.active:
+        raise NotFound(f"没有登记名为 {login} 的人员（foi admin user list 查看）")
+    return person
+
+
+def _name(name: str) -> str:
+    if not name.strip():
+        raise InvalidInput("选项 --name：姓名不能为空")
+    return name.strip()
 
 
 def add_person(app: App, login: str, *, name: str, agencies: Iterable[str], role: str,
                email: str = "") -> bool:  # fmt: skip
     """Register a person: their login role (created if missing, without a password), the group
     of their role, their agencies. Returns whether the login role was created."""
-    from foi_workflow.services.cases import transaction
+    from foi_workflow.services.cases import own_connection
 
     _administrator(app)
     login, codes, chosen = _check_login(login), _check_agencies(app, agencies), Role(role)
-    if not name.strip():
-        raise InvalidInput("选项 --name：姓名不能为空")
-    with transaction(app) as s:
-        existing = s.get(Person, login)
-        if existing is not None and existing.active:
+    values = {"name": _name(name), "email": _check_email(email), "role": chosen.value, "active": True}
+    with own_connection(app) as s:
+        existing = s.execute(select(PERSON.c.active).where(PERSON.c.login == login)).scalar_one_or_none()
+        if existing:
             raise InvalidInput(f"{login} 已登记；修改请用 foi admin user set {login} …")
         created = not s.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": login}).first()
         if created:
             s.execute(text(f"CREATE ROLE {_quote(s, login)} LOGIN"))
-        person = existing or Person(login=login, name=name, role=chosen.value, created_at=utcnow())
-        person.name, person.email, person.role, person.active = name.strip(), _check_email(email), chosen.value, True
-        s.add(person)
-        s.flush()
+        if existing is None:
+            s.execute(insert(PERSON).values(login=login, created_at=utcnow(), **values))
+        else:  # removed before: the row that history names comes back
+            s.execute(update(PERSON).where(PERSON.c.login == login).values(**values))
         _set_agencies(s, login, codes)
         _grant_role(s, login, chosen)
         s.commit()
@@ -113,24 +126,21 @@ def add_person(app: App, login: str, *, name: str, agencies: Iterable[str], role
 def set_person(app: App, login: str, *, name: str | None = None, agencies: Iterable[str] | None = None,
                role: str | None = None, email: str | None = None) -> None:  # fmt: skip
     """Change what is given of a registered person (their role's group follows)."""
-    from foi_workflow.services.cases import transaction
+    from foi_workflow.services.cases import own_connection
 
     _administrator(app)
-    with transaction(app) as s:
-        person = s.get(Person, login)
-        if person is None or not person.active:
-            raise NotFound(f"没有登记名为 {login} 的人员（foi admin user list 查看）")
+    with own_connection(app) as s:
+        _registered(s, login)
+        values: dict[str, Any] = {}
         if name is not None:
-            if not name.strip():
-                raise InvalidInput("选项 --name：姓名不能为空")
-            person.name = name.strip()
+            values["name"] = _name(name)
         if email is not None:
-            person.email = _check_email(email)
+            values["email"] = _check_email(email)
         if role is not None:
-            person.role = Role(role).value
+            values["role"] = Role(role).value
             _grant_role(s, login, Role(role))
-        s.add(person)
-        s.flush()
+        if values:
+            s.execute(update(PERSON).where(PERSON.c.login == login).values(**values))
         if agencies is not None:
             _set_agencies(s, login, _check_agencies(app, agencies))
         s.commit()
@@ -139,28 +149,25 @@ def set_person(app: App, login: str, *, name: str | None = None, agencies: Itera
 def remove_person(app: App, login: str) -> None:
     """Take every right away: no foi group, no agency. The person row stays (inactive), so the
     history still names them; the login role itself is the server's to drop."""
-    from foi_workflow.services.cases import transaction
+    from foi_workflow.services.cases import own_connection
 
     _administrator(app)
-    with transaction(app) as s:
-        person = s.get(Person, login)
-        if person is None or not person.active:
-            raise NotFound(f"没有登记名为 {login} 的人员（foi admin user list 查看）")
-        person.active = False
-        s.add(person)
-        s.execute(delete(Membership).where(col(Membership.login) == login))
+    with own_connection(app) as s:
+        _registered(s, login)
+        s.execute(update(PERSON).where(PERSON.c.login == login).values(active=False))
+        s.execute(delete(MEMBERSHIP).where(MEMBERSHIP.c.login == login))
         _grant_role(s, login, None)
         s.commit()
 
 
 def list_people(app: App) -> list[PersonEntry]:
     _administrator(app)
-    with Session(app.engine) as s:
+    with app.engine.connect() as s:
         members: dict[str, list[str]] = {}
-        for m in s.scalars(select(Membership).order_by(col(Membership.agency))):
+        for m in s.execute(select(MEMBERSHIP).order_by(MEMBERSHIP.c.agency)):
             members.setdefault(m.login, []).append(m.agency)
         logins = set(s.execute(text("SELECT rolname FROM pg_roles WHERE rolcanlogin")).scalars())
         return [
             PersonEntry(p.login, p.name, p.email, p.role, tuple(members.get(p.login, ())), p.active, p.login in logins)
-            for p in s.scalars(select(Person).order_by(col(Person.login)))
+            for p in s.execute(select(PERSON).order_by(PERSON.c.login))
         ]
