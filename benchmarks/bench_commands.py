@@ -1,19 +1,19 @@
 """The commands a caseworker types all day, as whole processes, beside `python -c "import
-sqlmodel"` (what any command that writes through SQLModel must at least pay) measured in the
-same run, interleaved round by round so that a busy machine weighs on both alike; and the same
+sqlmodel"` (the baseline #16 sets: what a command writing through SQLModel would at least pay)
+measured in the same run, interleaved round by round so that a busy machine weighs on both alike; and the same
 commands typed into one `foi shell` session, each timed in that process.
 
 Whole processes: `foi intake`, `foi assign`, `foi decide` and `foi show` on SQLite, one
 warm-up round (bytecode written, files cached), then the median of N rounds; each round runs
 the baseline and the four commands in a rotated order. The ratio is command / baseline.
 
-What the ratio is made of (instructions counted with valgrind's callgrind, which a busy
-machine does not distort; `foi assign` on SQLite, 2026-12-02): `import sqlmodel` 1.57 G; the
-command 2.40 G (1.53x) before #16, 2.18 G (1.39x) now. Removed: the PostgreSQL dialect (with
-asyncpg) that the partial indexes' `postgresql_where` loaded, -0.13 G; PyYAML, -0.09 G. Left:
-the eight SQLModel table classes alone +0.21 G (13.7 %), click +0.03 G, the SQLite dialect, the
-config and domain modules, transitions (+0.01 G), and the work itself (engine, first compile of
-each statement, the flush). Within 1.15x would need a write path without the SQLModel classes.
+What the ratio is made of. Session 4 (callgrind, `foi assign`): `import sqlmodel` 1.57 G
+instructions, the command 2.18 G (1.39x), of which the eight SQLModel table classes alone were
++0.21 G; no trimming of imports could bring that within 1.15x. Session 5: an event command
+writes through SQLAlchemy Core over `adapters.tables` and imports neither SQLModel, pydantic
+nor the ORM (the SQLModel classes, `adapters.models`, are mapped onto the same tables and serve
+the other use cases), so it pays for SQLAlchemy Core, click, the config, the domain and the
+work itself.
 
 The shell: a fresh process runs lines as `foi shell` does (its warm-up started, then each
 line through `run_line`), and times each; the first command waits for the warm-up (in a

@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from foi_workflow.adapters.models import Case, Event
 from foi_workflow.adapters.notices import renderer_for
-from foi_workflow.adapters.tables import Case, Event
 from foi_workflow.config import Agency
 from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.clock import ClockSettings

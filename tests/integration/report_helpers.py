@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
-from foi_workflow.adapters.tables import Agency, Appeal, Case
+from foi_workflow.adapters.models import Agency, Appeal, Case
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, text
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import migrate, unit_of_work
-from foi_workflow.adapters.tables import Case, Event
+from foi_workflow.adapters.models import Case, Event
 from foi_workflow.config import load_config
 from foi_workflow.errors import FoiError
 from foi_workflow.services.app import App

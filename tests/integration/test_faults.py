@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import migrate
-from foi_workflow.adapters.tables import Case, Event
+from foi_workflow.adapters.models import Case, Event
 from foi_workflow.config import load_config
 from foi_workflow.services.app import App
 from foi_workflow.services.cases import rebuild

@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import migrate
-from foi_workflow.adapters.tables import Counter, Notice
+from foi_workflow.adapters.models import Notice
+from foi_workflow.adapters.tables import COUNTER
 from foi_workflow.config import load_config
 from foi_workflow.errors import FoiError
 from foi_workflow.services.app import App
@@ -121,7 +122,7 @@ def test_concurrent_notices_get_consecutive_unique_numbers_with_no_gap(db_url: s
     app = make_app(config, db_url)
     with Session(app.engine) as s:
         stored = list(s.scalars(select(Notice).order_by(col(Notice.seq))))
-        counter = s.scalars(select(Counter).where(col(Counter.name) == "notice:2024")).one()
+        counter = s.execute(select(COUNTER).where(COUNTER.c.name == "notice:2024")).one()
     app.engine.dispose()
     assert [n.seq for n in stored] == list(range(1, len(good) + 1)) and counter.value == len(good)
     assert sorted(n.case_id for n in stored) == [f"C-{n:03d}" for n in good]

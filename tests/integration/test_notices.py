@@ -14,7 +14,8 @@ import pytest
 from sqlmodel import Session, select
 
 from foi_workflow.adapters.db import migrate, open_engine
-from foi_workflow.adapters.tables import Counter, Notice
+from foi_workflow.adapters.models import Notice
+from foi_workflow.adapters.tables import COUNTER
 from foi_workflow.config import load_config
 from foi_workflow.errors import RuleViolation, TemplateError
 from foi_workflow.services import cases
@@ -110,7 +111,7 @@ def test_a_decision_for_an_undecided_case_is_refused_and_nothing_is_stored(app: 
         issue_notice(app, case_id, "fee", by="w")
     assert _count(app) == 0
     with Session(app.engine) as s:
-        assert list(s.exec(select(Counter).where(Counter.name == "notice:2024"))) == []
+        assert list(s.execute(select(COUNTER).where(COUNTER.c.name == "notice:2024"))) == []
 
 
 def test_a_fee_notice_counts_the_applicants_earlier_requests_of_the_month(app: App) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from foi_workflow.adapters.db import migrate, open_engine, unit_of_work
-from foi_workflow.adapters.tables import Case, Event, YearClose
+from foi_workflow.adapters.models import Case, Event, YearClose
 from foi_workflow.config import Config
 from foi_workflow.errors import AlreadyExists, ClosedYear, RuleViolation
 from foi_workflow.services import cases

@@ -13,7 +13,7 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 
 from foi_workflow.adapters.db import migrate, open_engine
-from foi_workflow.adapters.tables import Appeal, Case
+from foi_workflow.adapters.models import Appeal, Case
 from foi_workflow.config import Agency, Config
 from foi_workflow.domain.vocabulary import TABLE3_COLUMNS, ApplicantType, Outcome
 from foi_workflow.services.app import App

@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from foi_workflow.adapters.db import migrate
 from foi_workflow.adapters.locks import PG_LOCK_KEY
-from foi_workflow.adapters.tables import Event
+from foi_workflow.adapters.models import Event
 from foi_workflow.config import load_config
 from foi_workflow.scheduler import LOCK_CHECK_SECONDS
 from foi_workflow.services.app import App

@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import get_args, get_type_hints
+from types import UnionType
+from typing import get_args, get_origin, get_type_hints
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
-from sqlmodel import SQLModel
+from sqlalchemy import JSON, inspect
 
 from foi_workflow.adapters.db import migrate, open_engine
-from foi_workflow.adapters.tables import APPEAL_TABLE, CASE_TABLE, Case
+from foi_workflow.adapters.models import (
+    Agency,
+    Appeal,
+    Case,
+    Event,
+    Notice,
+    ServiceProof,
+    YearClose,
+)
+from foi_workflow.adapters.tables import APPEAL_TABLE, CASE_TABLE, METADATA
 from foi_workflow.domain.reminders import DEADLINE_COLUMNS
 from foi_workflow.domain.workflow import CaseSnapshot
 from foi_workflow.services import transfer, views
@@ -28,8 +37,8 @@ def test_the_migrated_schema_is_exactly_the_table_declarations(db_url: str) -> N
     migrate(engine)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
-        differences = compare_metadata(context, SQLModel.metadata)
-        declared = {table.name: {index.name for index in table.indexes} for table in SQLModel.metadata.sorted_tables}
+        differences = compare_metadata(context, METADATA)
+        declared = {table.name: {index.name for index in table.indexes} for table in METADATA.sorted_tables}
         # PostgreSQL reports a unique constraint's own index too: that one is the constraint.
         found = {
             name: {i["name"] for i in inspect(conn).get_indexes(name) if not i.get("duplicates_constraint")}
@@ -52,6 +61,24 @@ def test_the_views_read_columns_the_table_declares_with_the_same_types() -> None
     assert {name: hints[name] for name in hints} == {name: declared[name] for name in hints}
     assert all((type(None) in get_args(hints[name])) == CASE_TABLE.c[name].nullable for name in hints)
     assert ", ".join(hints) == views.CASE_COLUMNS
+
+
+def test_each_model_has_a_field_of_each_column_of_its_table_with_its_python_type() -> None:
+    for model in (Agency, Case, Event, Appeal, Notice, ServiceProof, YearClose):
+        table, hints = model.__table__, get_type_hints(model)
+        fields = {name: hints[name] for name in model.model_fields}
+        assert list(fields) == list(table.c.keys()), model
+        for column in table.c:
+            declared = fields[column.name]
+            union = isinstance(declared, UnionType)
+            kinds = set(get_args(declared)) if union else {get_origin(declared) or declared}
+            expected = dict if isinstance(column.type, JSON) else column.type.python_type
+            assert expected in kinds, (model, column.name)
+            serial = column.primary_key and len(table.primary_key) == 1 and column.type.python_type is int
+            assert (type(None) in kinds) == (column.nullable or serial), (model, column.name)
+            # a field a new row may leave out is one whose column has a default, or may be null
+            required = model.model_fields[column.name].is_required()
+            assert required == (column.default is None and not column.nullable and not serial), (model, column.name)
 
 
 def test_every_cached_deadline_is_a_date_column_with_its_partial_index() -> None:
@@ -88,7 +115,7 @@ def _partial_conditions(db_url: str) -> dict[str, str]:
 def test_the_declarations_create_the_partial_indexes_the_migrations_create(make_db_url: Callable[[], str]) -> None:
     declared, migrated = make_db_url(), make_db_url()
     engine = open_engine(declared)
-    SQLModel.metadata.create_all(engine)
+    METADATA.create_all(engine)
     engine.dispose()
     engine = open_engine(migrated)
     migrate(engine)

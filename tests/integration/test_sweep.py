@@ -16,7 +16,7 @@ from sqlalchemy import update
 
 from foi_workflow.adapters.db import open_engine
 from foi_workflow.adapters.mailer import chinese_date
-from foi_workflow.adapters.tables import Case
+from foi_workflow.adapters.models import Case
 from foi_workflow.config import load_config
 from foi_workflow.services.app import App
 from foi_workflow.services.delivery import deliver_outbox

@@ -7,7 +7,7 @@ from datetime import date
 from sqlmodel import select
 
 from foi_workflow.adapters.db import migrate, open_engine, unit_of_work
-from foi_workflow.adapters.tables import Agency, Case
+from foi_workflow.adapters.models import Agency, Case
 from foi_workflow.config import load_config
 from foi_workflow.services.app import App
 from foi_workflow.services.cases import intake, transaction

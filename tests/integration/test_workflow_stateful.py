@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from foi_workflow.adapters.db import migrate, open_engine
-from foi_workflow.adapters.tables import Appeal, Case
+from foi_workflow.adapters.models import Appeal, Case
 from foi_workflow.config import load_config
 from foi_workflow.domain.vocabulary import AppealKind, AppealResult, ApplicantType, Channel, Outcome
 from foi_workflow.errors import FoiError

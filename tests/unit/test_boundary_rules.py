@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import String
 
+from foi_workflow.adapters.models import Appeal, Case, Event
 from foi_workflow.adapters.schema import VERSIONS_DIR, known_revisions
-from foi_workflow.adapters.tables import Appeal, Case, Event, column_limits
+from foi_workflow.adapters.tables import column_limits
 from foi_workflow.domain.boundary import (
     MAX_AMOUNT,
     MAX_INT,
@@ -29,9 +30,7 @@ def test_the_limits_are_the_lengths_the_tables_declare() -> None:
     limits = column_limits()
     for model, derived in ((Case, limits.case), (Event, limits.event), (Appeal, limits.appeal)):
         declared = {
-            c.name: c.type.impl_instance.length
-            for c in model.__table__.columns  # type: ignore[attr-defined]
-            if isinstance(getattr(c.type, "impl_instance", None), String) and c.type.impl_instance.length
+            c.name: c.type.length for c in model.__table__.columns if isinstance(c.type, String) and c.type.length
         }
         assert derived == declared and declared
     assert limits.case["id"] == 64 == limits.appeal["id"]

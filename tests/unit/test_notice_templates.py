@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from foi_workflow.adapters.models import Case, Event
 from foi_workflow.adapters.notices import FILTERS, NoticeRenderer, cn_date, renderer_for
-from foi_workflow.adapters.tables import Case, Event
 from foi_workflow.config import Agency
 from foi_workflow.domain import letter_law
 from foi_workflow.domain.calendar import WorkCalendar

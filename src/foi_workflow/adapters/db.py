@@ -8,16 +8,18 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
 
 from foi_workflow.adapters.schema import check_revision
 from foi_workflow.errors import DatabaseError, one_line
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def json_text(value: Any) -> str:
@@ -146,6 +148,8 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
 
     The safe default of cosmicpython's `AbstractUnitOfWork`: a dry run, a check or a use case
     that returns early keeps nothing unless it says so."""
+    from sqlmodel import Session
+
     session = Session(engine, expire_on_commit=False)
     try:
         yield session

@@ -124,7 +124,7 @@ _ROLE = click.Choice([r.value for r in Role])
 @click.option("--email", default="", help="邮箱（提醒和审批邮件）")
 @pass_app
 def user_add_cmd(app_ctx: AppContext, login: str, name: str, agency: str, role: str, email: str) -> None:
-    from foi_workflow.services.access import add_person
+    from foi_workflow.services.people import add_person
 
     created = add_person(app_ctx.app, login, name=name, agencies=_agencies(agency) or [], role=role, email=email)
     click.echo(f"已登记 {login}（{name}）：{Role(role).label}；机关 {agency}")
@@ -144,7 +144,7 @@ def user_add_cmd(app_ctx: AppContext, login: str, name: str, agency: str, role: 
 @pass_app
 def user_set_cmd(app_ctx: AppContext, login: str, name: str | None, agency: str | None, role: str | None,
                  email: str | None) -> None:  # fmt: skip
-    from foi_workflow.services.access import set_person
+    from foi_workflow.services.people import set_person
 
     set_person(app_ctx.app, login, name=name, agencies=_agencies(agency), role=role, email=email)
     click.echo(f"已修改 {login}")
@@ -154,7 +154,7 @@ def user_set_cmd(app_ctx: AppContext, login: str, name: str | None, agency: str 
 @click.argument("login", metavar="LOGIN")
 @pass_app
 def user_remove_cmd(app_ctx: AppContext, login: str) -> None:
-    from foi_workflow.services.access import remove_person
+    from foi_workflow.services.people import remove_person
 
     remove_person(app_ctx.app, login)
     click.echo(f"已撤销 {login} 的全部角色和机关（登录名本身由数据库管理员决定是否删除）")
@@ -167,7 +167,7 @@ def user_remove_cmd(app_ctx: AppContext, login: str) -> None:
 def user_list_cmd(app_ctx: AppContext, fmt: str) -> None:
     from dataclasses import asdict
 
-    from foi_workflow.services.access import list_people
+    from foi_workflow.services.people import list_people
 
     people = list_people(app_ctx.app)
     if fmt == "json":

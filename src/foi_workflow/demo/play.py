@@ -314,8 +314,8 @@ def _render(app: App, folder: Path, year: int, result: DemoResult, tick: Progres
     from sqlalchemy import select
     from sqlmodel import Session, col
 
+    from foi_workflow.adapters.models import Case, Notice
     from foi_workflow.adapters.report_render import render
-    from foi_workflow.adapters.tables import Case, Notice
     from foi_workflow.services.export import export_to
     from foi_workflow.services.notices import issue_notice, render_stored
     from foi_workflow.services.report import build_report

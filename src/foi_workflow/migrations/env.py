@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import foi_workflow.adapters.tables  # noqa: F401  (registers the tables)
+from foi_workflow.adapters.tables import METADATA
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = METADATA
 
 
 def run_migrations_online() -> None:

@@ -1,22 +1,25 @@
-"""The acting login and the people of a shared deployment (SPEC §13): who is running this
-command, who records it (`--by` only where the database allows), and `foi admin user`.
+"""The acting login on a shared deployment (SPEC §13): who is running this command, who
+records it (`--by` only where the database allows), who may approve. `foi admin user` is
+`services.people`. Core statements only: every event command asks who records it.
 
 The rules themselves are the database's (migration 0006); these functions ask first so that a
 refusal is one clear line, and keep the people tables and the login roles in step."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select, text
-from sqlmodel import Session, col
+from sqlalchemy import select, text
 
-from foi_workflow.adapters.tables import Membership, Person, utcnow
+from foi_workflow.adapters.tables import MEMBERSHIP, PERSON
 from foi_workflow.domain.access import Actor, Role
-from foi_workflow.errors import AccessDenied, ActorFixed, DatabaseError, InvalidInput, NeedsPostgres, NotFound
+from foi_workflow.errors import AccessDenied, ActorFixed, DatabaseError
 from foi_workflow.services.app import App
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Row
+
+    from foi_workflow.services.cases import Db
 
 OLDER_SCHEMA = "数据库结构早于本版本 foi（尚无人员与权限），请由数据库所有者运行 foi init 升级"
 
@@ -31,11 +34,11 @@ def read_actor(app: App) -> Actor:
     from foi_workflow.adapters.db import require_schema
 
     require_schema(app.engine)
-    with Session(app.engine) as s:
+    with app.engine.connect() as s:
         try:
             login, owner = s.execute(text("SELECT session_user, foi_is_owner()")).one()
-            person = s.get(Person, login)
-            agencies = frozenset(s.scalars(select(col(Membership.agency)).where(col(Membership.login) == login)))
+            person = s.execute(select(PERSON).where(PERSON.c.login == login)).one_or_none()
+            agencies = frozenset(s.execute(select(MEMBERSHIP.c.agency).where(MEMBERSHIP.c.login == login)).scalars())
         except ProgrammingError:  # no foi_is_owner(), no person table: a schema before 0006
             raise DatabaseError(OLDER_SCHEMA) from None
         role = Role(person.role) if person is not None and person.active else None
@@ -61,169 +64,18 @@ def require_approver(actor: Actor, agency: str, what: str) -> None:
         raise AccessDenied(f"{what}须经审批人：{actor.login} 不是机关 {agency} 的审批人")
 
 
-def person_names(session: Session) -> dict[str, str]:
+def person_names(db: Db) -> dict[str, str]:
     """Login -> name of every person ever registered (a letter names the approver by name)."""
-    return {p.login: p.name for p in session.scalars(select(Person))}
+    return {p.login: p.name for p in db.execute(select(PERSON.c.login, PERSON.c.name))}
 
 
-def approvers(session: Session, agency: str) -> list[Person]:
-    """The active approvers of `agency`, by login."""
+def approvers(db: Db, agency: str) -> list[Row[Any]]:
+    """The active approvers of `agency` (their person rows), by login."""
+    person, member = PERSON.c, MEMBERSHIP.c
     query = (
-        select(Person)
-        .join(Membership, col(Membership.login) == col(Person.login))
-        .where(col(Membership.agency) == agency, col(Person.role) == Role.APPROVER.value, col(Person.active))
-        .order_by(col(Person.login))
+        select(PERSON)
+        .join(MEMBERSHIP, member.login == person.login)
+        .where(member.agency == agency, person.role == Role.APPROVER.value, person.active)
+        .order_by(person.login)
     )
-    return list(session.scalars(query))
-
-
-# --------------------------------------------------------------------------- foi admin user
-
-# A login as PostgreSQL and an LDAP directory both take it: no quoting surprises, no spaces.
-_LOGIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.@-]{0,62}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass(frozen=True)
-class PersonEntry:
-    """A line of `foi admin user list`."""
-
-    login: str
-    name: str
-    email: str
-    role: str
-    agencies: tuple[str, ...]
-    active: bool
-    can_login: bool
-
-
-def _administrator(app: App) -> Actor:
-    if app.engine.dialect.name != "postgresql":
-        raise NeedsPostgres("foi admin user 用于 PostgreSQL 共享部署；SQLite 上请在配置文件 [caseworkers] 中登记经办人")
-    actor = app.actor
-    if not actor.owner:
-        raise AccessDenied(f"只有数据库所有者（运行 foi init 的登录名）可以管理人员，{actor.login} 不是")
-    return actor
-
-
-def _check_login(login: str) -> str:
-    if not _LOGIN.match(login) or login.lower().startswith(("pg_", "foi_")):
-        raise InvalidInput(f"登录名 {login!r} 不可用：应以字母开头，只含字母、数字和 _ . @ -，且不以 pg_ 或 foi_ 开头")
-    return login
-
-
-def _check_agencies(app: App, agencies: Iterable[str]) -> list[str]:
-    codes = sorted({a.strip() for a in agencies if a.strip()})
-    if not codes:
-        raise InvalidInput("选项 --agency：至少写一个机关代码（多个用逗号分隔）")
-    for code in codes:
-        app.config.agency(code)  # refuses a code the config does not know
-    return codes
-
-
-def _check_email(email: str) -> str:
-    email = email.strip()
-    if email and not _EMAIL.match(email):
-        raise InvalidInput(f"选项 --email：邮箱地址格式错误：{email!r}")
-    return email
-
-
-def _quote(session: Session, login: str) -> str:
-    return session.get_bind().dialect.identifier_preparer.quote_identifier(login)
-
-
-def _grant_role(session: Session, login: str, role: Role | None) -> None:
-    """Make `login` a member of exactly the group of `role` (none: of no foi group)."""
-    quoted = _quote(session, login)
-    for group in Role:
-        session.execute(text(f"REVOKE {group.group} FROM {quoted}"))
-    if role is not None:
-        session.execute(text(f"GRANT {role.group} TO {quoted}"))
-
-
-def _set_agencies(session: Session, login: str, agencies: Sequence[str]) -> None:
-    session.execute(delete(Membership).where(col(Membership.login) == login))
-    session.add_all(Membership(login=login, agency=code) for code in agencies)
-
-
-def add_person(app: App, login: str, *, name: str, agencies: Iterable[str], role: str,
-               email: str = "") -> bool:  # fmt: skip
-    """Register a person: their login role (created if missing, without a password), the group
-    of their role, their agencies. Returns whether the login role was created."""
-    from foi_workflow.services.cases import transaction
-
-    _administrator(app)
-    login, codes, chosen = _check_login(login), _check_agencies(app, agencies), Role(role)
-    if not name.strip():
-        raise InvalidInput("选项 --name：姓名不能为空")
-    with transaction(app) as s:
-        existing = s.get(Person, login)
-        if existing is not None and existing.active:
-            raise InvalidInput(f"{login} 已登记；修改请用 foi admin user set {login} …")
-        created = not s.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": login}).first()
-        if created:
-            s.execute(text(f"CREATE ROLE {_quote(s, login)} LOGIN"))
-        person = existing or Person(login=login, name=name, role=chosen.value, created_at=utcnow())
-        person.name, person.email, person.role, person.active = name.strip(), _check_email(email), chosen.value, True
-        s.add(person)
-        s.flush()
-        _set_agencies(s, login, codes)
-        _grant_role(s, login, chosen)
-        s.commit()
-    return created
-
-
-def set_person(app: App, login: str, *, name: str | None = None, agencies: Iterable[str] | None = None,
-               role: str | None = None, email: str | None = None) -> None:  # fmt: skip
-    """Change what is given of a registered person (their role's group follows)."""
-    from foi_workflow.services.cases import transaction
-
-    _administrator(app)
-    with transaction(app) as s:
-        person = s.get(Person, login)
-        if person is None or not person.active:
-            raise NotFound(f"没有登记名为 {login} 的人员（foi admin user list 查看）")
-        if name is not None:
-            if not name.strip():
-                raise InvalidInput("选项 --name：姓名不能为空")
-            person.name = name.strip()
-        if email is not None:
-            person.email = _check_email(email)
-        if role is not None:
-            person.role = Role(role).value
-            _grant_role(s, login, Role(role))
-        s.add(person)
-        s.flush()
-        if agencies is not None:
-            _set_agencies(s, login, _check_agencies(app, agencies))
-        s.commit()
-
-
-def remove_person(app: App, login: str) -> None:
-    """Take every right away: no foi group, no agency. The person row stays (inactive), so the
-    history still names them; the login role itself is the server's to drop."""
-    from foi_workflow.services.cases import transaction
-
-    _administrator(app)
-    with transaction(app) as s:
-        person = s.get(Person, login)
-        if person is None or not person.active:
-            raise NotFound(f"没有登记名为 {login} 的人员（foi admin user list 查看）")
-        person.active = False
-        s.add(person)
-        s.execute(delete(Membership).where(col(Membership.login) == login))
-        _grant_role(s, login, None)
-        s.commit()
-
-
-def list_people(app: App) -> list[PersonEntry]:
-    _administrator(app)
-    with Session(app.engine) as s:
-        members: dict[str, list[str]] = {}
-        for m in s.scalars(select(Membership).order_by(col(Membership.agency))):
-            members.setdefault(m.login, []).append(m.agency)
-        logins = set(s.execute(text("SELECT rolname FROM pg_roles WHERE rolcanlogin")).scalars())
-        return [
-            PersonEntry(p.login, p.name, p.email, p.role, tuple(members.get(p.login, ())), p.active, p.login in logins)
-            for p in s.scalars(select(Person).order_by(col(Person.login)))
-        ]
+    return list(db.execute(query))

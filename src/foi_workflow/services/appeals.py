@@ -7,7 +7,8 @@ from typing import Any, Unpack
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from foi_workflow.adapters.tables import APPEAL_TABLE, Appeal, Event
+from foi_workflow.adapters.models import Appeal, Event
+from foi_workflow.adapters.tables import APPEAL_TABLE
 from foi_workflow.domain.boundary import clean_id
 from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.workflow import AppealSnapshot, apply_appeal_event, file_appeal
@@ -72,11 +73,11 @@ def file(app: App, *, appeal_id: str | None = None, **args: Unpack[EventArgs]) -
         ensure_agency(s, app, agency)
         if appeal_id is None:
             year = e.on.year
-            snap.id = new_id(s, Appeal, agency, f"appeal:{year}", lambda seq: f"F-{year}-{seq:03d}")
+            snap.id = new_id(s, APPEAL_TABLE, agency, f"appeal:{year}", lambda seq: f"F-{year}-{seq:03d}")
         row = Appeal(**appeal_values(snap))
         s.add(row)
         s.flush()
-        s.add(e.event("file", clean, appeal_id=snap.id))
+        e.record(s, "file", clean, appeal_id=snap.id)
         s.commit()
         return row
 
@@ -91,7 +92,7 @@ def conclude(app: App, appeal_id: str, **args: Unpack[EventArgs]) -> Appeal:
         e.limits.check_appeal_data(clean, FIELD_LABELS)
         check_open_year(s, snap.agency, e.on, e.amend_reason, f"复议诉讼 {appeal_id}")
         row = write_appeal(s, snap)
-        s.add(e.event("conclude", clean, appeal_id=appeal_id))
+        e.record(s, "conclude", clean, appeal_id=appeal_id)
         s.commit()
         return row
 

@@ -8,14 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session
-
 from foi_workflow.domain.access import Actor
 from foi_workflow.domain.workflow import ExtensionRequest
 from foi_workflow.errors import InvalidInput, RuleViolation
 from foi_workflow.services.access import approvers, recorder, require_approver
 from foi_workflow.services.app import App
-from foi_workflow.services.cases import Change, advance, case_events, commit_own, get_case, replay, session_scope
+from foi_workflow.services.cases import (
+    Change,
+    Db,
+    advance,
+    case_events,
+    commit_own,
+    connection_of,
+    connection_scope,
+    get_case,
+    replay,
+)
 from foi_workflow.services.outbox import QueuedMail, queue_mails
 
 EXTENSION = "延长答复期限"
@@ -32,11 +40,11 @@ class ExtensionAsked:
 
 def extend(app: App, case_id: str, *, on: date, by: str, days: int, reason: str | None,
            approved_by: str | None, amend_reason: str | None = None,
-           session: Session | None = None) -> ExtensionAsked:  # fmt: skip
+           session: Db | None = None) -> ExtensionAsked:  # fmt: skip
     """Record an extension, or file a request for one (a caseworker on a shared database)."""
     actor = app.actor
     data = {"days": days, "reason": reason}
-    with session_scope(app, session) as s:
+    with connection_scope(app, session) as s:
         agency = get_case(s, case_id).agency
         if not actor.shared:
             if not (approved_by and approved_by.strip()):
@@ -58,7 +66,7 @@ def extend(app: App, case_id: str, *, on: date, by: str, days: int, reason: str 
         return ExtensionAsked(change, requested)
 
 
-def _mail_approvers(session: Session, actor: Actor, change: Change) -> None:
+def _mail_approvers(db: Db, actor: Actor, change: Change) -> None:
     """One mail to each approver of the case's agency, in the request's transaction."""
     case, event = change.case, change.event
     days, reason = event.data["days"], event.data.get("reason") or "（未写明）"
@@ -70,12 +78,12 @@ def _mail_approvers(session: Session, actor: Actor, change: Change) -> None:
     )
     mails = [
         QueuedMail(f"{RULE}:{case.id}:{event.seq}:{p.login}", case.agency, case.id, RULE, p.email, subject, body)
-        for p in approvers(session, case.agency)
+        for p in approvers(db, case.agency)
     ]
-    queue_mails(session.connection(), mails, datetime.now().astimezone())
+    queue_mails(connection_of(db), mails, datetime.now().astimezone())
 
 
-def _pending(app: App, session: Session, case_id: str, actor: Actor, what: str) -> ExtensionRequest:
+def _pending(app: App, session: Db, case_id: str, actor: Actor, what: str) -> ExtensionRequest:
     """The case's pending request, once this login is known to be its agency's approver."""
     row = get_case(session, case_id, lock=True)
     require_approver(actor, row.agency, what)
@@ -88,7 +96,7 @@ def _pending(app: App, session: Session, case_id: str, actor: Actor, what: str) 
 def approve(app: App, case_id: str, *, today: date | None = None) -> Change:
     """Record the requested extension, approved by this login, dated on the request's date."""
     actor = app.actor
-    with session_scope(app, None) as s:
+    with connection_scope(app, None) as s:
         request = _pending(app, s, case_id, actor, EXTENSION)
         who = recorder(app, None)
         data = {"days": request.days, "reason": request.reason or None, "approved_by": who}
@@ -100,7 +108,7 @@ def approve(app: App, case_id: str, *, today: date | None = None) -> Change:
 def reject(app: App, case_id: str, *, on: date, reason: str) -> Change:
     """End the pending request without an extension."""
     actor = app.actor
-    with session_scope(app, None) as s:
+    with connection_scope(app, None) as s:
         _pending(app, s, case_id, actor, "驳回延期申请")
         change = advance(app, case_id, "reject_extension", on=on, by=recorder(app, None), data={"reason": reason},
                          session=s)  # fmt: skip

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from foi_workflow.adapters.tables import Appeal, Case, Event
+from foi_workflow.adapters.models import Appeal, Event
 from foi_workflow.domain.access import DECISION_EVENTS
 from foi_workflow.domain.corrections import Counted, amended_dates, check_amendment, read_history
 from foi_workflow.domain.definition import MachineDef, Workflow, normalize_data
@@ -29,6 +29,8 @@ from foi_workflow.services.access import require_approver
 from foi_workflow.services.app import App, apply_context
 from foi_workflow.services.appeals import appeal_events, write_appeal
 from foi_workflow.services.cases import (
+    CaseRow,
+    EventRow,
     case_events,
     check_open_year,
     commit_own,
@@ -74,7 +76,7 @@ class Request:
 
 
 def _new_event(
-    s: Session, mdef: MachineDef, subject: str, agency: str, events: Sequence[Event], req: Request, on: date
+    s: Session, mdef: MachineDef, subject: str, agency: str, events: Sequence[Event | EventRow], req: Request, on: date
 ) -> tuple[Counted, Event]:
     """Check the amendment itself and the closed years it touches; the event row to append
     (its subject id set by the caller) and the target as it counts now."""
@@ -105,8 +107,7 @@ def amend_case(
         # The whole history again, by today's rules: a refusal names the first event that breaks.
         history = read_history(app.workflow.disclosure, [*events, ev])
         snap = replay_case(app.workflow, case_id, history, ctx)
-        write_projection(row, snap)
-        s.add(row)
+        row = write_projection(s, row, snap)
         s.add(ev)
         s.flush()
         dropped = _drop_stale_mail(s, app, row, history.counted)
@@ -160,7 +161,7 @@ def replay_amendment(
     return replay(wf, subject_id, [*history, pending], ctx), clean
 
 
-def effective_events(app: App, events: list[Event]) -> list[Event]:
+def effective_events(app: App, events: Sequence[Event | EventRow]) -> Sequence[Event | EventRow]:
     """A case's log as it counts (SPEC §11): without the void / correct rows and what they
     voided, each corrected event with its corrected values (transient rows, never stored,
     keeping the original's `seq`). A log without amendments comes back as it is."""
@@ -177,7 +178,7 @@ def effective_events(app: App, events: list[Event]) -> list[Event]:
     ]
 
 
-def _drop_stale_mail(session: Session, app: App, row: Case, counted: Sequence[Counted]) -> int:
+def _drop_stale_mail(session: Session, app: App, row: CaseRow, counted: Sequence[Counted]) -> int:
     """Drop the case's queued reminders for deadlines it no longer has, and the queued notice
     of an automatic transition that no longer counts (keyed on its period's end, the day
     before it took effect)."""

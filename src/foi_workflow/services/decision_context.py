@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from foi_workflow.adapters.tables import Event
 from foi_workflow.config import Agency
 from foi_workflow.domain import letter_law
 from foi_workflow.domain.letter_law import Consultation, Facts
@@ -21,6 +20,9 @@ from foi_workflow.errors import RuleViolation
 # the words of the law; `foi init` and `foi config check` warn, since only a named body
 # starts the 60 days (行政复议法 Art. 20 ¶3).
 REVIEW_BODY_FALLBACK = "有管辖权的行政复议机关"
+
+if TYPE_CHECKING:
+    from foi_workflow.services.cases import AnyEvent
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def _date(data: dict[str, Any], key: str) -> date | None:
     return date.fromisoformat(str(value)) if value else None
 
 
-def held_before(events: Sequence[Event], upto: Event) -> tuple[Consultation, ...]:
+def held_before(events: Sequence[AnyEvent], upto: AnyEvent) -> tuple[Consultation, ...]:
     prefix: list[tuple[str, date, dict[str, Any]]] = []
     for ev in events:
         if ev is upto:
@@ -89,7 +91,7 @@ def held_before(events: Sequence[Event], upto: Event) -> tuple[Consultation, ...
     return letter_law.consultations_of(prefix)
 
 
-def outcome_of(ev: Event) -> Outcome:
+def outcome_of(ev: AnyEvent) -> Outcome:
     if ev.event == "decide":
         return Outcome(text_field(dict(ev.data or {}), "outcome"))
     if ev.event == "lapse_correction":
@@ -99,7 +101,7 @@ def outcome_of(ev: Event) -> Outcome:
     return Outcome.OTHER_OTHER
 
 
-def decision_info(events: Sequence[Event], ev: Event, agency: Agency) -> DecisionInfo:
+def decision_info(events: Sequence[AnyEvent], ev: AnyEvent, agency: Agency) -> DecisionInfo:
     data = dict(ev.data or {})
     outcome = outcome_of(ev)
     held = held_before(events, ev)
@@ -135,7 +137,7 @@ def decision_info(events: Sequence[Event], ev: Event, agency: Agency) -> Decisio
     )
 
 
-def third_party_disclosure(events: Sequence[Event], ev: Event, case_id: str) -> ThirdPartyDisclosureInfo:
+def third_party_disclosure(events: Sequence[AnyEvent], ev: AnyEvent, case_id: str) -> ThirdPartyDisclosureInfo:
     """The letter to the third parties that objected, for a decision that discloses anyway;
     refused for any other decision."""
     data = dict(ev.data or {})

@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from foi_workflow.adapters.tables import OUTBOX
 from foi_workflow.domain.vocabulary import tally
-from foi_workflow.services.outbox import OUTBOX, count_waiting, utc
+from foi_workflow.services.outbox import count_waiting, utc
 
 if TYPE_CHECKING:
     from foi_workflow.adapters.mailer import SendReport, SmtpSession

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import require_schema
-from foi_workflow.adapters.tables import Event
+from foi_workflow.adapters.models import Event
 from foi_workflow.services import letters
 from foi_workflow.services.app import App
 from foi_workflow.services.service import proof_records

@@ -7,18 +7,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, MutableMapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlmodel import Session, col
 
-from foi_workflow.adapters.tables import Case, Event
+from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE
 from foi_workflow.domain import fees
 from foi_workflow.domain.vocabulary import FeeBasis
 
+if TYPE_CHECKING:
+    from foi_workflow.services.cases import Db
+
 
 def stored_month_quantity(
-    session: Session,
+    db: Db,
     *,
     agency: str,
     applicant: str,
@@ -31,16 +33,17 @@ def stored_month_quantity(
     first of `on`'s month up to `on` (that day's only up to `before_seq`, when given)."""
     if not fees.counted_over_the_month(basis):
         return 0
-    rows = session.scalars(
-        select(Event)
-        .join(Case, col(Case.id) == col(Event.case_id))
+    case, ev = CASE_TABLE.c, EVENT_TABLE.c
+    rows = db.execute(
+        select(ev.on, ev.seq, ev.data)
+        .join_from(EVENT_TABLE, CASE_TABLE, case.id == ev.case_id)
         .where(
-            col(Case.agency) == agency,
-            col(Case.applicant) == applicant,
-            col(Case.id) != case_id,
-            col(Event.event) == "fee_notice",
-            col(Event.on) >= on.replace(day=1),
-            col(Event.on) <= on,
+            case.agency == agency,
+            case.applicant == applicant,
+            case.id != case_id,
+            ev.event == "fee_notice",
+            ev.on >= on.replace(day=1),
+            ev.on <= on,
         )
     )
     # One recorded after this one the same day counts this request, not the other way round.
@@ -76,14 +79,14 @@ class FileFees:
         self.planned: dict[int, int] = {}
 
     def settle(
-        self, session: Session, agency: str, applicant: str, case_id: str, on: date, clean: MutableMapping[str, Any]
+        self, session: Db, agency: str, applicant: str, case_id: str, on: date, clean: MutableMapping[str, Any]
     ) -> None:
         already = 0
         if fees.counted_over_the_month(clean["basis"]):
             already = self.earlier(session, agency, applicant, case_id, on, int(clean["quantity"]))
         settle_amount(clean, already)
 
-    def earlier(self, session: Session, agency: str, applicant: str, case_id: str, on: date, quantity: int) -> int:
+    def earlier(self, session: Db, agency: str, applicant: str, case_id: str, on: date, quantity: int) -> int:
         """The applicant's items of the month before this notice (stored, then earlier in the file)."""
         already = stored_month_quantity(
             session, agency=agency, applicant=applicant, case_id=case_id, on=on, basis=FeeBasis.PER_ITEM.value
@@ -93,7 +96,7 @@ class FileFees:
         seen.append((on, case_id, quantity))
         return already
 
-    def plan(self, session: Session, lines: Sequence[str], default_agency: str) -> None:
+    def plan(self, session: Db, lines: Sequence[str], default_agency: str) -> None:
         """Each per-item fee notice's earlier items of the month, worked out in file order."""
         parsed = [
             (i, obj)
@@ -110,7 +113,8 @@ class FileFees:
                 if isinstance(obj, dict) and obj.get("event") == "receive" and obj.get("case") in wanted:
                     who[obj["case"]] = (str(obj.get("agency") or default_agency), str(obj.get("applicant")))
         for missing in wanted - who.keys():
-            stored = session.get(Case, missing)
+            c = CASE_TABLE.c
+            stored = session.execute(select(c.agency, c.applicant).where(c.id == missing)).one_or_none()
             if stored is not None:
                 who[missing] = (stored.agency, stored.applicant)
         for index, obj in parsed:

@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 
 from foi_workflow.adapters.db import require_schema
 from foi_workflow.adapters.ledger_files import write_csv, write_xlsx
-from foi_workflow.adapters.tables import Case, Event
+from foi_workflow.adapters.models import Case, Event
 from foi_workflow.domain.corrections import read_history
 from foi_workflow.domain.fees import BASIS_LABELS
 from foi_workflow.domain.ledger_columns import BY_KEY, EXPORT_KEYS, OPTIONAL_EXPORT_KEYS

@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel import Session
 
 from foi_workflow.adapters.ledger_files import read_ledger_file
-from foi_workflow.adapters.tables import Case
+from foi_workflow.adapters.tables import column_limits
 from foi_workflow.domain.ledger_columns import BY_KEY, HEADER_SEARCH_ROWS, HeaderMatch, find_header
 from foi_workflow.domain.ledger_mapping import LedgerMapping, parse_mapping
 from foi_workflow.domain.ledger_rows import LedgerCase, describe_problems, read_ledger
@@ -96,8 +96,7 @@ def read_cases(path: Path, mapping: LedgerMapping) -> tuple[str, HeaderMatch, li
     """Every application of the ledger, read and checked; any problem refuses the whole file."""
     sheet = read_ledger_file(path, mapping.sheet)
     header = locate_header(sheet.rows, mapping)
-    columns = Case.__table__.c  # type: ignore[attr-defined]
-    limits = {key: int(columns[_CASE_COLUMN.get(key, key)].type.length) for key in _LIMITED}
+    limits = {key: column_limits().case[_CASE_COLUMN.get(key, key)] for key in _LIMITED}
     cases, problems = read_ledger(sheet.rows, header, mapping.vocabularies, limits)
     if problems:
         raise LedgerRefused(f"台账有 {len(problems)} 处无法读取，整个台账未导入：{describe_problems(problems)}")

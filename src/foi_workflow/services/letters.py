@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import case, select, update
 from sqlmodel import Session, col
 
-from foi_workflow.adapters.tables import Case, Counter, Notice, YearClose
+from foi_workflow.adapters.models import Case, Notice, YearClose
+from foi_workflow.adapters.tables import COUNTER
+from foi_workflow.adapters.tables import NOTICE as NOTICE_TABLE
 from foi_workflow.domain.report import ReportFigures
 from foi_workflow.domain.vocabulary import LetterStatus, NoticeKind
 from foi_workflow.errors import InvalidInput
@@ -24,9 +26,7 @@ from foi_workflow.errors import InvalidInput
 if TYPE_CHECKING:
     from foi_workflow.services.app import App
 
-NOTICE_TABLE = Notice.__table__  # type: ignore[attr-defined]
 NOTICE = NOTICE_TABLE.c
-COUNTER = Counter.__table__  # type: ignore[attr-defined]
 
 
 def counter_name(year: int) -> str:

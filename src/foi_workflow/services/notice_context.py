@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from foi_workflow.adapters.tables import Case, Event
 from foi_workflow.config import Agency
 from foi_workflow.domain import fees
 from foi_workflow.domain.calendar import WorkCalendar
@@ -57,6 +56,9 @@ KIND_SHORT: dict[NoticeKind, str] = {
     NoticeKind.REASONS: "说明",
     NoticeKind.REASONABLE_PERIOD: "延迟",
 }
+
+if TYPE_CHECKING:
+    from foi_workflow.services.cases import AnyCase, AnyEvent
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,7 @@ def int_field(data: dict[str, Any], key: str, default: int) -> int:
         raise InvalidInput(f"事件数据 {key} 应为整数：{value!r}") from None
 
 
-def _deadlines_at(events: Sequence[Event], upto: Event, cal: WorkCalendar, settings: ClockSettings) -> Deadlines:
+def _deadlines_at(events: Sequence[AnyEvent], upto: AnyEvent, cal: WorkCalendar, settings: ClockSettings) -> Deadlines:
     """The deadlines in force right after `upto` took effect."""
     prefix: list[ClockEvent] = []
     for ev in events:
@@ -188,8 +190,8 @@ def _deadlines_at(events: Sequence[Event], upto: Event, cal: WorkCalendar, setti
     return compute_deadlines(prefix, cal, settings, explain=False)
 
 
-def latest_event(events: Sequence[Event], names: frozenset[str], upto: Event | None = None) -> Event | None:
-    found: Event | None = None
+def latest_event(events: Sequence[AnyEvent], names: frozenset[str], upto: AnyEvent | None = None) -> AnyEvent | None:
+    found: AnyEvent | None = None
     for ev in events:
         if ev.event in names:
             found = ev
@@ -202,8 +204,8 @@ def latest_event(events: Sequence[Event], names: frozenset[str], upto: Event | N
 class Sources:
     """What a letter is built from."""
 
-    case: Case
-    events: Sequence[Event]
+    case: AnyCase
+    events: Sequence[AnyEvent]
     agency: Agency
     calendar: WorkCalendar
     settings: ClockSettings
@@ -211,7 +213,7 @@ class Sources:
     already_this_month: int = 0  # the applicant's earlier fee quantity this month (same basis)
     names: Mapping[str, str] = field(default_factory=dict)  # login -> name of the people registered (SPEC §13)
 
-    def at(self, ev: Event) -> tuple[dict[str, Any], Deadlines]:
+    def at(self, ev: AnyEvent) -> tuple[dict[str, Any], Deadlines]:
         """An event's data, and the deadlines in force right after it took effect."""
         return dict(ev.data or {}), _deadlines_at(self.events, ev, self.calendar, self.settings)
 
@@ -225,7 +227,7 @@ def _due(d: Deadlines, which: Deadline, what: str = "") -> date:
     return value
 
 
-def _correction(src: Sources, ev: Event) -> CorrectionInfo:
+def _correction(src: Sources, ev: AnyEvent) -> CorrectionInfo:
     data, d = src.at(ev)
     return CorrectionInfo(
         requested_on=ev.on,
@@ -236,7 +238,7 @@ def _correction(src: Sources, ev: Event) -> CorrectionInfo:
     )
 
 
-def _consultation(src: Sources, ev: Event) -> ConsultationInfo:
+def _consultation(src: Sources, ev: AnyEvent) -> ConsultationInfo:
     data, d = src.at(ev)
     return ConsultationInfo(
         consulted_on=ev.on,
@@ -248,7 +250,7 @@ def _consultation(src: Sources, ev: Event) -> ConsultationInfo:
     )
 
 
-def _extension(src: Sources, ev: Event) -> ExtensionInfo:
+def _extension(src: Sources, ev: AnyEvent) -> ExtensionInfo:
     data, d = src.at(ev)
     return ExtensionInfo(
         extended_on=ev.on,
@@ -261,7 +263,7 @@ def _extension(src: Sources, ev: Event) -> ExtensionInfo:
     )
 
 
-def _fee(src: Sources, ev: Event) -> FeeInfo:
+def _fee(src: Sources, ev: AnyEvent) -> FeeInfo:
     data, d = src.at(ev)
     basis = FeeBasis(text_field(data, "basis"))
     quantity = int_field(data, "quantity", 0)
@@ -296,7 +298,7 @@ def _fee(src: Sources, ev: Event) -> FeeInfo:
     )
 
 
-def answered_event(kind: NoticeKind, events: Sequence[Event], case_id: str) -> Event:
+def answered_event(kind: NoticeKind, events: Sequence[AnyEvent], case_id: str) -> AnyEvent:
     """The event a letter of `kind` answers (the latest one), or a refusal saying why there is none."""
     found = latest_event(events, KIND_EVENTS[kind])
     if found is None:
@@ -321,7 +323,7 @@ def answered_event(kind: NoticeKind, events: Sequence[Event], case_id: str) -> E
 WITHDRAWAL_TITLE = "政府信息公开申请终止办理告知书"
 
 
-def _title(kind: NoticeKind, answered: Event) -> str:
+def _title(kind: NoticeKind, answered: AnyEvent) -> str:
     return WITHDRAWAL_TITLE if kind is NoticeKind.DECISION and answered.event == "withdraw" else kind.label
 
 

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal, Required, TypedDict, Unpack
+from typing import TYPE_CHECKING, Literal, Required, TypedDict, Unpack
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from foi_workflow.adapters.tables import Case, Event, Notice
+from foi_workflow.adapters.models import Event, Notice
 from foi_workflow.config import Agency
 from foi_workflow.domain.vocabulary import LetterStatus, NoticeKind
 from foi_workflow.errors import (
@@ -47,6 +47,9 @@ from foi_workflow.services.notice_context import (
 Format = Literal["txt", "html", "pdf", "docx"]
 FORMATS: tuple[str, ...] = ("txt", "html", "pdf", "docx")
 
+if TYPE_CHECKING:
+    from foi_workflow.services.cases import AnyCase, AnyEvent
+
 
 # --------------------------------------------------------------------------- use cases
 
@@ -73,7 +76,7 @@ def document_number(agency: Agency, kind: NoticeKind, year: int, seq: int) -> st
         ) from None
 
 
-def _already_this_month(session: Session, case: Case, fee_ev: Event) -> int:
+def _already_this_month(session: Session, case: AnyCase, fee_ev: AnyEvent) -> int:
     """The applicant's earlier fee quantity of the month that the notice's fee counts."""
     from foi_workflow.services.fee_month import stored_month_quantity
 
@@ -116,7 +119,7 @@ def sources_for(app: App, session: Session, case_id: str) -> Sources:
     )
 
 
-def event_ordinal(session: Session, case_id: str, event: Event) -> int:
+def event_ordinal(session: Session, case_id: str, event: AnyEvent) -> int:
     """The event's number in its case's stored log (1 = `receive`; SPEC §11's numbering), found
     by its `seq`, so that it holds for a log read with amendments applied too."""
     return int(session.scalar(

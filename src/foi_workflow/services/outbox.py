@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from foi_workflow.adapters.bulk import insert_rows
-from foi_workflow.adapters.tables import Outbox
+from foi_workflow.adapters.tables import OUTBOX
 from foi_workflow.errors import NotFound, TransitionNotAllowed
 
 if TYPE_CHECKING:
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 NO_ADDRESS = "没有收件地址：请在配置中为经办人填写 email，或为机关填写 mailbox（或设置 FOI_MAIL_TO）"
 
 

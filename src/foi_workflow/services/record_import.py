@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
-from foi_workflow.adapters.tables import Appeal, Case, Event, Notice, ServiceProof, YearClose
+from foi_workflow.adapters.models import Appeal, Case, Event, Notice, ServiceProof, YearClose
+from foi_workflow.adapters.tables import NOTICE
 from foi_workflow.domain.boundary import Limits, clean_amend_reason, clean_by, clean_id
 from foi_workflow.domain.corrections import Counted
 from foi_workflow.domain.definition import FIELD_LABELS
@@ -191,7 +192,7 @@ class RecordLines:
         for case_id, kind, target in self.undone:
             letters.void_letters_undone(self.s, case_id, kind, target)
         if self.letters:
-            self.s.execute(insert(letters.NOTICE_TABLE), self.letters)
+            self.s.execute(insert(NOTICE), self.letters)
         for (agency, name), seq in sorted(self.letter_counters.items()):
             letters.raise_counter(self.s, agency, name, seq)
         for agency in sorted({row["agency"] for row in self.year_closes}):

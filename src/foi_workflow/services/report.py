@@ -18,7 +18,8 @@ from sqlalchemy import Integer, and_, case, extract, false, func, literal_column
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from foi_workflow.adapters.tables import Agency, Appeal, Case, YearClose
+from foi_workflow.adapters.models import Agency, YearClose
+from foi_workflow.adapters.tables import APPEAL_TABLE, CASE_TABLE
 from foi_workflow.domain.report import (
     PENDING,
     AnnualReport,
@@ -42,8 +43,8 @@ if TYPE_CHECKING:
     from foi_workflow.domain.calendar import WorkCalendar
     from foi_workflow.services.app import App
 
-CASE = Case.__table__.c  # type: ignore[attr-defined]
-APPEAL = Appeal.__table__.c  # type: ignore[attr-defined]
+CASE = CASE_TABLE.c
+APPEAL = APPEAL_TABLE.c
 
 
 # A voided registration (SPEC §11) is in no count: every query over cases says so.

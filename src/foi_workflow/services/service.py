@@ -20,7 +20,7 @@ from typing import Any, Required, TypedDict, Unpack
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from foi_workflow.adapters.tables import Notice, ServiceProof
+from foi_workflow.adapters.models import Notice, ServiceProof
 from foi_workflow.domain.vocabulary import LetterStatus, NoticeKind
 from foi_workflow.errors import FileError, InvalidInput, NotFound, RuleViolation
 from foi_workflow.services.app import App

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import false, select
 
-from foi_workflow.adapters.tables import Case, Event
+from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE
 from foi_workflow.domain.calendar import WorkCalendar
 from foi_workflow.domain.replay import REPLAY_TODAY, replay_case
 from foi_workflow.domain.service import POST, ServiceLog
@@ -28,8 +28,8 @@ LISTED = 50  # lines per kind in one digest; the rest are counted (`foi list --u
 UNSERVED_DAYS = 60
 QUIET_DAYS = 400
 
-CASES = Case.__table__  # type: ignore[attr-defined]
-EVENTS = Event.__table__  # type: ignore[attr-defined]
+CASES = CASE_TABLE
+EVENTS = EVENT_TABLE
 SERVICE_EVENTS = ("serve", "delivered", "returned")
 AMENDING = ("void", "correct")
 

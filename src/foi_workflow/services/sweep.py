@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from foi_workflow.adapters.db import unit_of_work
 from foi_workflow.adapters.failures import refusal_for
-from foi_workflow.adapters.tables import Agency, Case, Person
+from foi_workflow.adapters.tables import AGENCY, CASE_TABLE, OUTBOX, PERSON
 from foi_workflow.config import SHANGHAI, Config
 from foi_workflow.domain.reminders import (
     DEADLINE_COLUMNS,
@@ -30,7 +30,7 @@ from foi_workflow.domain.reminders import (
 )
 from foi_workflow.domain.vocabulary import Deadline, tally
 from foi_workflow.errors import ConfigError, FoiError, InvalidInput
-from foi_workflow.services.outbox import OUTBOX, QueuedMail, existing_keys, queue_mails, utc
+from foi_workflow.services.outbox import QueuedMail, existing_keys, queue_mails, utc
 
 if TYPE_CHECKING:
     from foi_workflow.adapters.mailer import FailedMail
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCHEDULER_USER = "scheduler"
-CASES = Case.__table__  # type: ignore[attr-defined]
+CASES = CASE_TABLE
 CASE_MARK = "\x00CASE\x00"  # stands for the case id in a mail rendered once per due date
 DIGEST_DAYS = 5  # the digest lists deadlines within this many working days
 
@@ -208,7 +208,7 @@ def recipient(config: Config, agency: str, caseworker: str, to: str,
 
 def _people(conn: Any) -> dict[str, tuple[str, str]]:
     """Login -> (address, name) of the people registered with a mail address (SPEC §13)."""
-    person = Person.__table__  # type: ignore[attr-defined]
+    person = PERSON
     rows = conn.execute(select(person.c.login, person.c.email, person.c.name)
                         .where(person.c.active, person.c.email != "")).all()  # fmt: skip
     return {r.login: (r.email, r.name) for r in rows}
@@ -295,7 +295,7 @@ def queue_digests(app: App, now: datetime) -> int:
         return 0
     config = app.config
     with app.engine.connect() as conn:
-        agencies = list(conn.execute(select(Agency.__table__.c.code)).scalars())  # type: ignore[attr-defined]
+        agencies = list(conn.execute(select(AGENCY.c.code)).scalars())
         keys = {a: f"digest:{a}:{today.isoformat()}" for a in agencies}
         done = existing_keys(conn, keys.values())
         pending = [a for a in agencies if keys[a] not in done]

@@ -19,7 +19,8 @@ from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from foi_workflow.adapters import bulk
-from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE, Appeal, Case, Event, YearClose, column_limits, utcnow
+from foi_workflow.adapters.models import Appeal, Case, Event, YearClose
+from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE, column_limits, utcnow
 from foi_workflow.domain.boundary import clean_amend_reason, clean_by, clean_id
 from foi_workflow.domain.corrections import Counted
 from foi_workflow.domain.definition import FIELD_LABELS
@@ -28,7 +29,15 @@ from foi_workflow.domain.workflow import AppealSnapshot, CaseSnapshot, apply_cas
 from foi_workflow.errors import AlreadyExists, FoiError, ImportFailed, InvalidInput, NotFound
 from foi_workflow.services.app import App, apply_context
 from foi_workflow.services.appeals import appeal_values, write_appeal
-from foi_workflow.services.cases import case_events, ensure_agency, replay, transaction, write_projection
+from foi_workflow.services.cases import (
+    AnyEvent,
+    case_events,
+    ensure_agency,
+    get_case,
+    replay,
+    transaction,
+    write_projection,
+)
 from foi_workflow.services.corrections import replay_amendment
 from foi_workflow.services.fee_month import FileFees, settle_amount
 from foi_workflow.services.import_format import RESERVED_KEYS, line_date, may_amend, parse_line
@@ -83,7 +92,7 @@ class Importer(RecordLines):
         }
         # Stored histories read ahead of the replay (`prefetch`), for replays that cannot use
         # this transaction (the parallel replay's worker processes).
-        self.stored_events: dict[str, list[Event]] = {}
+        self.stored_events: dict[str, list[AnyEvent]] = {}
         # With the parallel replay, the cases live in the workers: for appeals, each case of the
         # file by the index of its first line, with its agency (see `import_parallel`).
         self.file_cases: dict[str, tuple[int, str]] | None = None
@@ -255,9 +264,7 @@ class Importer(RecordLines):
             if self.events:  # after the cases and appeals they refer to
                 bulk.insert_rows(conn, EVENT_TABLE, self.events, EVENT_COLUMNS)
         for cid in self.existing_cases:
-            row = self.s.get(Case, cid)
-            assert row is not None
-            write_projection(row, self.cases[cid])
+            write_projection(self.s, get_case(self.s, cid), self.cases[cid])
         for aid in self.existing_appeals:
             write_appeal(self.s, self.appeals[aid])
         self.write_records()

@@ -7,12 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session, col
 
-from foi_workflow.adapters.tables import Person
+from foi_workflow.adapters.tables import PERSON
 from foi_workflow.domain.access import Role
 from foi_workflow.services.app import App
-from foi_workflow.services.cases import rebuild
+from foi_workflow.services.cases import Db, rebuild
 from foi_workflow.services.outbox import QueuedMail, existing_keys, queue_mails
 
 RULE = "verify"
@@ -24,11 +23,11 @@ def verify(app: App) -> list[str]:
     return rebuild(app, check_only=True)
 
 
-def office_addresses(session: Session) -> list[str]:
+def office_addresses(db: Db) -> list[str]:
     """Where the office is mailed: every active office person with an address (PostgreSQL)."""
-    query = select(col(Person.email)).where(col(Person.role) == Role.OFFICE.value, col(Person.active),
-                                             col(Person.email) != "")  # fmt: skip
-    return sorted(set(session.scalars(query)))
+    person = PERSON.c
+    query = select(person.email).where(person.role == Role.OFFICE.value, person.active, person.email != "")
+    return sorted(set(db.execute(query).scalars()))
 
 
 def queue_verify_report(app: App, now: datetime) -> int:
@@ -41,7 +40,7 @@ def queue_verify_report(app: App, now: datetime) -> int:
         return 0
     today = local_now(now).date().isoformat()
     agency = app.config.default_agency
-    with Session(app.engine) as s:
+    with app.engine.connect() as s:
         addresses = office_addresses(s) or [recipient(app.config, agency, "", "agency")[0]]
         shown = differences[:MAIL_LINES]
         left = len(differences) - MAIL_LINES
@@ -53,8 +52,8 @@ def queue_verify_report(app: App, now: datetime) -> int:
             "请核实修改来源；确认事件日志无误后，可由数据库所有者运行 foi rebuild 按日志改写案件表。",
         ])  # fmt: skip
         keys = {a: f"{RULE}:{today}:{a}" for a in addresses}
-        done = existing_keys(s.connection(), keys.values())
+        done = existing_keys(s, keys.values())
         mails = [QueuedMail(keys[a], agency, None, RULE, a, subject, body) for a in addresses if keys[a] not in done]
-        queue_mails(s.connection(), mails, now)
+        queue_mails(s, mails, now)
         s.commit()
     return len(differences)
