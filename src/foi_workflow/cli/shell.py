@@ -180,17 +180,20 @@ def _warm_reads(app: App) -> None:
     from sqlmodel import Session
 
     from foi_workflow.adapters.db import checkpoint_between_commands, require_schema
+    from foi_workflow.adapters.tables import Agency
     from foi_workflow.errors import NotFound
-    from foi_workflow.services.cases import case_events, get_case
+    from foi_workflow.services.cases import case_events, closed_years, get_case
 
     checkpoint_between_commands(app.engine)  # before the engine's first connection
     require_schema(app.engine)
     _ = app.actor
-    with Session(app.engine) as session:  # rolled back: a case that does not exist, read
+    with Session(app.engine) as session:  # a case and an agency that do not exist, read; rolled back
         case_events(session, "")
         for lock in (False, True):
             with contextlib.suppress(NotFound):
                 get_case(session, "", lock=lock)
+        session.get(Agency, "")
+        closed_years(session, "")
 
 
 def freeze_heap() -> None:
