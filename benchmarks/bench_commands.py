@@ -23,7 +23,7 @@ checkpoint once the WAL has grown, done while the next line is typed). Besides t
 p95, the slowest, and the garbage collections that fell in a command. What made single
 commands slow before (2026-12-02, per command, CPU time beside wall time): SQLite's
 auto-checkpoint in a commit (30-110 ms wall for 10 ms CPU, the same two commands every run),
-a full garbage collection over the ~78,000 objects loaded (90 ms CPU on a busy machine), and
+a full garbage collection over the objects loaded (78,000 then: 90 ms CPU on a busy machine), and
 first uses the warm-up did not cover (the first intake 36-64 ms CPU).
 """
 
