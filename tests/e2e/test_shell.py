@@ -168,3 +168,14 @@ def test_at_a_terminal_tab_completes_commands_and_case_ids_and_history_is_kept(f
 def _errors(stderr: str) -> list[str]:
     """The refusals among the lines on stderr (intake's reply due date and hints are not)."""
     return [line for line in stderr.splitlines() if line.startswith("错误[")]
+
+
+def test_the_warm_up_as_a_session_starts_writes_nothing(foi: Foi, tmp_path: Path) -> None:
+    foi.ok(f"{INTAKE} --on 2024-03-01 --id SH-8")
+    before = database_state(foi)
+    assert foi("shell", input="exit\n").exit_code == 0
+    assert database_state(foi) == before
+    missing = tmp_path / "not-yet.db"  # a SQLite file not created yet is left for `init` to create
+    result = foi("--db", f"sqlite:///{missing}", "shell", input="exit\n")
+    assert result.exit_code == 0, result.stderr
+    assert not missing.exists()

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 import orjson
 from sqlalchemy import create_engine, event, inspect
@@ -42,6 +43,54 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# SQLite copies the WAL back into the database file (a checkpoint, with an fsync) in the commit
+# that takes the WAL past 1000 pages; a long-lived session does it between commands instead,
+# once the WAL holds half that (`checkpoint_when_idle`), so no command of its pays for it.
+IDLE_CHECKPOINT_PAGES = 500
+
+
+# A session's engine -> its WAL file and the size past which it is checkpointed.
+_IDLE_CHECKPOINTS: WeakKeyDictionary[Engine, tuple[str, int]] = WeakKeyDictionary()
+
+
+def checkpoint_between_commands(engine: Engine) -> None:
+    """Make `engine` (a SQLite one, before its first connection) one that `checkpoint_when_idle`
+    serves: its connections cut the WAL file back to nothing when they restart it after a
+    checkpoint, so that the file's size says how many pages await the next one."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_size_limit=0")
+        files = [row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main"]
+        page_size = int(cursor.execute("PRAGMA page_size").fetchone()[0])
+        cursor.close()
+        if files and files[0]:  # an in-memory database has no WAL; a WAL frame: a page and 24 bytes
+            _IDLE_CHECKPOINTS[engine] = (f"{files[0]}-wal", IDLE_CHECKPOINT_PAGES * (page_size + 24))
+
+    event.listen(engine, "connect", on_connect)
+
+
+def checkpoint_when_idle(engine: Engine) -> bool:
+    """Checkpoint `engine`'s SQLite database now if its WAL has grown past
+    IDLE_CHECKPOINT_PAGES (only for an engine made ready by `checkpoint_between_commands`);
+    whether it did. PASSIVE: it neither waits for nor blocks other processes' readers and
+    writers (what they still read stays in the WAL for the next time)."""
+    wal = _IDLE_CHECKPOINTS.get(engine)
+    if wal is None:
+        return False
+    path, limit = wal
+    try:
+        if os.path.getsize(path) < limit:
+            return False
+    except OSError:  # no WAL file: nothing written since the last connection closed
+        return False
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    return True
 
 
 def _create_private_sqlite_file(path: str) -> None:

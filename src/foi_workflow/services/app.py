@@ -56,6 +56,12 @@ class App:
 
         return open_engine(self.config.db_url)
 
+    @property
+    def opened_engine(self) -> Engine | None:
+        """The engine if this App holds one already (given, or opened by a command); None
+        rather than open one."""
+        return self._engine if self._engine is not None else self.__dict__.get("engine")
+
     @contextmanager
     def reader(self) -> Iterator[Reader]:
         """A read-only connection for the views: the engine's when this App holds one (so
@@ -63,8 +69,8 @@ class App:
         connection to `config.db_url` (`adapters.reader`), closed when the block ends."""
         from foi_workflow.adapters.reader import connect_reader, engine_reader
 
-        has_engine = self._engine is not None or "engine" in self.__dict__
-        reader = engine_reader(self.engine) if has_engine else connect_reader(self.config.db_url)
+        engine = self.opened_engine
+        reader = engine_reader(engine) if engine is not None else connect_reader(self.config.db_url)
         try:
             yield reader
         finally:
