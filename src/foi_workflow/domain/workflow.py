@@ -179,7 +179,11 @@ def replay_fire(mdef: MachineDef, subject: str, state: str, event: str, *args: A
     if candidates is None:
         raise _not_allowed(mdef, subject, state, event)
     for dest, conditions in candidates:
-        if all(condition(*args) for condition in conditions):
+        # A plain loop, not all() over a generator: one of these runs for every imported event.
+        for condition in conditions:
+            if not condition(*args):
+                break
+        else:
             return dest or state
     raise TransitionNotAllowed(f"{subject}：{event} 的条件不满足")
 
