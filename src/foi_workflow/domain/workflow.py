@@ -134,6 +134,9 @@ class CaseSnapshot:
 
     def with_remedies(self, cal: WorkCalendar) -> None:
         """Compute `remedies` (in place) from the decision letter's delivery, if any."""
+        if not self.service.letters:  # nothing served, nothing delivered (most imported cases)
+            self.remedies = None
+            return
         reply = self.reply
         delivered = reply.delivered_on if reply else None
         self.remedies = remedy_windows(delivered, cal) if delivered else None
