@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import JSON, Column, Date, DateTime, Table, insert
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Table, insert
 from sqlalchemy.engine import Connection
 
 from foi_workflow.adapters.db import json_text
@@ -29,6 +29,10 @@ def _iso_or_none(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _int_or_none(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
 def stored_form(dialect: Any, column: Column[Any]) -> Convert | None:
     """What a Core insert does to one value of `column` on `dialect` (None: nothing), with the
     per-call overhead taken out where the result is known to be the same."""
@@ -40,6 +44,10 @@ def stored_form(dialect: Any, column: Column[Any]) -> Convert | None:
         return _iso_or_none if column.nullable else date.isoformat
     if isinstance(column.type, JSON):
         return _json_processor(dialect, column.type) or process
+    if isinstance(column.type, Boolean) and type(process(True)) is int:
+        # True and False as the same 1 and 0, without the type's strictness check per value
+        # (the rows hold real bools): the C function itself for a flag that is never None.
+        return _int_or_none if column.nullable else int
     return cast(Convert, process)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -34,6 +34,9 @@ _LAW = re.compile(r"《[^》]+》")
 # --------------------------------------------------------------------------- consultations
 
 
+_THIRD_PARTY = ConsultationKind.THIRD_PARTY.value  # read once: an enum member's `.value` is a descriptor call
+
+
 @dataclass(frozen=True)
 class Consultation:
     """One consultation of the case (Art. 32 third party, Art. 34 co-producing agency) and
@@ -47,7 +50,7 @@ class Consultation:
 
     @property
     def third_party(self) -> bool:
-        return self.kind == ConsultationKind.THIRD_PARTY.value
+        return self.kind == _THIRD_PARTY
 
 
 def record_consultation(
@@ -56,7 +59,7 @@ def record_consultation(
     """The consultations after `event`: `consult` opens one, `consultation_reply` answers the
     named party's (or, naming none, the one open)."""
     if event == "consult":
-        kind = str(data.get("kind") or ConsultationKind.THIRD_PARTY.value)
+        kind = str(data.get("kind") or _THIRD_PARTY)
         return (*held, Consultation(str(data.get("party", "")).strip(), kind, on))
     if event != "consultation_reply":
         return held
@@ -65,7 +68,9 @@ def record_consultation(
     if not open_:
         return held
     index = open_[0]
-    answered = replace(held[index], opinion=str(data.get("opinion", "")), answered_on=on)
+    asked = held[index]
+    # Built directly: dataclasses.replace costs several times more, once per imported reply.
+    answered = Consultation(asked.party, asked.kind, asked.on, str(data.get("opinion", "")), on)
     return (*held[:index], answered, *held[index + 1:])
 
 

@@ -158,7 +158,7 @@ class ServiceLog:
 
     def reply(self, decided_on: date) -> Reply:
         """The reply date that counts for a case decided on `decided_on` (SPEC §15)."""
-        entry = self.decision_letter(decided_on)
+        entry = self.decision_letter(decided_on) if self.letters else None
         if entry is None:
             return Reply(decided_on, False, None)
         last = entry.latest

@@ -134,6 +134,9 @@ class CaseSnapshot:
 
     def with_remedies(self, cal: WorkCalendar) -> None:
         """Compute `remedies` (in place) from the decision letter's delivery, if any."""
+        if not self.service.letters:  # nothing served, nothing delivered (most imported cases)
+            self.remedies = None
+            return
         reply = self.reply
         delivered = reply.delivered_on if reply else None
         self.remedies = remedy_windows(delivered, cal) if delivered else None
@@ -179,7 +182,11 @@ def replay_fire(mdef: MachineDef, subject: str, state: str, event: str, *args: A
     if candidates is None:
         raise _not_allowed(mdef, subject, state, event)
     for dest, conditions in candidates:
-        if all(condition(*args) for condition in conditions):
+        # A plain loop, not all() over a generator: one of these runs for every imported event.
+        for condition in conditions:
+            if not condition(*args):
+                break
+        else:
             return dest or state
     raise TransitionNotAllowed(f"{subject}：{event} 的条件不满足")
 

@@ -126,10 +126,15 @@ class Importer(RecordLines):
         return snap
 
     def case_line(self, obj: dict[str, Any]) -> None:
-        case_id = clean_id("case", "案件编号", obj["case"], self.limits.case["id"])
+        case_id = obj["case"]
+        # A case of the file already has a clean id (checked at its receive): no second check.
+        if case_id.__class__ is not str or case_id not in self.cases:
+            case_id = clean_id("case", "案件编号", case_id, self.limits.case["id"])
         event, on = obj["event"], line_date(obj)
         by = self._by(obj)
-        amend = clean_amend_reason(obj.get("amend_reason"), self.limits)
+        amend = obj.get("amend_reason")
+        if amend is not None:  # rare: no call for the other lines
+            amend = clean_amend_reason(amend, self.limits)
         reserved = RESERVED_KEYS
         data = {k: v for k, v in obj.items() if k not in reserved}
         if event in self.amending:
