@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -14,7 +13,7 @@ from sqlalchemy.engine import Connection
 from foi_workflow.adapters import bulk
 from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE
 from foi_workflow.domain.workflow import CaseSnapshot
-from foi_workflow.services.cases import projection_dict
+from foi_workflow.services.cases import projection_dict, projection_tuple
 
 # The columns of a row, in the order of the table's declaration (`adapters.tables`).
 CASE_COLUMNS = tuple(CASE_TABLE.c.keys())
@@ -25,12 +24,10 @@ EventRowBuilder = Callable[[str | None, str | None, str, date, str, dict[str, An
 
 def case_row_builder(conn: Connection, now: datetime) -> Callable[[CaseSnapshot, int], Any]:
     """New case rows (snapshot, version): on SQLite a tuple of stored values in `CASE_COLUMNS`
-    order, else a dict for the Core insert."""
+    order (the id, `cases.PROJECTED`, the bookkeeping), else a dict for the Core insert."""
     forms = bulk.stored_forms(conn, CASE_TABLE, CASE_COLUMNS)
     if forms is None:
         return lambda snap, version: {"id": snap.id, **projection_dict(snap), "updated_at": now, "version": version}
-    projected = CASE_COLUMNS[1:-2]  # between the id and the bookkeeping columns
-    in_order = itemgetter(*projected)
     # Only the columns whose values change on the way in (dates, flags), by position: most
     # are text stored as it is, and a pass over every cell cost more than the conversions.
     converted = [(i, process) for i, process in enumerate(forms[1:-2]) if process is not None]
@@ -38,7 +35,7 @@ def case_row_builder(conn: Connection, now: datetime) -> Callable[[CaseSnapshot,
     stamp = stamp_form(now) if stamp_form is not None else now
 
     def as_tuple(snap: CaseSnapshot, version: int) -> tuple[Any, ...]:
-        values = [snap.id, *in_order(projection_dict(snap)), stamp, version]
+        values = [snap.id, *projection_tuple(snap), stamp, version]
         for i, process in converted:
             values[i + 1] = process(values[i + 1])
         return tuple(values)
