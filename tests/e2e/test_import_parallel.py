@@ -17,7 +17,7 @@ import pytest
 from foi_workflow.config import load_config
 from foi_workflow.services import import_parallel
 from foi_workflow.services.app import App
-from foi_workflow.services.cases import transaction
+from foi_workflow.services.case_store import transaction
 from foi_workflow.services.transfer import Importer
 from tests.conftest import Foi
 from tests.helpers.transfer import RECEIVE, every_case_shown, write_jsonl

@@ -27,7 +27,7 @@ from foi_workflow.adapters.tables import APPEAL_TABLE, CASE_TABLE, METADATA
 from foi_workflow.domain.reminders import DEADLINE_COLUMNS
 from foi_workflow.domain.workflow import CaseSnapshot
 from foi_workflow.services import transfer, views
-from foi_workflow.services.cases import projection_dict
+from foi_workflow.services.case_store import projection_dict
 
 BOOKKEEPING = ("updated_at", "version")  # written by the use case, not taken from the events
 

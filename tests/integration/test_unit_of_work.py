@@ -10,7 +10,8 @@ from foi_workflow.adapters.db import migrate, open_engine, unit_of_work
 from foi_workflow.adapters.models import Agency, Case
 from foi_workflow.config import load_config
 from foi_workflow.services.app import App
-from foi_workflow.services.cases import intake, transaction
+from foi_workflow.services.case_store import transaction
+from foi_workflow.services.cases import intake
 
 RECEIVED = {"applicant": "张三", "applicant_type": "natural_person", "channel": "online", "request": "某文件"}
 

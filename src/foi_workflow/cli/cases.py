@@ -78,7 +78,7 @@ def with_letter(app_ctx: AppContext, event: str, notice: bool, amend: str | None
     if not notice:
         return record(None), None
     from foi_workflow.errors import InvalidInput
-    from foi_workflow.services.cases import transaction
+    from foi_workflow.services.case_store import transaction
     from foi_workflow.services.notice_context import EVENT_NOTICE
     from foi_workflow.services.notices import issue_notice
 

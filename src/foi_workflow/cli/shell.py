@@ -177,7 +177,7 @@ def _database_exists(app_ctx: AppContext) -> bool:
 def _warm_reads(app: App) -> None:
     from foi_workflow.adapters.db import checkpoint_between_commands, require_schema
     from foi_workflow.errors import NotFound
-    from foi_workflow.services.cases import case_events, closed_years, get_case
+    from foi_workflow.services.case_store import case_events, closed_years, get_case
 
     checkpoint_between_commands(app.engine)  # before the engine's first connection
     require_schema(app.engine)

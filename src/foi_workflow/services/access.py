@@ -19,7 +19,7 @@ from foi_workflow.services.app import App
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
 
-    from foi_workflow.services.cases import Db
+    from foi_workflow.services.case_store import Db
 
 OLDER_SCHEMA = "数据库结构早于本版本 foi（尚无人员与权限），请由数据库所有者运行 foi init 升级"
 

@@ -14,16 +14,8 @@ from foi_workflow.domain.definition import FIELD_LABELS
 from foi_workflow.domain.workflow import AppealSnapshot, apply_appeal_event, file_appeal
 from foi_workflow.errors import AlreadyExists, NotFound
 from foi_workflow.services.app import App
-from foi_workflow.services.cases import (
-    Entry,
-    EventArgs,
-    check_open_year,
-    ensure_agency,
-    get_case,
-    new_id,
-    resolve_agency,
-    transaction,
-)
+from foi_workflow.services.case_store import check_open_year, ensure_agency, get_case, new_id, transaction
+from foi_workflow.services.cases import Entry, EventArgs, resolve_agency
 
 # The columns of an appeal row that its snapshot carries: all but the version (the table's).
 COLUMNS = tuple(column.name for column in APPEAL_TABLE.c if column.name != "version")

@@ -13,17 +13,8 @@ from foi_workflow.domain.workflow import ExtensionRequest
 from foi_workflow.errors import InvalidInput, RuleViolation
 from foi_workflow.services.access import approvers, recorder, require_approver
 from foi_workflow.services.app import App
-from foi_workflow.services.cases import (
-    Change,
-    Db,
-    advance,
-    case_events,
-    commit_own,
-    connection_of,
-    connection_scope,
-    get_case,
-    replay,
-)
+from foi_workflow.services.case_store import Db, case_events, commit_own, connection_of, connection_scope, get_case
+from foi_workflow.services.cases import Change, advance, replay
 from foi_workflow.services.outbox import QueuedMail, queue_mails
 
 EXTENSION = "延长答复期限"

@@ -28,17 +28,17 @@ from foi_workflow.errors import NotFound
 from foi_workflow.services.access import require_approver
 from foi_workflow.services.app import App, apply_context
 from foi_workflow.services.appeals import appeal_events, write_appeal
-from foi_workflow.services.cases import (
+from foi_workflow.services.case_store import (
     CaseRow,
     EventRow,
     case_events,
     check_open_year,
     commit_own,
     get_case,
-    reminder_keys,
     session_scope,
     write_projection,
 )
+from foi_workflow.services.cases import reminder_keys
 from foi_workflow.services.letters import void_letters_undone
 from foi_workflow.services.outbox import drop_stale_mail
 

@@ -22,7 +22,7 @@ from foi_workflow.errors import RuleViolation
 REVIEW_BODY_FALLBACK = "有管辖权的行政复议机关"
 
 if TYPE_CHECKING:
-    from foi_workflow.services.cases import AnyEvent
+    from foi_workflow.services.case_store import AnyEvent
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from foi_workflow.domain import fees
 from foi_workflow.domain.vocabulary import FeeBasis
 
 if TYPE_CHECKING:
-    from foi_workflow.services.cases import Db
+    from foi_workflow.services.case_store import Db
 
 
 def stored_month_quantity(

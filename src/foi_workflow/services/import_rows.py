@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from foi_workflow.adapters import bulk
 from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE
 from foi_workflow.domain.workflow import CaseSnapshot
-from foi_workflow.services.cases import projection_dict, projection_tuple
+from foi_workflow.services.case_store import projection_dict, projection_tuple
 
 # The columns of a row, in the order of the table's declaration (`adapters.tables`).
 CASE_COLUMNS = tuple(CASE_TABLE.c.keys())

@@ -29,7 +29,7 @@ from foi_workflow.domain.ledger_rows import LedgerCase, describe_problems, read_
 from foi_workflow.domain.report import ReportFigures
 from foi_workflow.errors import AlreadyExists, ClosedYear, ConfigError, FoiError, LedgerRefused
 from foi_workflow.services.app import App
-from foi_workflow.services.cases import new_case_id, transaction
+from foi_workflow.services.case_store import new_case_id, transaction
 from foi_workflow.services.report import compute_figures, resolve_scope
 from foi_workflow.services.transfer import Importer
 

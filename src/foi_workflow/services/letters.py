@@ -65,7 +65,7 @@ def void_letters_undone(session: Session, case_id: str, kind: str, target: int) 
 
 def raise_counter(session: Session, agency: str, name: str, at_least: int) -> None:
     """Make the counter `name` of `agency` at least `at_least`: numbering continues after it."""
-    from foi_workflow.services.cases import insert_if_absent
+    from foi_workflow.services.case_store import insert_if_absent
 
     insert_if_absent(session, COUNTER, {"agency": agency, "name": name, "value": 0})
     session.execute(

@@ -58,7 +58,7 @@ KIND_SHORT: dict[NoticeKind, str] = {
 }
 
 if TYPE_CHECKING:
-    from foi_workflow.services.cases import AnyCase, AnyEvent
+    from foi_workflow.services.case_store import AnyCase, AnyEvent
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ Format = Literal["txt", "html", "pdf", "docx"]
 FORMATS: tuple[str, ...] = ("txt", "html", "pdf", "docx")
 
 if TYPE_CHECKING:
-    from foi_workflow.services.cases import AnyCase, AnyEvent
+    from foi_workflow.services.case_store import AnyCase, AnyEvent
 
 
 # --------------------------------------------------------------------------- use cases
@@ -93,7 +93,7 @@ def _already_this_month(session: Session, case: AnyCase, fee_ev: AnyEvent) -> in
 
 def sources_for(app: App, session: Session, case_id: str) -> Sources:
     from foi_workflow.services.access import person_names
-    from foi_workflow.services.cases import case_events, get_case
+    from foi_workflow.services.case_store import case_events, get_case
     from foi_workflow.services.corrections import effective_events
 
     case = get_case(session, case_id)
@@ -145,7 +145,7 @@ def _refuse_second_letter(case_id: str, kind: NoticeKind, standing: Notice) -> A
 
 
 def _check_closed_year(session: Session, agency: str, dated: date, amend_reason: str | None) -> None:
-    from foi_workflow.services.cases import closed_years
+    from foi_workflow.services.case_store import closed_years
 
     if dated.year in closed_years(session, agency) and not (amend_reason and amend_reason.strip()):
         raise ClosedYear(
@@ -185,7 +185,7 @@ def issue_notice(
     letter, say) runs last inside that transaction, so whatever fails there takes the number
     back with everything else (SPEC §12)."""
     from foi_workflow.adapters.notices import renderer_for
-    from foi_workflow.services.cases import commit_own, next_sequence, session_scope
+    from foi_workflow.services.case_store import commit_own, next_sequence, session_scope
 
     by, on = letter["by"], letter.get("on")
     reissue_reason, amend_reason = letter.get("reissue_reason"), letter.get("amend_reason")

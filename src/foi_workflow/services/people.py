@@ -101,7 +101,7 @@ def add_person(app: App, login: str, *, name: str, agencies: Iterable[str], role
                email: str = "") -> bool:  # fmt: skip
     """Register a person: their login role (created if missing, without a password), the group
     of their role, their agencies. Returns whether the login role was created."""
-    from foi_workflow.services.cases import own_connection
+    from foi_workflow.services.case_store import own_connection
 
     _administrator(app)
     login, codes, chosen = _check_login(login), _check_agencies(app, agencies), Role(role)
@@ -126,7 +126,7 @@ def add_person(app: App, login: str, *, name: str, agencies: Iterable[str], role
 def set_person(app: App, login: str, *, name: str | None = None, agencies: Iterable[str] | None = None,
                role: str | None = None, email: str | None = None) -> None:  # fmt: skip
     """Change what is given of a registered person (their role's group follows)."""
-    from foi_workflow.services.cases import own_connection
+    from foi_workflow.services.case_store import own_connection
 
     _administrator(app)
     with own_connection(app) as s:
@@ -149,7 +149,7 @@ def set_person(app: App, login: str, *, name: str | None = None, agencies: Itera
 def remove_person(app: App, login: str) -> None:
     """Take every right away: no foi group, no agency. The person row stays (inactive), so the
     history still names them; the login role itself is the server's to drop."""
-    from foi_workflow.services.cases import own_connection
+    from foi_workflow.services.case_store import own_connection
 
     _administrator(app)
     with own_connection(app) as s:

@@ -23,7 +23,7 @@ from foi_workflow.errors import AlreadyExists, ClosedYear
 from foi_workflow.services import letters
 from foi_workflow.services.app import App
 from foi_workflow.services.appeals import appeal_events, appeal_snapshot
-from foi_workflow.services.cases import ensure_agency
+from foi_workflow.services.case_store import ensure_agency
 from foi_workflow.services.corrections import replay_amendment
 from foi_workflow.services.import_format import RESERVED, is_record, line_date
 from foi_workflow.services.import_rows import EventRowBuilder

@@ -313,7 +313,8 @@ def close_year(app: App, year: int, *, by: str, on: date, agency: str | None = N
     """Freeze `year` (SPEC §5): store each agency's figures in `year_close` and record
     `carry_over` on every case still open at the year's end, all in one transaction."""
     from foi_workflow.adapters.db import unit_of_work
-    from foi_workflow.services.cases import advance, ensure_agency
+    from foi_workflow.services.case_store import ensure_agency
+    from foi_workflow.services.cases import advance
 
     _, end = year_bounds(year)
     if on <= end:

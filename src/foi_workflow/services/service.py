@@ -24,7 +24,8 @@ from foi_workflow.adapters.models import Notice, ServiceProof
 from foi_workflow.domain.vocabulary import LetterStatus, NoticeKind
 from foi_workflow.errors import FileError, InvalidInput, NotFound, RuleViolation
 from foi_workflow.services.app import App
-from foi_workflow.services.cases import Change, advance, commit_own, session_scope
+from foi_workflow.services.case_store import commit_own, session_scope
+from foi_workflow.services.cases import Change, advance
 
 
 class ServiceArgs(TypedDict, total=False):

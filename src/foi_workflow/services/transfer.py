@@ -29,15 +29,15 @@ from foi_workflow.domain.workflow import AppealSnapshot, CaseSnapshot, apply_cas
 from foi_workflow.errors import AlreadyExists, FoiError, ImportFailed, InvalidInput, NotFound
 from foi_workflow.services.app import App, apply_context
 from foi_workflow.services.appeals import appeal_values, write_appeal
-from foi_workflow.services.cases import (
+from foi_workflow.services.case_store import (
     AnyEvent,
     case_events,
     ensure_agency,
     get_case,
-    replay,
     transaction,
     write_projection,
 )
+from foi_workflow.services.cases import replay
 from foi_workflow.services.corrections import replay_amendment
 from foi_workflow.services.fee_month import FileFees, settle_amount
 from foi_workflow.services.import_format import RESERVED_KEYS, line_date, may_amend, parse_line

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from foi_workflow.adapters.tables import PERSON
 from foi_workflow.domain.access import Role
 from foi_workflow.services.app import App
-from foi_workflow.services.cases import Db, rebuild
+from foi_workflow.services.case_store import Db
+from foi_workflow.services.cases import rebuild
 from foi_workflow.services.outbox import QueuedMail, existing_keys, queue_mails
 
 RULE = "verify"
