@@ -87,6 +87,13 @@ def _subject(name: str, *columns_and_indexes: Any) -> Table:
     return Table(name, METADATA, *key, *columns_and_indexes, _int("version", 1))
 
 
+def _case_record(name: str, *columns_and_indexes: Any) -> Table:
+    """A table of records kept for a case (its letters, its proofs of service): a serial id,
+    the case, and last who filed the record and when."""
+    key = (_serial(), _ref("case_id", "foi_case.id", 64))
+    return Table(name, METADATA, *key, *columns_and_indexes, _text("by", 100, default=""), _ts("created_at"))
+
+
 def partial_index(name: str, *columns: str, where: str, unique: bool = False) -> Index:
     """An index of the rows where `where` holds. Its condition is kept in `info` and handed to
     the dialect only when the table is created (`_partial_where`): `sqlite_where=` and
@@ -200,11 +207,8 @@ VALID_LETTER = "status = 'valid'"
 # A letter (告知书) as issued: its document number, the event it answers and the rendered text,
 # stored with the hash of its templates. The rows are the 发文登记簿 (SPEC §12): a row is never
 # deleted, a letter that no longer stands changes `status`.
-NOTICE = Table(
+NOTICE = _case_record(
     "notice",
-    METADATA,
-    _serial(),
-    _ref("case_id", "foi_case.id", 64),
     _text("kind", 32),
     _text("number", 100),  # 文号
     _int("seq"),  # the number's place in the agency's count of the year (the `counter` value it took)
@@ -219,8 +223,6 @@ NOTICE = Table(
     _text("body_html"),
     _text("template_name", 200),
     _text("template_hash", 64),
-    _text("by", 100, default=""),
-    _ts("created_at"),
     Index("ix_notice_case", "case_id", "id"),
     # A 文号 is a legal identifier: unique for ever.
     UniqueConstraint("number", name="uq_notice_number"),
@@ -231,17 +233,12 @@ NOTICE = Table(
 
 # A proof of delivery (送达回证, a postal delivery record, SPEC §15) as filed with a `delivered`
 # event: the file itself, kept with the SHA-256 the event names.
-SERVICE_PROOF = Table(
+SERVICE_PROOF = _case_record(
     "service_proof",
-    METADATA,
-    _serial(),
-    _ref("case_id", "foi_case.id", 64),
     _text("letter", 100),
     _text("sha256", 64),
     _text("name", 255, default=""),  # the file's name as filed
     Column("content", LargeBinary, nullable=False),
-    _text("by", 100, default=""),
-    _ts("created_at"),
     UniqueConstraint("case_id", "sha256", name="uq_service_proof"),
 )
 
