@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import OperationalError
 
@@ -157,15 +157,25 @@ def projection_values(snap: CaseSnapshot) -> dict[str, Any]:
     return {"id": snap.id, **projection_dict(snap), "updated_at": utcnow(), "version": 1}
 
 
+# The statements of every event, built once with their values as parameters: building one per
+# call (a bound value per column, its cache key) cost more than running it.
+_WRITE = (
+    update(CASE_TABLE)
+    .where(CASE.id == bindparam("read_id"), CASE.version == bindparam("read_version"))
+    .values({**{name: bindparam(name) for name in (*PROJECTED, "updated_at")}, "version": CASE.version + 1})
+    .returning(*CASE_TABLE.c)
+)
+INSERT_CASE = insert(CASE_TABLE).returning(*CASE_TABLE.c)
+_CASE = select(CASE_TABLE).where(CASE.id == bindparam("id"))
+_LOCKED_CASE = _CASE.with_for_update()
+_EVENTS = select(EVENT_TABLE).where(EVENT.case_id == bindparam("id")).order_by(EVENT.seq)
+
+
 def write_projection(db: Db, row: Any, snap: CaseSnapshot) -> CaseRow:
     """Copy a snapshot onto the cached case row read as `row`, if nobody has written the row
     since (its version): the row as it now is. A write from a stale read is refused."""
-    written = db.execute(
-        update(CASE_TABLE)
-        .where(CASE.id == row.id, CASE.version == row.version)
-        .values(**projection_dict(snap), updated_at=utcnow(), version=CASE.version + 1)
-        .returning(*CASE_TABLE.c)
-    ).one_or_none()
+    values = {**projection_dict(snap), "updated_at": utcnow(), "read_id": row.id, "read_version": row.version}
+    written = db.execute(_WRITE, values).one_or_none()
     if written is None:
         raise ConcurrentChange("该案件刚被其他人修改，本次操作未保存，请重新查看后再试")
     _expire_orm_copy(db, row.id)
@@ -183,14 +193,13 @@ def _expire_orm_copy(db: Db, case_id: str) -> None:
 
 
 def case_events(db: Db, case_id: str) -> list[AnyEvent]:
-    return list(db.execute(select(EVENT_TABLE).where(EVENT.case_id == case_id).order_by(EVENT.seq)))
+    return list(db.execute(_EVENTS, {"id": case_id}))
 
 
 def get_case(db: Db, case_id: str, *, lock: bool = False) -> CaseRow:
     """The case's row (locked until the transaction ends: `lock`; PostgreSQL, SQLite ignores FOR
     UPDATE and serialises writers itself)."""
-    query = select(CASE_TABLE).where(CASE.id == case_id)
-    row = db.execute(query.with_for_update() if lock else query).one_or_none()
+    row = db.execute(_LOCKED_CASE if lock else _CASE, {"id": case_id}).one_or_none()
     if row is None:
         raise NotFound(f"没有编号为 {case_id} 的案件")
     return row

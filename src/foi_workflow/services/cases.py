@@ -38,6 +38,7 @@ from foi_workflow.errors import AlreadyExists, ConcurrentChange, NotFound
 from foi_workflow.services.app import App, apply_context
 from foi_workflow.services.case_store import (
     EVENT,
+    INSERT_CASE,
     CaseRow,
     Db,
     EventRow,
@@ -66,6 +67,9 @@ class Change:
     event: EventRow
     snapshot: CaseSnapshot
     warnings: list[str] = field(default_factory=list)
+
+
+_RECORD = insert(EVENT_TABLE).returning(*EVENT_TABLE.c)
 
 
 class EventArgs(TypedDict, total=False):
@@ -110,7 +114,7 @@ class Entry:
             db.flush()  # an ORM session's pending rows (the appeal the event names) go first
         values = {**owner, "event": name, "on": self.on, "by": self.by, "data": clean,
                   "amend_reason": self.amend_reason, "recorded_at": utcnow()}  # fmt: skip
-        return db.execute(insert(EVENT_TABLE).values(values).returning(*EVENT_TABLE.c)).one()
+        return db.execute(_RECORD, values).one()
 
 
 def resolve_agency(app: App, data: Mapping[str, Any]) -> str:
@@ -151,7 +155,7 @@ def intake(
         if case_id is None:
             snap.id = new_case_id(s, agency, e.on)
         try:
-            row = s.execute(insert(CASE_TABLE).values(projection_values(snap)).returning(*CASE_TABLE.c)).one()
+            row = s.execute(INSERT_CASE, projection_values(snap)).one()
         except IntegrityError:
             raise AlreadyExists(f"编号为 {snap.id} 的案件已存在") from None
         event = e.record(s, "receive", clean, case_id=snap.id)
