@@ -38,6 +38,7 @@ AnyEvent: TypeAlias = "Event | EventRow"
 CASE = CASE_TABLE.c
 EVENT = EVENT_TABLE.c
 CONFLICT = "数据库正被其他操作占用或案件已被修改，本次操作未保存，请重试"
+STALE = "该案件刚被其他人修改，本次操作未保存，请重新查看后再试"  # a write from a read someone has since overtaken
 
 
 @contextmanager
@@ -90,7 +91,7 @@ def session_scope(app: App, session: Session | None) -> Iterator[Session]:
         with _conflicts_explained(), unit_of_work(app.engine) as own:
             yield own
     except StaleDataError:
-        raise ConcurrentChange("该案件刚被其他人修改，本次操作未保存，请重新查看后再试") from None
+        raise ConcurrentChange(STALE) from None
 
 
 def transaction(app: App) -> AbstractContextManager[Session]:
@@ -177,7 +178,7 @@ def write_projection(db: Db, row: Any, snap: CaseSnapshot) -> CaseRow:
     values = {**projection_dict(snap), "updated_at": utcnow(), "read_id": row.id, "read_version": row.version}
     written = db.execute(_WRITE, values).one_or_none()
     if written is None:
-        raise ConcurrentChange("该案件刚被其他人修改，本次操作未保存，请重新查看后再试")
+        raise ConcurrentChange(STALE)
     _expire_orm_copy(db, row.id)
     return written
 
