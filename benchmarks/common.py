@@ -30,6 +30,18 @@ class Measurement:
         return self.value / self.baseline_value  # type: ignore[operator]
 
 
+def best_of_interleaved(repeats: int, *funcs: Callable[[], object]) -> list[float]:
+    """The fastest of `repeats` timings of each of `funcs`, run in turn round by round, so that
+    a machine slowing down or speeding up meanwhile weighs on each alike (for a ratio)."""
+    best = [float("inf")] * len(funcs)
+    for _ in range(repeats):
+        for i, func in enumerate(funcs):
+            start = time.perf_counter()
+            func()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
+
+
 def best_of(repeats: int, func: Callable[[], object]) -> float:
     """The fastest of `repeats` wall-clock timings of `func()`, in seconds."""
     best = float("inf")
