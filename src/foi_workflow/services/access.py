@@ -3,7 +3,7 @@ records it (`--by` only where the database allows), who may approve. `foi admin 
 `services.people`. Core statements only: every event command asks who records it.
 
 The rules themselves are the database's (migration 0006); these functions ask first so that a
-refusal is one clear line, and keep the people tables and the login roles in step."""
+refusal is one clear line."""
 
 from __future__ import annotations
 

@@ -58,12 +58,19 @@ def connection_scope(app: App, joined: Db | None) -> Iterator[Db]:
     """Join the caller's transaction, or run one of our own on a Core connection (rolled back
     unless the use case commits it: see `commit_own`)."""
     if joined is not None:
-        if not isinstance(joined, Connection):
-            joined.flush()  # what the caller's ORM session holds is in the transaction before we read
+        caught_up(joined)
         yield joined
         return
     with own_connection(app) as own:
         yield own
+
+
+def caught_up(db: Db) -> None:
+    """Send what a caller's ORM session holds (an appeal just added, a changed row) to the
+    database, so that the Core statements that follow in its transaction see it and may refer
+    to it. A Core connection holds nothing back."""
+    if not isinstance(db, Connection):
+        db.flush()
 
 
 @contextmanager
@@ -172,7 +179,7 @@ _LOCKED_CASE = _CASE.with_for_update()
 _EVENTS = select(EVENT_TABLE).where(EVENT.case_id == bindparam("id")).order_by(EVENT.seq)
 
 
-def write_projection(db: Db, row: Any, snap: CaseSnapshot) -> CaseRow:
+def write_projection(db: Db, row: AnyCase, snap: CaseSnapshot) -> CaseRow:
     """Copy a snapshot onto the cached case row read as `row`, if nobody has written the row
     since (its version): the row as it now is. A write from a stale read is refused."""
     values = {**projection_dict(snap), "updated_at": utcnow(), "read_id": row.id, "read_version": row.version}
@@ -223,14 +230,10 @@ def connection_of(db: Db) -> Connection:
     return db if isinstance(db, Connection) else db.connection()
 
 
-def _dialect_name(db: Db) -> str:
-    return connection_of(db).dialect.name
-
-
 def insert_if_absent(db: Db, table: Table, values: Mapping[str, Any]) -> None:
     """INSERT … ON CONFLICT DO NOTHING: two writers creating the same row at once both succeed."""
     statement: Any
-    if _dialect_name(db) == "postgresql":
+    if connection_of(db).dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         statement = pg_insert(table).values(**values).on_conflict_do_nothing()

@@ -17,11 +17,10 @@ from datetime import date
 from typing import Any, Required, TypedDict, Unpack
 
 from sqlalchemy import insert, select
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from foi_workflow.adapters.db import require_schema
-from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE, column_limits, utcnow
+from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE, column_limits
 from foi_workflow.domain.boundary import Limits, clean_amend_reason, clean_by, clean_id
 from foi_workflow.domain.corrections import History
 from foi_workflow.domain.definition import FIELD_LABELS
@@ -39,10 +38,12 @@ from foi_workflow.services.app import App, apply_context
 from foi_workflow.services.case_store import (
     EVENT,
     INSERT_CASE,
+    AnyCase,
     CaseRow,
     Db,
     EventRow,
     case_events,
+    caught_up,
     check_open_year,
     closed_years,
     commit_own,
@@ -110,10 +111,9 @@ class Entry:
     def record(self, db: Db, name: str, clean: dict[str, Any], **owner: Any) -> EventRow:
         """Append the event row recording this entry (`clean`: its data as the workflow made it
         canonical; `owner`: its `case_id` or `appeal_id`)."""
-        if not isinstance(db, Connection):
-            db.flush()  # an ORM session's pending rows (the appeal the event names) go first
+        caught_up(db)  # a joined session's pending rows (the appeal the event names) go first
         values = {**owner, "event": name, "on": self.on, "by": self.by, "data": clean,
-                  "amend_reason": self.amend_reason, "recorded_at": utcnow()}  # fmt: skip
+                  "amend_reason": self.amend_reason}  # fmt: skip
         return db.execute(_RECORD, values).one()
 
 
@@ -212,7 +212,7 @@ def advance(
         return Change(row, ev, new, warnings)
 
 
-def reminder_keys(app: App, row: Any) -> dict[str, set[str]]:
+def reminder_keys(app: App, row: AnyCase) -> dict[str, set[str]]:
     """Per reminder rule, the outbox key of the deadline the case has now (SPEC §7: case, rule,
     due date), if it has one."""
     keys: dict[str, set[str]] = {}
@@ -231,7 +231,7 @@ def _settle_fee(db: Db, snap: CaseSnapshot, on: date, clean: dict[str, Any]) -> 
     settle_amount(clean, already)
 
 
-def _differences(case_id: str, row: Any, snap: CaseSnapshot) -> list[str]:
+def _differences(case_id: str, row: AnyCase, snap: CaseSnapshot) -> list[str]:
     """Where a stored case row differs from what its log gives (`case id: column stored ≠ expected`)."""
     return [
         f"{case_id}: {column} {getattr(row, column)!r} ≠ {expected!r}"
@@ -272,7 +272,7 @@ def rebuild(app: App, *, check_only: bool = False) -> list[str]:
             try:
                 locked = get_case(s, case_id, lock=True)
             except NotFound:
-                s.execute(insert(CASE_TABLE).values(projection_values(snap)))
+                s.execute(INSERT_CASE, projection_values(snap))
                 continue
             if _differences(case_id, locked, snap):
                 write_projection(s, locked, snap)

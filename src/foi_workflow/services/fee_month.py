@@ -112,8 +112,8 @@ class FileFees:
                 obj = json.loads(line)
                 if isinstance(obj, dict) and obj.get("event") == "receive" and obj.get("case") in wanted:
                     who[obj["case"]] = (str(obj.get("agency") or default_agency), str(obj.get("applicant")))
+        c = CASE_TABLE.c
         for missing in wanted - who.keys():
-            c = CASE_TABLE.c
             stored = session.execute(select(c.agency, c.applicant).where(c.id == missing)).one_or_none()
             if stored is not None:
                 who[missing] = (stored.agency, stored.applicant)
