@@ -89,7 +89,7 @@ def table3_counts(conn: Connection, year: int, agency: str | None) -> list[tuple
     # Grouped by the stored outcome, not by "the outcome if decided in the year": only
     # `decided` is counted under the outcome (assemble_table3), and the other counts are summed
     # per applicant type, so the figures are the same. The planner knows how many distinct
-    # values the plain columns hold (a hash of ~100 groups) but not those of a CASE over them:
+    # values the plain columns hold (a hash table of ~130 groups), not those of a CASE over them:
     # PostgreSQL then guessed 10^5 groups and sorted the year's cases on disk instead.
     # For one agency the agency is not grouped by (nor selected): fewer columns to group.
     agency_col: Any = CASE.agency if agency is None else literal_column("''").label("agency")
