@@ -114,6 +114,22 @@ def test_a_case_decided_on_new_years_day_counts_in_the_new_year(db_url: str) -> 
     assert y24.table3.cell("carried_out", "total") == 1
 
 
+def test_a_case_decided_after_the_year_is_carried_out_not_counted_under_its_outcome(db_url: str) -> None:
+    engine = engine_for(db_url)
+    insert_cases(engine, [
+        CaseRow("A", "research", date(2023, 3, 1), date(2023, 3, 20), "granted"),
+        CaseRow("B", "research", date(2023, 12, 1), date(2024, 1, 10), "granted"),
+        CaseRow("C", "research", date(2022, 12, 1), date(2024, 2, 1), "granted"),
+    ])  # fmt: skip
+    with engine.connect() as conn:
+        t3 = compute_figures(conn, 2023, None).table3
+    assert t3.cell("granted", "research") == 1
+    assert t3.cell("received", "research") == 2
+    assert t3.cell("carried_in", "research") == 1
+    assert t3.cell("carried_out", "research") == 2
+    assert t3.cell("handled_total", "research") == 1
+
+
 def test_table4_counts_appeals_filed_or_still_pending_by_result(db_url: str) -> None:
     engine = engine_for(db_url)
     insert_appeal(engine, "P1", "review", date(2023, 11, 1))  # pending since 2023

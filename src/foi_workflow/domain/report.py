@@ -41,11 +41,12 @@ Row = tuple[int, ...]
 
 @dataclass(frozen=True)
 class Table3Count:
-    """One aggregate row from the database: cases of one applicant type and (if decided in the
-    year) one outcome, with how many of them count in each of the non-outcome rows."""
+    """One aggregate row from the database: cases of one applicant type and one outcome (None:
+    undecided), with how many of them count in each row. Only those decided in the year
+    (`decided`) count under their outcome; a case decided after the year is carried out."""
 
     applicant_type: str
-    outcome: str | None  # the outcome when decided in the year, else None
+    outcome: str | None  # counted under only for the cases decided in the year
     decided: int  # cases decided in the year (with `outcome`)
     received: int
     carried_in: int

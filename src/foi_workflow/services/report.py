@@ -86,23 +86,25 @@ def table3_counts(conn: Connection, year: int, agency: str | None) -> list[tuple
     one: ColumnElement[int] = literal_column("1", Integer)
     zero: ColumnElement[int] = literal_column("0", Integer)
     decided_in_year = CASE.decided_on <= end  # within the filter below, also >= start
-    # Grouped by the output name: the CASE holds bound dates, which PostgreSQL would not
-    # match between the SELECT list and a repeated GROUP BY expression.
-    year_outcome = case((decided_in_year, CASE.outcome), else_=None).label("year_outcome")
-    # For one agency the agency is not grouped by (nor selected): fewer columns to sort.
+    # Grouped by the stored outcome, not by "the outcome if decided in the year": only
+    # `decided` is counted under the outcome (assemble_table3), and the other counts are summed
+    # per applicant type, so the figures are the same. The planner knows how many distinct
+    # values the plain columns hold (a hash table of ~130 groups), not those of a CASE over them:
+    # PostgreSQL then guessed 10^5 groups and sorted the year's cases on disk instead.
+    # For one agency the agency is not grouped by (nor selected): fewer columns to group.
     agency_col: Any = CASE.agency if agency is None else literal_column("''").label("agency")
     stmt = (
         select(
             agency_col,
             CASE.applicant_type,
-            year_outcome,
+            CASE.outcome,
             func.sum(case((decided_in_year, one), else_=zero)),
             func.sum(case((CASE.received_on >= start, one), else_=zero)),
             func.sum(case((CASE.received_on < start, one), else_=zero)),
             func.sum(case((or_(CASE.decided_on.is_(None), CASE.decided_on > end), one), else_=zero)),
         )
         .where(CASE.received_on <= end, or_(CASE.decided_on.is_(None), CASE.decided_on >= start), COUNTED)
-        .group_by(CASE.applicant_type, literal_column("year_outcome"))
+        .group_by(CASE.applicant_type, CASE.outcome)
     )
     stmt = stmt.group_by(CASE.agency) if agency is None else stmt.where(CASE.agency == agency)
     return [
