@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -18,7 +19,7 @@ from foi_workflow.config import load_config
 from foi_workflow.services import import_parallel
 from foi_workflow.services.app import App
 from foi_workflow.services.case_store import transaction
-from foi_workflow.services.transfer import Importer
+from foi_workflow.services.transfer import Importer, import_lines
 from tests.conftest import Foi
 from tests.helpers.transfer import RECEIVE, every_case_shown, write_jsonl
 
@@ -220,3 +221,17 @@ def test_a_fault_in_a_worker_is_raised_not_hidden_behind_a_serial_replay(
         with pytest.raises(RuntimeError, match="工作进程内部故障"):
             import_parallel.replay(importer, lines, 2)
     app.engine.dispose()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_import_frees_what_it_built_but_leaves_the_callers_lines_and_no_thread(foi: Foi, workers: int) -> None:
+    """The replay's objects are freed on another thread while the import commits: a list of
+    lines the caller passed is the caller's (left as it was), and no thread outlives the import."""
+    lines = [json.dumps(e, ensure_ascii=False) for e in generated_events(30, seed=3)]
+    before, threads = list(lines), threading.active_count()
+    app = App(load_config(None, db_url=foi.db_url, env={}))
+    result = import_lines(app, lines, by="测试", workers=workers)
+    assert (result.events, result.new_cases) == (len(lines), 30)
+    assert lines == before and threading.active_count() == threads
+    app.engine.dispose()
+    assert len(json.loads(foi.ok("list --format json"))) == 30

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 MIN_LINES = 20_000  # below this, starting workers costs more than it saves
 MAX_WORKERS = 4
-CHUNKS_PER_WORKER = 8
+CHUNKS_PER_WORKER = 32
 # `"case": "ID"` as the first case key of a line; an id with escapes does not match (the line
 # then cannot be placed and the serial replay handles the file).
 _CASE_KEY = re.compile(r'"case"\s*:\s*"([^"\\]*)"')

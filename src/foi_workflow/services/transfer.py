@@ -9,6 +9,7 @@ line stops it with its line number and reason, and nothing of the file is kept.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -246,6 +247,10 @@ class Importer(RecordLines):
             build(finish_snapshot(snap, ctx), counts[cid]) for cid, snap in self.cases.items() if cid not in existing
         ]
 
+    def spent(self) -> list[Any]:
+        """The replay's large containers, of no more use once `write` has stored them."""
+        return [self.events, self.cases, self.event_counts, self.file_cases or {}, self.logs or {}]
+
     def case_agencies(self) -> set[str]:
         if self.file_cases is not None:
             return {agency for _, agency in self.file_cases.values()}
@@ -312,26 +317,59 @@ def _import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | Non
     with transaction(app) as s:
         if into_empty:
             refuse_unless_empty(s)
+        # The lines are freed with the rest of the replay (`_commit_freeing`) unless the caller
+        # passed its own list.
+        read: list[str] = lines if isinstance(lines, list) else list(lines)
+        own = read is not lines
         if workers != 1:
             from foi_workflow.services import import_parallel
 
-            lines = list(lines)
-            count = import_parallel.worker_count(len(lines), workers)
+            count = import_parallel.worker_count(len(read), workers)
             if count > 1:
-                importer = Importer(app, s, by, amendments=may_amend(lines))
-                new_cases = import_parallel.replay(importer, lines, count)
+                importer = Importer(app, s, by, amendments=may_amend(read))
+                new_cases = import_parallel.replay(importer, read, count)
                 if new_cases is not None:
                     result = importer.write(new_cases)
-                    s.commit()
+                    _commit_freeing(s, [*importer.spent(), new_cases, *([read] if own else [])])
                     return result
                 # Something in the file is refused (or could not be placed): the serial replay
                 # finds the first bad line and says why, exactly as without workers.
-        lines = lines if isinstance(lines, list) else list(lines)
-        importer = Importer(app, s, by, amendments=may_amend(lines))
-        replay_lines(importer, enumerate(lines))
+        importer = Importer(app, s, by, amendments=may_amend(read))
+        replay_lines(importer, enumerate(read))
         result = importer.write()
-        s.commit()
+        _commit_freeing(s, [*importer.spent(), *([read] if own else [])])
         return result
+
+
+_FREE_SLICE = 4096  # list items freed at a time: the freeing thread hands the GIL back between slices
+
+
+def _commit_freeing(s: Session, heaps: list[Any]) -> None:
+    """Commit, while another thread empties `heaps` (what the replay built, written now).
+
+    SQLite writes a large load out at its commit (and checkpoints it) without holding the GIL,
+    and freeing the replay's hundreds of thousands of objects needs nothing but the GIL: done
+    one after the other they cost the time of both. The thread frees slice by slice so that it
+    lets go of the GIL between slices, and is joined before this returns (no thread outlives the
+    import: `import_parallel` forks only a process without threads)."""
+    freeing = threading.Thread(target=_empty, args=(heaps,), name="foi-import-free")
+    freeing.start()
+    try:
+        s.commit()
+    finally:
+        freeing.join()
+
+
+def _empty(heaps: list[Any]) -> None:
+    while heaps:
+        heap = heaps.pop()
+        if isinstance(heap, dict):
+            pop = heap.popitem
+            while heap:
+                pop()
+        else:
+            while heap:
+                del heap[-_FREE_SLICE:]
 
 
 def replay_lines(importer: Importer, numbered: Iterable[tuple[int, str]]) -> None:
