@@ -10,7 +10,9 @@ machine slows down takes fewer), each replays its cases' lines in file order, an
 rows are put back in file order by line index. Appeal lines, which name cases, are replayed
 here afterwards in file order, knowing where each case began. The workers are forked: they
 inherit the lines, the importer and the histories of stored cases read ahead in this
-transaction (a worker never touches the database), and send their rows back with `marshal`.
+transaction (a worker never touches the database), and send each chunk's rows back with
+`marshal` as soon as the chunk is done, read here on a thread while this process replays its
+own share: at the end only the last chunk is still to cross over.
 
 Only a file that replays cleanly is stored this way. At the first refusal, or anything the
 sharing cannot place (a line without a plain `"case"` key, a case id read wrongly off the
@@ -31,7 +33,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -104,12 +106,28 @@ class _Chunks:
             yield self.chunks[number]
 
 
-def _replay_share(importer: Importer, lines: list[str], keys: list[str | None], chunks: Iterable[list[int]]) -> Share:
+# What a chunk gave: its lines, in the order replayed (one event row each), the event rows, and
+# its cases (each begins in one chunk only: a chunk holds whole cases) as (index of the first
+# line, new case row) and by id (index of the first line, agency).
+Chunk = tuple[list[int], list[Any], list[tuple[int, Any]], dict[str, tuple[int, str]]]
+
+
+def _replay_share(
+    importer: Importer,
+    lines: list[str],
+    keys: list[str | None],
+    chunks: Iterable[list[int]],
+    emit: Callable[[Chunk], None] | None = None,
+) -> Share:
+    """Replay the chunks claimed from `chunks`. A chunk holds whole cases, so its cases are
+    final once it is done: with `emit` (a worker) each chunk is handed to it then, and not
+    kept; else the share keeps them all."""
     from foi_workflow.services.import_format import parse_line
 
-    first: dict[str, tuple[int, str]] = {}
-    done: list[int] = []
+    share = Share([], [], [], {}, {})
     for indices in chunks:
+        start = len(importer.events)
+        first: dict[str, tuple[int, str]] = {}
         for index in indices:
             key = keys[index]
             obj = parse_line(index + 1, lines[index])
@@ -119,11 +137,20 @@ def _replay_share(importer: Importer, lines: list[str], keys: list[str | None], 
             importer.case_line(obj)
             if key not in first:
                 first[key] = (index, importer.cases[key].agency)
-        done.extend(indices)
-    rows = importer.new_case_rows()
-    starts = [first[cid][0] for cid in importer.cases if cid not in importer.existing_cases]
-    existing = {cid: importer.cases[cid] for cid in importer.existing_cases}
-    return Share(done, importer.events, list(zip(starts, rows, strict=True)), existing, first)
+        existing = importer.existing_cases
+        rows = importer.new_case_rows(first)
+        new_cases = list(zip([at for cid, (at, _) in first.items() if cid not in existing], rows, strict=True))
+        if emit is None:
+            share.indices.extend(indices)
+            share.new_cases.extend(new_cases)
+            share.file_cases.update(first)
+        else:
+            emit((indices, importer.events[start:], new_cases, first))
+            del importer.events[start:]
+    if emit is None:
+        share.events = importer.events
+    share.existing = {cid: importer.cases[cid] for cid in importer.existing_cases}
+    return share
 
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -150,38 +177,46 @@ def _die_with(parent: int) -> None:
         threading.Thread(target=watch, daemon=True).start()
 
 
+# A worker's messages, by their first byte: a chunk it has replayed; the end of its share (the
+# snapshots of stored cases it continued); a fault (a pickled exception). An empty message: a
+# refusal, or a line it cannot place.
+_CHUNK, _END, _FAULT = b"C", b"E", b"F"
+
+
 def _worker(
     send: Connection, importer: Importer, lines: list[str], keys: list[str | None], chunks: _Chunks, parent: int
 ) -> None:
-    """A forked worker: replay the chunks it claims and send them back; an empty message for a
-    refusal or a line it cannot place (the parent's serial replay then reports it), the
-    exception itself for anything else (the parent raises it)."""
+    """A forked worker: replay the chunks it claims, sending each one back as soon as it is
+    done (the importing process reads them while it replays its own share), then the end of its
+    share; an empty message for a refusal or a line it cannot place (the parent's serial replay
+    then reports it), the exception itself for anything else (the parent raises it)."""
     _die_with(parent)
     try:
-        share = _replay_share(importer, lines, keys, chunks.claim())
-        packed = _pack(share)
+        emit: Callable[[Chunk], None] = lambda chunk: send.send_bytes(_CHUNK + _pack(chunk))  # noqa: E731
+        share = _replay_share(importer, lines, keys, chunks.claim(), emit)
+        end = _END + pickle.dumps(share.existing, pickle.HIGHEST_PROTOCOL)  # few snapshots, pickled
     except (FoiError, _Unplaced):
         send.send_bytes(b"")
     except BaseException as exc:
         send.send_bytes(_FAULT + _pickled(exc))
     else:
-        send.send_bytes(packed)
-        send.send(share.existing)  # snapshots of stored cases: few, pickled
+        send.send_bytes(end)
     send.close()
 
 
-def _pack(share: Share) -> bytes:
-    """The bulk of a share as bytes: `marshal` (three times as fast as pickle on these
-    hundreds of thousands of tuples of strings; both ends are the same interpreter, forked)
-    when the rows hold only plain values, as on SQLite; else pickle."""
-    bulk = (share.indices, share.events, share.new_cases, share.file_cases)
+def _pack(bulk: Any) -> bytes:
+    """Rows as bytes: `marshal` (three times as fast as pickle on these hundreds of thousands of
+    tuples of strings; both ends are the same interpreter, forked) when they hold only plain
+    values, as on SQLite; else pickle."""
     try:
         return b"M" + marshal.dumps(bulk)
     except ValueError:  # dates and the like: the rows of a Core insert
         return b"P" + pickle.dumps(bulk, pickle.HIGHEST_PROTOCOL)
 
 
-_FAULT = b"F"
+def _unpack(packed: bytes) -> Any:
+    body = memoryview(packed)[2:]
+    return marshal.loads(body) if packed[1:2] == b"M" else pickle.loads(body)
 
 
 def _pickled(exc: BaseException) -> bytes:
@@ -191,19 +226,54 @@ def _pickled(exc: BaseException) -> bytes:
         return pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"), pickle.HIGHEST_PROTOCOL)
 
 
-def _receive(receive: Connection) -> Share | None:
-    """A worker's share; None when it refused its lines; raises what failed in it."""
-    try:
-        packed = receive.recv_bytes()
-    except (EOFError, OSError):
-        raise ImportFailed("并行导入的一个工作进程意外退出；整个文件未导入，可加 --workers 1 再试") from None
-    if not packed:
-        return None
-    if packed[:1] == _FAULT:
-        raise pickle.loads(packed[1:])
-    body = memoryview(packed)[1:]
-    indices, events, new_cases, file_cases = marshal.loads(body) if packed[:1] == b"M" else pickle.loads(body)
-    return Share(indices, events, new_cases, receive.recv(), file_cases)
+class _Reader:
+    """Reads one worker's messages on a thread of this process while this process replays its
+    own share, so that a worker's chunks cross over (and are decoded) as they come, not all at
+    the end. `share()` afterwards: the worker's share; None if it refused its lines; raises
+    what failed in it."""
+
+    def __init__(self, receive: Connection) -> None:
+        self.receive = receive
+        self.gathered = Share([], [], [], {}, {})
+        self.ended = self.refused = False
+        self.fault: bytes | None = None
+        self.thread = threading.Thread(target=self._read, name="foi-import-reader", daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        share = self.gathered
+        try:
+            while True:
+                packed = self.receive.recv_bytes()
+                kind = packed[:1]
+                if kind == _CHUNK:
+                    indices, rows, new_cases, first = _unpack(packed)
+                    share.indices.extend(indices)
+                    share.events.extend(rows)
+                    share.new_cases.extend(new_cases)
+                    share.file_cases.update(first)
+                elif kind == _END:
+                    share.existing = pickle.loads(packed[1:])
+                    self.ended = True
+                    return
+                elif kind == _FAULT:
+                    self.fault = packed[1:]
+                    return
+                else:
+                    self.refused = True
+                    return
+        except (EOFError, OSError):
+            return  # the worker ended without its last message: `share` says so
+
+    def share(self) -> Share | None:
+        self.thread.join()
+        if self.fault is not None:
+            raise pickle.loads(self.fault)
+        if self.refused:
+            return None
+        if not self.ended:
+            raise ImportFailed("并行导入的一个工作进程意外退出；整个文件未导入，可加 --workers 1 再试")
+        return self.gathered
 
 
 def _share_out(lines: list[str], chunks: int) -> tuple[list[str | None], list[list[int]], list[int]] | None:
@@ -251,6 +321,7 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
     context = multiprocessing.get_context("fork")
     chunks = _Chunks(shares, context.Value("i", 0))
     children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    readers: list[_Reader] = []
     results: list[Share | None] = []
     try:
         for _ in range(workers - 1):
@@ -261,18 +332,23 @@ def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | No
             process.start()
             send.close()
             children.append((process, receive))
+        # Only now, every worker forked: a process with threads is not forked safely.
+        readers = [_Reader(receive) for _, receive in children]
         try:
             results.append(_replay_share(importer, lines, keys, chunks.claim()))
         except (FoiError, _Unplaced):
             return None  # the workers are stopped below: the serial replay takes over
-        for _, receive in children:
-            results.append(_receive(receive))
+        for reader in readers:
+            results.append(reader.share())
     finally:
-        for child, receive in children:
-            receive.close()
+        for child, _ in children:
             if len(results) <= len(children):  # not every answer is in: no need to wait for the rest
                 child.kill()
             child.join()
+        for reader in readers:
+            reader.thread.join()  # the worker has ended: its reader has read to the end of the pipe
+        for _, receive in children:
+            receive.close()
     complete = [share for share in results if share is not None]
     if len(complete) != workers:
         return None

@@ -238,14 +238,15 @@ class Importer(RecordLines):
         new_cases.sort(key=lambda pair: pair[0])
         return [row for _, row in new_cases]
 
-    def new_case_rows(self) -> list[Any]:
-        """The rows of the cases the file creates, in the order of their first lines, in the
-        form the bulk insert takes (see `import_rows.case_row_builder`)."""
+    def new_case_rows(self, ids: Iterable[str] | None = None) -> list[Any]:
+        """The rows of the cases the file creates (of those among `ids`, when given), in the
+        order of their first lines, in the form the bulk insert takes (see
+        `import_rows.case_row_builder`)."""
         ctx, build, counts, existing = self.ctx, self.case_row, self.event_counts, self.existing_cases
+        cases = self.cases
+        chosen = cases.items() if ids is None else ((cid, cases[cid]) for cid in ids)
         # As if each event had been recorded by its command: one version per event.
-        return [
-            build(finish_snapshot(snap, ctx), counts[cid]) for cid, snap in self.cases.items() if cid not in existing
-        ]
+        return [build(finish_snapshot(snap, ctx), counts[cid]) for cid, snap in chosen if cid not in existing]
 
     def spent(self) -> list[Any]:
         """The replay's large containers, of no more use once `write` has stored them."""
