@@ -4,10 +4,12 @@ stop the server: doing that to the shared one would break the tests running besi
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 ROOT = Path(__file__).resolve().parents[1]
+# The throwaway server `.ci/run` starts, in both halves of CI whatever FOI_TEST_BACKEND says.
+SHARED_ADMIN = os.environ.get("FOI_TEST_PG_ADMIN", "")
 PG_SCRIPT = ROOT / "scripts" / "pg-test-server"
 
 
@@ -51,3 +55,18 @@ def private_pg_server() -> Iterator[tuple[str, Path]]:
     finally:
         subprocess.run([str(PG_SCRIPT), "stop", str(folder)], capture_output=True, timeout=60)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def shared_pg_database() -> Iterator[str]:
+    """A fresh database on the shared server (FOI_TEST_PG_ADMIN); yields its URL; dropped after."""
+    name = f"x_{uuid.uuid4().hex[:16]}"
+    engine = create_engine(SHARED_ADMIN, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield SHARED_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()

@@ -10,33 +10,25 @@ halves of CI, whatever FOI_TEST_BACKEND says.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.conftest import FIXTURES, Foi
+from tests.pg_helpers import SHARED_ADMIN, shared_pg_database
 from tests.record_helpers import letter_table, populate_record, record_snapshot
 
-ADMIN = os.environ.get("FOI_TEST_PG_ADMIN", "")
-
-pytestmark = pytest.mark.skipif(not ADMIN, reason="needs FOI_TEST_PG_ADMIN (the PostgreSQL server .ci/run starts)")
+pytestmark = pytest.mark.skipif(
+    not SHARED_ADMIN, reason="needs FOI_TEST_PG_ADMIN (the PostgreSQL server .ci/run starts)"
+)
 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    name = f"x_{uuid.uuid4().hex[:16]}"
-    engine = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    with shared_pg_database() as url:
+        yield url
 
 
 def populate(foi: Foi) -> None:
