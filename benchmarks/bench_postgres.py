@@ -10,16 +10,15 @@ from __future__ import annotations
 import os
 import random
 import time
-import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from tests.pg_helpers import fresh_database
 
 import foi_workflow.adapters.mailer  # noqa: F401  (imported once per process, not part of a sweep)
 from benchmarks import bench_report, bench_sweep
@@ -31,20 +30,6 @@ from foi_workflow.services.report import build_report, report_figures
 from foi_workflow.services.sweep import sweep
 
 CASE_COLUMNS = bench_report.CASE_COLUMNS
-
-
-@contextmanager
-def fresh_database(admin: str) -> Iterator[str]:
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
 
 
 def copy_rows(engine: Engine, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -78,7 +63,7 @@ def bench_report_pg(admin: str, quick: bool) -> list[Measurement]:
     n = 100_000 if quick else 1_000_000
     repeats = 3 if quick else 5
     year = bench_report.YEAR
-    with fresh_database(admin) as url:
+    with fresh_database(admin, "bench") as url:
         engine = open_engine(url)
         migrate(engine)
         with engine.begin() as conn:
@@ -118,7 +103,7 @@ def bench_report_pg(admin: str, quick: bool) -> list[Measurement]:
 
 def bench_sweep_pg(admin: str, quick: bool) -> list[Measurement]:
     n = 100_000 if quick else 1_000_000
-    with fresh_database(admin) as url:
+    with fresh_database(admin, "bench") as url:
         engine = open_engine(url)
         migrate(engine)
         base = load_config(None, db_url=url, env={})

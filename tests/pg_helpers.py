@@ -58,14 +58,15 @@ def private_pg_server() -> Iterator[tuple[str, Path]]:
 
 
 @contextlib.contextmanager
-def shared_pg_database() -> Iterator[str]:
-    """A fresh database on the shared server (FOI_TEST_PG_ADMIN); yields its URL; dropped after."""
-    name = f"x_{uuid.uuid4().hex[:16]}"
-    engine = create_engine(SHARED_ADMIN, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+def fresh_database(admin: str, prefix: str = "x") -> Iterator[str]:
+    """A fresh database on the server that `admin` (a superuser's URL) reaches; yields its URL;
+    dropped after, connections and all. The benchmarks use it too."""
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield SHARED_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+        yield admin.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

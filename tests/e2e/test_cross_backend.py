@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FIXTURES, Foi
-from tests.pg_helpers import SHARED_ADMIN, shared_pg_database
+from tests.pg_helpers import SHARED_ADMIN, fresh_database
 from tests.record_helpers import letter_table, populate_record, record_snapshot
 
 pytestmark = pytest.mark.skipif(
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    with shared_pg_database() as url:
+    with fresh_database(SHARED_ADMIN) as url:
         yield url
 
 

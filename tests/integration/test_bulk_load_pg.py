@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from tests.conftest import Foi
 from tests.helpers.transfer import RECEIVE, write_jsonl
-from tests.pg_helpers import SHARED_ADMIN, shared_pg_database
+from tests.pg_helpers import SHARED_ADMIN, fresh_database
 
 pytestmark = pytest.mark.skipif(
     not SHARED_ADMIN, reason="needs FOI_TEST_PG_ADMIN (the PostgreSQL server .ci/run starts)"
@@ -28,7 +28,7 @@ def cases(first: int, count: int) -> list[dict[str, object]]:
 
 
 def test_a_large_import_analyzes_what_it_loaded_and_a_small_one_does_not(tmp_path: Path) -> None:
-    with shared_pg_database() as url:
+    with fresh_database(SHARED_ADMIN) as url:
         engine = create_engine(url, poolclass=NullPool)
         foi = Foi(url, tmp_path)
         foi.ok("init")
