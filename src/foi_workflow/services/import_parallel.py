@@ -71,6 +71,12 @@ def worker_count(lines: int, requested: int | None) -> int:
     return max(1, min(cpus, MAX_WORKERS))
 
 
+# What a chunk gave: its lines, in the order replayed (one event row each), the event rows, and
+# its cases (each begins in one chunk only: a chunk holds whole cases) as (index of the first
+# line, new case row) and by id (index of the first line, agency).
+Chunk = tuple[list[int], list[Any], list[tuple[int, Any]], dict[str, tuple[int, str]]]
+
+
 @dataclass
 class Share:
     """What one worker's replay left, in a form that is cheap to send between processes
@@ -81,6 +87,13 @@ class Share:
     new_cases: list[tuple[int, Any]]  # (index of the case's first line, its row for the bulk insert)
     existing: dict[str, CaseSnapshot]  # stored cases the file continues, as the file leaves them
     file_cases: dict[str, tuple[int, str]]  # every case of the share: (first line index, agency)
+
+    def add(self, chunk: Chunk) -> None:
+        indices, events, new_cases, first = chunk
+        self.indices.extend(indices)
+        self.events.extend(events)
+        self.new_cases.extend(new_cases)
+        self.file_cases.update(first)
 
 
 class _Unplaced(Exception):
@@ -106,12 +119,6 @@ class _Chunks:
             yield self.chunks[number]
 
 
-# What a chunk gave: its lines, in the order replayed (one event row each), the event rows, and
-# its cases (each begins in one chunk only: a chunk holds whole cases) as (index of the first
-# line, new case row) and by id (index of the first line, agency).
-Chunk = tuple[list[int], list[Any], list[tuple[int, Any]], dict[str, tuple[int, str]]]
-
-
 def _replay_share(
     importer: Importer,
     lines: list[str],
@@ -120,13 +127,12 @@ def _replay_share(
     emit: Callable[[Chunk], None] | None = None,
 ) -> Share:
     """Replay the chunks claimed from `chunks`. A chunk holds whole cases, so its cases are
-    final once it is done: with `emit` (a worker) each chunk is handed to it then, and not
-    kept; else the share keeps them all."""
+    final once it is done: each chunk is handed then to `emit` (a worker's, which sends it),
+    else added to the share returned."""
     from foi_workflow.services.import_format import parse_line
 
     share = Share([], [], [], {}, {})
     for indices in chunks:
-        start = len(importer.events)
         first: dict[str, tuple[int, str]] = {}
         for index in indices:
             key = keys[index]
@@ -140,15 +146,8 @@ def _replay_share(
         existing = importer.existing_cases
         rows = importer.new_case_rows(first)
         new_cases = list(zip([at for cid, (at, _) in first.items() if cid not in existing], rows, strict=True))
-        if emit is None:
-            share.indices.extend(indices)
-            share.new_cases.extend(new_cases)
-            share.file_cases.update(first)
-        else:
-            emit((indices, importer.events[start:], new_cases, first))
-            del importer.events[start:]
-    if emit is None:
-        share.events = importer.events
+        events, importer.events = importer.events, []  # this chunk's rows (the replay starts with none)
+        (emit or share.add)((indices, events, new_cases, first))
     share.existing = {cid: importer.cases[cid] for cid in importer.existing_cases}
     return share
 
@@ -247,11 +246,7 @@ class _Reader:
                 packed = self.receive.recv_bytes()
                 kind = packed[:1]
                 if kind == _CHUNK:
-                    indices, rows, new_cases, first = _unpack(packed)
-                    share.indices.extend(indices)
-                    share.events.extend(rows)
-                    share.new_cases.extend(new_cases)
-                    share.file_cases.update(first)
+                    share.add(_unpack(packed))
                 elif kind == _END:
                     share.existing = pickle.loads(packed[1:])
                     self.ended = True
