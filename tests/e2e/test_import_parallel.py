@@ -7,8 +7,7 @@ import json
 import os
 import random
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -153,8 +152,8 @@ def test_a_case_id_the_sharing_cannot_read_falls_back_to_the_serial_replay(make_
 
 
 def test_the_parallel_replay_really_shares_the_work(foi: Foi, tmp_path: Path) -> None:
-    """Not a silent fallback: the replay in workers returns the new cases itself, and the
-    sharing puts every case in exactly one worker."""
+    """Not a silent fallback: the workers' replay is stored itself, the sharing puts every case in
+    exactly one chunk, and the chunks follow the cases in the order of their first lines."""
     assert import_parallel.worker_count(10, 3) == 3  # what `--workers 3` gets here (no thread in the way)
     assert import_parallel.worker_count(import_parallel.MIN_LINES - 1, None) == 1
     lines = [json.dumps(e, ensure_ascii=False) for e in generated_events(50, seed=9)]
@@ -164,16 +163,54 @@ def test_the_parallel_replay_really_shares_the_work(foi: Foi, tmp_path: Path) ->
     assert appeals == [] and sorted(i for share in shares for i in share) == list(range(len(lines)))
     owners = {keys[i]: n for n, share in enumerate(shares) for i in share}
     assert all(owners[keys[i]] == n for n, share in enumerate(shares) for i in share)
-    assert all(share for share in shares)
+    assert all(share for share in shares) and len(shares) == 3
+    first_lines = list(dict.fromkeys(json.loads(line)["case"] for line in lines))
+    assert [owners[cid] for cid in first_lines] == sorted(owners[cid] for cid in first_lines)
     app = App(load_config(None, db_url=foi.db_url, env={}))
     with transaction(app) as session:
         importer = Importer(app, session, "测试")
-        rows = import_parallel.replay(importer, lines, 3)
-        assert rows is not None and len(importer.events) == len(lines)
-        # As the serial replay creates them: in the order of their first lines.
-        ids = [row["id"] if isinstance(row, dict) else row[0] for row in rows]
-        assert ids == list(dict.fromkeys(json.loads(line)["case"] for line in lines))
+        result = import_parallel.store(importer, lines, 3)
+        assert result is not None and (result.events, result.new_cases) == (len(lines), 50)
         session.rollback()
+
+
+class Recording(Importer):
+    """An importer that notes the case ids of the rows it is given to store, call by call."""
+
+    calls: list[tuple[str, list[str]]]
+
+    def store_cases(self, rows: list[Any], agencies: Iterable[str]) -> None:
+        self.calls.append(("cases", [row["id"] if isinstance(row, dict) else row[0] for row in rows]))
+        super().store_cases(rows, agencies)
+
+    def store_events(self, rows: list[Any]) -> None:
+        self.calls.append(("events", [row["case_id"] if isinstance(row, dict) else row[0] for row in rows]))
+        super().store_events(rows)
+
+
+def test_the_rows_are_stored_while_the_workers_replay_in_the_serial_order(foi: Foi) -> None:
+    """The cases in the order of their first lines and the events in file order, as the serial
+    replay stores them, but chunk by chunk as the workers send them (one worker: in order), and
+    each case before its events."""
+    lines = [json.dumps(e, ensure_ascii=False) for e in generated_events(60, seed=4)]
+    app = App(load_config(None, db_url=foi.db_url, env={}))
+    with transaction(app) as session:
+        importer = Recording(app, session, "测试")
+        importer.calls = []
+        assert import_parallel.store(importer, lines, 1) is not None
+        session.rollback()
+    app.engine.dispose()
+    stored: set[str] = set()
+    for kind, ids in importer.calls:
+        if kind == "cases":
+            stored.update(ids)
+        else:
+            assert stored.issuperset(ids)
+    cases = [cid for kind, ids in importer.calls if kind == "cases" for cid in ids]
+    events = [cid for kind, ids in importer.calls if kind == "events" for cid in ids]
+    assert cases == list(dict.fromkeys(json.loads(line)["case"] for line in lines))
+    assert events == [json.loads(line)["case"] for line in lines]
+    assert sum(1 for kind, ids in importer.calls if kind == "events" and ids) > 10
 
 
 def test_files_with_appeals_and_stored_cases_take_the_parallel_path(foi: Foi, events_small: Path) -> None:
@@ -183,8 +220,8 @@ def test_files_with_appeals_and_stored_cases_take_the_parallel_path(foi: Foi, ev
     app = App(load_config(None, db_url=foi.db_url, env={}))
     with transaction(app) as session:
         importer = Importer(app, session, "测试")
-        rows = import_parallel.replay(importer, lines, 2)
-        assert rows is not None and len(importer.appeals) == 1
+        result = import_parallel.store(importer, lines, 2)
+        assert result is not None and result.appeals == 1
         session.rollback()
     foi.ok("import", events_small, "--workers", "1")
     open_cases = [c["id"] for c in json.loads(foi.ok("list --format json")) if c["state"] != "decided"]
@@ -195,8 +232,8 @@ def test_files_with_appeals_and_stored_cases_take_the_parallel_path(foi: Foi, ev
                             "case": decided[0]}))  # fmt: skip
     with transaction(app) as session:
         importer = Importer(app, session, "测试")
-        rows = import_parallel.replay(importer, more, 2)
-        assert rows == [] and importer.existing_cases == set(open_cases)
+        result = import_parallel.store(importer, more, 2)
+        assert result is not None and result.new_cases == 0 and importer.existing_cases == set(open_cases)
         session.rollback()
 
 
@@ -208,9 +245,8 @@ def test_a_fault_in_a_worker_is_raised_not_hidden_behind_a_serial_replay(
     parent, case_line = os.getpid(), Importer.case_line
 
     def breaks_in_a_worker(self: Importer, obj: dict[str, Any]) -> None:
-        if os.getpid() != parent:
+        if os.getpid() != parent:  # the workers replay every case line of the parallel import
             raise RuntimeError("工作进程内部故障")
-        time.sleep(0.01)  # this process goes slowly, so the worker surely claims some cases
         case_line(self, obj)
 
     monkeypatch.setattr(Importer, "case_line", breaks_in_a_worker)
@@ -219,7 +255,7 @@ def test_a_fault_in_a_worker_is_raised_not_hidden_behind_a_serial_replay(
     with transaction(app) as session:
         importer = Importer(app, session, "测试")
         with pytest.raises(RuntimeError, match="工作进程内部故障"):
-            import_parallel.replay(importer, lines, 2)
+            import_parallel.store(importer, lines, 2)
     app.engine.dispose()
 
 
