@@ -14,11 +14,11 @@ touches the database).
 
 This process writes while they replay (`_Writer`). Once every chunk up to some chunk is in,
 the case rows of those chunks are final and go in, in the order of their first lines as the
-serial replay creates them; and so does every event row of the lines before the next chunk's
-first line (none of those lines belongs to a later chunk's case), in file order. At the end
-only the last chunks' rows are left to write. Appeal, letter and year-close lines, which name
-cases, are replayed here after the workers are done, in file order, knowing where each case
-began; the event rows from the first such line on wait for them.
+serial replay creates them; and so do the event rows of the lines before the next chunk's first
+line (none of those lines belongs to a later chunk's case), in file order. The appeal, letter
+and year-close lines among them, which name cases, are replayed here just before, knowing where
+each case began; an appeal is stored before its first event, as it stands then, and brought up
+to date at the end. At the end only the last chunks' rows are left to write.
 
 Only a file that replays cleanly is stored this way. At the first refusal, or anything the
 sharing cannot place (a line without a plain `"case"` key, a case id read wrongly off the
@@ -251,7 +251,9 @@ class _Writer:
     """This process's side of the parallel import: the workers' chunks taken in the order they
     come, and stored as soon as they are settled (see the module's description)."""
 
-    def __init__(self, importer: Importer, lines: int, chunks: list[list[int]], stop: int) -> None:
+    def __init__(
+        self, importer: Importer, lines: int, chunks: list[list[int]], linked: list[tuple[int, dict[str, Any]]]
+    ) -> None:
         self.importer = importer
         self.slots: list[Any] = [None] * lines  # each line's event row, until it is stored
         # Where each chunk begins (the first line of its first case), and the end of the file.
@@ -259,7 +261,8 @@ class _Writer:
         self.waiting: dict[int, tuple[list[Any], set[str]]] = {}  # chunks in, ahead of `frontier`
         self.frontier = 0  # the chunks before it are stored
         self.cursor = 0  # the event rows of the lines before it are stored
-        self.stop = stop  # the first appeal, letter or year-close line: what follows waits for the end
+        self.linked = linked  # the appeal, letter and year-close lines (index, parsed), in file order
+        self.replayed = 0  # of `linked`
 
     def take(self, chunk: Chunk) -> None:
         number, indices, events, case_rows, first = chunk
@@ -274,20 +277,28 @@ class _Writer:
             rows, agencies = self.waiting.pop(self.frontier)
             importer.store_cases(rows, agencies)
             self.frontier += 1
-        self._store_events(min(self.starts[self.frontier], self.stop))
+        self._store(self.starts[self.frontier])
 
-    def finish(self, linked: Iterable[tuple[int, Any]]) -> None:
-        """Every chunk is in: the appeal events (index, row), the appeals, the rest of the events."""
-        for index, row in linked:
-            self.slots[index] = row
-        self.importer.store_appeals()
-        self._store_events(len(self.slots))
+    def finish(self) -> None:
+        """Every chunk is in: the rest."""
+        self._store(len(self.slots))
 
-    def _store_events(self, bound: int) -> None:
+    def _store(self, bound: int) -> None:
+        """Every line before `bound` is replayed but for the linked ones: replay those, then
+        store the event rows of the lines before `bound` (and the appeals they may refer to)."""
+        linked, importer = self.linked, self.importer
+        while self.replayed < len(linked) and linked[self.replayed][0] < bound:
+            index, obj = linked[self.replayed]
+            try:
+                self.slots[index] = importer.replay_linked(index, obj)
+            except FoiError:
+                raise _Refused from None
+            self.replayed += 1
         if bound > self.cursor:
             part = self.slots[self.cursor : bound]
             self.slots[self.cursor : bound] = [None] * (bound - self.cursor)  # freed once stored
-            self.importer.store_events([row for row in part if row is not None])
+            importer.store_appeals()
+            importer.store_events([row for row in part if row is not None])
             self.cursor = bound
 
 
@@ -333,11 +344,12 @@ def store(importer: Importer, lines: list[str], workers: int) -> ImportResult | 
     if shared is None:
         return None
     keys, chunks, others = shared
-    importer.prefetch(key for key in keys if key is not None)
     try:
+        linked = _linked_lines(lines, others)
         importer.plan_fees(lines)
-    except (ValueError, FoiError):  # a bad line: the serial replay finds it and says why
+    except (ValueError, FoiError, _Unplaced):  # a bad line: the serial replay finds it and says why
         return None
+    importer.prefetch(key for key in keys if key is not None)
     importer.parallel = True
     importer.file_cases = {}
     new_cases = len({key for key in keys if key is not None} - importer.stored_case_ids)
@@ -358,7 +370,7 @@ def store(importer: Importer, lines: list[str], workers: int) -> ImportResult | 
         # Only now, every worker forked: a process with threads is not forked safely.
         inbox: queue.SimpleQueue[tuple[bytes, Any]] = queue.SimpleQueue()
         readers = [_Reader(receive, inbox) for _, receive in children]
-        writer = _Writer(importer, len(lines), chunks, others[0] if others else len(lines))
+        writer = _Writer(importer, len(lines), chunks, linked)
         with importer.loading(new_cases, len(lines)):
             while ended < workers:
                 kind, message = inbox.get()
@@ -373,11 +385,7 @@ def store(importer: Importer, lines: list[str], workers: int) -> ImportResult | 
                     raise ImportFailed("并行导入的一个工作进程意外退出；整个文件未导入，可加 --workers 1 再试")
                 else:
                     raise _Refused
-            try:
-                linked = list(importer.replay_linked(_linked_lines(lines, others)))
-            except (FoiError, _Unplaced):
-                raise _Refused from None
-            writer.finish(linked)
+            writer.finish()
     except _Refused:
         return None
     finally:

@@ -17,12 +17,12 @@ from datetime import date
 from sys import intern
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from foi_workflow.adapters import bulk
 from foi_workflow.adapters.models import Appeal, Case, Event, YearClose
-from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE, column_limits, utcnow
+from foi_workflow.adapters.tables import APPEAL_TABLE, CASE_TABLE, EVENT_TABLE, column_limits, utcnow
 from foi_workflow.domain.boundary import clean_amend_reason, clean_by, clean_id
 from foi_workflow.domain.corrections import Counted
 from foi_workflow.domain.definition import FIELD_LABELS
@@ -105,6 +105,7 @@ class Importer(RecordLines):
         self.parallel = False  # set by the parallel replay, which cannot see other workers' lines
         self.agencies: set[str] = set()  # made sure of (`store_cases`)
         self.written_cases = self.written_events = 0
+        self.stored_appeals: dict[str, dict[str, Any]] = {}  # new appeals stored, as stored (`store_appeals`)
         self.init_records()
 
     def prefetch(self, case_ids: Iterable[str]) -> None:
@@ -217,16 +218,15 @@ class Importer(RecordLines):
         self.cases.update(existing)
         self.existing_cases.update(existing)
 
-    def replay_linked(self, lines: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[tuple[int, Any]]:
-        """After the parallel replay of the cases: the appeal, letter and year-close lines
-        (index, parsed line), in file order, knowing where each case of the file began
-        (`file_cases`); yields each appeal event's row with its line's index. A refused line raises."""
+    def replay_linked(self, index: int, obj: dict[str, Any]) -> Any | None:
+        """In the parallel import, once every case line before it is replayed: an appeal, letter
+        or year-close line (its index, parsed), knowing where each case of the file began
+        (`file_cases`). Returns an appeal event's row (letters and year closes are no events).
+        A refused line raises."""
         self.events = []
-        for index, obj in lines:
-            self.line_index = index
-            self.record_line(obj)
-            if self.events:  # an appeal event (letters and year closes are no events)
-                yield index, self.events.pop()
+        self.line_index = index
+        self.record_line(obj)
+        return self.events.pop() if self.events else None
 
     def new_case_rows(self, ids: Iterable[str] | None = None) -> list[Any]:
         """The rows of the cases the file creates (of those among `ids`, when given), in the
@@ -259,11 +259,16 @@ class Importer(RecordLines):
             self.written_cases += len(rows)
 
     def store_appeals(self) -> None:
-        """The file's new appeals: after their cases, before their events."""
-        self.store_cases([], (a.agency for a in self.appeals.values()))
-        new_appeals = [appeal_values(a) for aid, a in self.appeals.items() if aid not in self.existing_appeals]
-        if new_appeals:
-            self.s.execute(insert(Appeal), new_appeals)
+        """The file's new appeals not stored yet, as the replay has left them so far: after
+        their cases, before their events (`finish` brings an appeal stored before its last line
+        up to date)."""
+        stored, existing = self.stored_appeals, self.existing_appeals
+        new = [a for aid, a in self.appeals.items() if aid not in existing and aid not in stored]
+        if new:
+            self.store_cases([], (a.agency for a in new))
+            values = [appeal_values(a) for a in new]
+            self.s.execute(insert(Appeal), values)
+            self.stored_appeals.update((row["id"], row) for row in values)
 
     def store_events(self, rows: list[Any]) -> None:
         """Event rows, in file order: after the cases and appeals they refer to."""
@@ -277,6 +282,10 @@ class Importer(RecordLines):
             write_projection(self.s, get_case(self.s, cid), finish_snapshot(self.cases[cid], self.ctx))
         for aid in self.existing_appeals:
             write_appeal(self.s, self.appeals[aid])
+        for aid, stored in self.stored_appeals.items():
+            final = appeal_values(self.appeals[aid])
+            if final != stored:
+                self.s.execute(update(APPEAL_TABLE).where(APPEAL_TABLE.c.id == aid).values(final))
         self.write_records()
         self.s.flush()
         return ImportResult(
