@@ -146,7 +146,8 @@ def run(quick: bool) -> list[Measurement]:
             f"foi import, {label}", rate, "events/s", "raw sqlite3 executemany of the same event rows", raw_rate,
             ">= 20,000 events/s", rate >= TARGET,
             note + f"import {import_seconds:.1f} s (CPU {cpu:.1f} s in all processes), raw insert "
-            f"{raw_seconds:.2f} s; replay shared out between {max(2, _default_workers())} processes",
+            f"{raw_seconds:.2f} s; replay shared out between {max(2, _default_workers())} worker processes while "
+            "the importing process stores what they send",
         ),
         Measurement(
             f"foi import --workers 1 (serial replay), {label}", len(events) / serial, "events/s",

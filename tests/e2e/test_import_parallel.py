@@ -7,8 +7,7 @@ import json
 import os
 import random
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,8 +37,9 @@ def make_foi(make_db_url: Callable[[], str], tmp_path: Path) -> MakeFoi:
     return make
 
 
-def generated_events(cases: int, seed: int = 7) -> list[dict[str, Any]]:
-    """Cases through every kind of step, the lines of all cases interleaved by date."""
+def generated_events(cases: int, seed: int = 7, *, appeals: bool = False) -> list[dict[str, Any]]:
+    """Cases through every kind of step, the lines of all cases interleaved by date (with
+    `appeals`: a review filed and concluded on every seventh case, interleaved too)."""
     rng = random.Random(seed)
     timeline: list[tuple[date, int, dict[str, Any]]] = []
     for n in range(cases):
@@ -66,6 +66,12 @@ def generated_events(cases: int, seed: int = 7) -> list[dict[str, Any]]:
             final = end + timedelta(days=rng.randrange(5))
             timeline.append((final, 3, {"case": cid, "event": "decide", "on": final.isoformat(),
                                         "outcome": "granted"}))  # fmt: skip
+            if appeals and n % 7 == 1:  # a review of the decision, concluded weeks later
+                filed, concluded = final + timedelta(days=3), final + timedelta(days=40)
+                timeline.append((filed, 4, {"appeal": f"F-{n}", "event": "file", "on": filed.isoformat(),
+                                            "kind": "review", "case": cid}))  # fmt: skip
+                timeline.append((concluded, 5, {"appeal": f"F-{n}", "event": "conclude",
+                                                "on": concluded.isoformat(), "result": "upheld"}))  # fmt: skip
     timeline.sort(key=lambda t: (t[0], t[1]))
     return [e for _, _, e in timeline]
 
@@ -91,6 +97,22 @@ def test_appeals_and_the_example_file_import_alike_in_parallel(make_foi: MakeFoi
     assert "复议诉讼 1 件" in out
     assert state_of(parallel) == state_of(serial)
     assert parallel.ok("report 2023 --format json") == serial.ok("report 2023 --format json")
+
+
+def test_appeals_throughout_the_file_and_every_kind_of_line_import_alike_in_parallel(
+    make_foi: MakeFoi, tmp_path: Path
+) -> None:
+    interleaved = write_jsonl(tmp_path / "appeals.jsonl", generated_events(90, seed=12, appeals=True))
+    every_kind = Path(__file__).parent.parent / "fixtures" / "events-every-kind.jsonl"
+    for path in (interleaved, every_kind):
+        serial, parallel = make_foi(), make_foi()
+        out = parallel.ok("import", path, "--workers", "2")
+        assert out == serial.ok("import", path, "--workers", "1")
+        assert "复议诉讼 0 件" not in out
+        assert state_of(parallel) == state_of(serial)
+        assert parallel.ok("rebuild --check").strip() == "案件表与事件日志一致"
+        for year in ("2023", "2024"):  # table 4: the appeals as they end, stored before their last line
+            assert parallel.ok("report", year, "--format", "json") == serial.ok("report", year, "--format", "json")
 
 
 def test_a_file_continuing_stored_cases_imports_alike_in_parallel(make_foi: MakeFoi, tmp_path: Path) -> None:
@@ -153,8 +175,8 @@ def test_a_case_id_the_sharing_cannot_read_falls_back_to_the_serial_replay(make_
 
 
 def test_the_parallel_replay_really_shares_the_work(foi: Foi, tmp_path: Path) -> None:
-    """Not a silent fallback: the replay in workers returns the new cases itself, and the
-    sharing puts every case in exactly one worker."""
+    """Not a silent fallback: the workers' replay is stored itself, the sharing puts every case in
+    exactly one chunk, and the chunks follow the cases in the order of their first lines."""
     assert import_parallel.worker_count(10, 3) == 3  # what `--workers 3` gets here (no thread in the way)
     assert import_parallel.worker_count(import_parallel.MIN_LINES - 1, None) == 1
     lines = [json.dumps(e, ensure_ascii=False) for e in generated_events(50, seed=9)]
@@ -164,16 +186,57 @@ def test_the_parallel_replay_really_shares_the_work(foi: Foi, tmp_path: Path) ->
     assert appeals == [] and sorted(i for share in shares for i in share) == list(range(len(lines)))
     owners = {keys[i]: n for n, share in enumerate(shares) for i in share}
     assert all(owners[keys[i]] == n for n, share in enumerate(shares) for i in share)
-    assert all(share for share in shares)
+    assert all(share for share in shares) and len(shares) == 3
+    first_lines = list(dict.fromkeys(json.loads(line)["case"] for line in lines))
+    assert [owners[cid] for cid in first_lines] == sorted(owners[cid] for cid in first_lines)
     app = App(load_config(None, db_url=foi.db_url, env={}))
     with transaction(app) as session:
         importer = Importer(app, session, "测试")
-        rows = import_parallel.replay(importer, lines, 3)
-        assert rows is not None and len(importer.events) == len(lines)
-        # As the serial replay creates them: in the order of their first lines.
-        ids = [row["id"] if isinstance(row, dict) else row[0] for row in rows]
-        assert ids == list(dict.fromkeys(json.loads(line)["case"] for line in lines))
+        result = import_parallel.store(importer, lines, 3)
+        assert result is not None and (result.events, result.new_cases) == (len(lines), 50)
         session.rollback()
+
+
+class Recording(Importer):
+    """An importer that notes the case ids of the rows it is given to store, call by call."""
+
+    calls: list[tuple[str, list[str | None]]]
+
+    def store_cases(self, rows: list[Any], agencies: Iterable[str]) -> None:
+        self.calls.append(("cases", [row["id"] if isinstance(row, dict) else row[0] for row in rows]))
+        super().store_cases(rows, agencies)
+
+    def store_events(self, rows: list[Any]) -> None:
+        self.calls.append(("events", [row["case_id"] if isinstance(row, dict) else row[0] for row in rows]))
+        super().store_events(rows)
+
+
+def test_the_rows_are_stored_while_the_workers_replay_in_the_serial_order(foi: Foi) -> None:
+    """The cases in the order of their first lines and the events in file order, as the serial
+    replay stores them, but chunk by chunk as the workers send them (one worker: in order), and
+    each case before its events; appeals throughout the file do not hold the rest back."""
+    lines = [json.dumps(e, ensure_ascii=False) for e in generated_events(60, seed=4, appeals=True)]
+    assert any('"appeal"' in line for line in lines[: len(lines) // 3])  # appeals from early on
+    app = App(load_config(None, db_url=foi.db_url, env={}))
+    with transaction(app) as session:
+        importer = Recording(app, session, "测试")
+        importer.calls = []
+        assert import_parallel.store(importer, lines, 1) is not None
+        session.rollback()
+    app.engine.dispose()
+    stored: set[str | None] = {None}  # an appeal's event names no case
+    for kind, ids in importer.calls:
+        if kind == "cases":
+            stored.update(ids)
+        else:
+            assert stored.issuperset(ids)
+    cases = [cid for kind, ids in importer.calls if kind == "cases" for cid in ids]
+    events = [cid for kind, ids in importer.calls if kind == "events" for cid in ids]
+    case_lines = [json.loads(line) for line in lines if '"appeal"' not in line]
+    assert cases == list(dict.fromkeys(obj["case"] for obj in case_lines))
+    # The appeal events (no case id) in their places among the case events.
+    assert events == [None if '"appeal"' in line else json.loads(line)["case"] for line in lines]
+    assert sum(1 for kind, ids in importer.calls if kind == "events" and ids) > 10
 
 
 def test_files_with_appeals_and_stored_cases_take_the_parallel_path(foi: Foi, events_small: Path) -> None:
@@ -183,8 +246,8 @@ def test_files_with_appeals_and_stored_cases_take_the_parallel_path(foi: Foi, ev
     app = App(load_config(None, db_url=foi.db_url, env={}))
     with transaction(app) as session:
         importer = Importer(app, session, "测试")
-        rows = import_parallel.replay(importer, lines, 2)
-        assert rows is not None and len(importer.appeals) == 1
+        result = import_parallel.store(importer, lines, 2)
+        assert result is not None and result.appeals == 1
         session.rollback()
     foi.ok("import", events_small, "--workers", "1")
     open_cases = [c["id"] for c in json.loads(foi.ok("list --format json")) if c["state"] != "decided"]
@@ -195,8 +258,8 @@ def test_files_with_appeals_and_stored_cases_take_the_parallel_path(foi: Foi, ev
                             "case": decided[0]}))  # fmt: skip
     with transaction(app) as session:
         importer = Importer(app, session, "测试")
-        rows = import_parallel.replay(importer, more, 2)
-        assert rows == [] and importer.existing_cases == set(open_cases)
+        result = import_parallel.store(importer, more, 2)
+        assert result is not None and result.new_cases == 0 and importer.existing_cases == set(open_cases)
         session.rollback()
 
 
@@ -208,9 +271,8 @@ def test_a_fault_in_a_worker_is_raised_not_hidden_behind_a_serial_replay(
     parent, case_line = os.getpid(), Importer.case_line
 
     def breaks_in_a_worker(self: Importer, obj: dict[str, Any]) -> None:
-        if os.getpid() != parent:
+        if os.getpid() != parent:  # the workers replay every case line of the parallel import
             raise RuntimeError("工作进程内部故障")
-        time.sleep(0.01)  # this process goes slowly, so the worker surely claims some cases
         case_line(self, obj)
 
     monkeypatch.setattr(Importer, "case_line", breaks_in_a_worker)
@@ -219,7 +281,7 @@ def test_a_fault_in_a_worker_is_raised_not_hidden_behind_a_serial_replay(
     with transaction(app) as session:
         importer = Importer(app, session, "测试")
         with pytest.raises(RuntimeError, match="工作进程内部故障"):
-            import_parallel.replay(importer, lines, 2)
+            import_parallel.store(importer, lines, 2)
     app.engine.dispose()
 
 

@@ -27,5 +27,7 @@ def every_case_shown(foi: Foi) -> dict[str, dict[str, Any]]:
         detail = json.loads(foi.ok("show", case["id"], "--format", "json"))
         for ev in detail["events"]:
             ev.pop("recorded_at")
+            for correction in ev.get("corrected_by") or ():
+                correction.pop("recorded_at", None)
         shown[case["id"]] = detail
     return shown

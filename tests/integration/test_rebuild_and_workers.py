@@ -150,10 +150,10 @@ def test_the_workers_of_a_parallel_import_end_when_the_import_is_killed(db_url: 
     try:
         deadline = time.monotonic() + 120
         workers: list[int] = []
-        while len(workers) < 2 and time.monotonic() < deadline and parent.poll() is None:
+        while len(workers) < 3 and time.monotonic() < deadline and parent.poll() is None:
             workers = children(parent.pid)
             time.sleep(0.01)
-        assert len(workers) == 2, "the import never started its workers"
+        assert len(workers) == 3, "the import never started its workers"  # --workers 3: three replay
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=30)
         ended = time.monotonic() + 5

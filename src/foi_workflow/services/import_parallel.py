@@ -1,25 +1,32 @@
-"""The parallel replay of a large `foi import`: the cases of the file shared out between
-worker processes, each replaying its cases through the same `Importer.case_line` as the
-serial import; this process then stores everything in its one transaction.
+"""The parallel import of a large file: the cases of the file shared out between worker
+processes, each replaying its cases through the same `Importer.case_line` as the serial import,
+while this process stores what they send, in its one transaction, as soon as it is settled.
 
 Cases are independent of each other in a replay: a line's fate depends only on the earlier
 lines of its own case and on what was stored before the import. So the case lines are cut
 into chunks of whole cases (by the case id read off the raw line; `json` decides only inside
-the worker), the processes claim chunks one at a time until none is left (so a process the
-machine slows down takes fewer), each replays its cases' lines in file order, and the event
-rows are put back in file order by line index. Appeal lines, which name cases, are replayed
-here afterwards in file order, knowing where each case began. The workers are forked: they
-inherit the lines, the importer and the histories of stored cases read ahead in this
-transaction (a worker never touches the database), and send each chunk's rows back with
-`marshal` as soon as the chunk is done, read here on a thread while this process replays its
-own share: at the end only the last chunk is still to cross over.
+the worker): the cases in the order of their first lines, each chunk about as many lines as the
+next. The workers claim the chunks in that order, one at a time until none is left (so a
+process the machine slows down takes fewer), replay each chunk's lines in file order and send
+its rows back with `marshal` as soon as it is done. They are forked: they inherit the lines,
+the importer and the histories of stored cases read ahead in this transaction (a worker never
+touches the database).
+
+This process writes while they replay (`_Writer`). Once every chunk up to some chunk is in,
+the case rows of those chunks are final and go in, in the order of their first lines as the
+serial replay creates them; and so do the event rows of the lines before the next chunk's first
+line (none of those lines belongs to a later chunk's case), in file order. The appeal, letter
+and year-close lines among them, which name cases, are replayed here just before, knowing where
+each case began; an appeal is stored before its first event, as it stands then, and brought up
+to date at the end. At the end only the last chunks' rows are left to write.
 
 Only a file that replays cleanly is stored this way. At the first refusal, or anything the
 sharing cannot place (a line without a plain `"case"` key, a case id read wrongly off the
-line), `replay` returns None and the caller replays the whole file serially: the serial replay
-then names the first bad line and its reason, exactly as without workers. Anything else that
-goes wrong in a worker (a fault, not a refusal) is raised here, and a worker that dies without
-answering refuses the import (E-IMPORT): neither is hidden behind a second, serial attempt.
+line), `store` returns None: the caller rolls back what was written meanwhile and replays the
+whole file serially, which then names the first bad line and its reason, exactly as without
+workers. Anything else that goes wrong in a worker (a fault, not a refusal) is raised here, and
+a worker that dies without answering refuses the import (E-IMPORT): neither is hidden behind a
+second, serial attempt.
 """
 
 from __future__ import annotations
@@ -29,12 +36,12 @@ import marshal
 import multiprocessing
 import os
 import pickle
+import queue
 import re
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +49,7 @@ from foi_workflow.domain.workflow import CaseSnapshot
 from foi_workflow.errors import FoiError, ImportFailed
 
 if TYPE_CHECKING:
-    from foi_workflow.services.transfer import Importer
+    from foi_workflow.services.transfer import Importer, ImportResult
 
 MIN_LINES = 20_000  # below this, starting workers costs more than it saves
 MAX_WORKERS = 4
@@ -71,68 +78,52 @@ def worker_count(lines: int, requested: int | None) -> int:
     return max(1, min(cpus, MAX_WORKERS))
 
 
-# What a chunk gave: its lines, in the order replayed (one event row each), the event rows, and
-# its cases (each begins in one chunk only: a chunk holds whole cases) as (index of the first
-# line, new case row) and by id (index of the first line, agency).
-Chunk = tuple[list[int], list[Any], list[tuple[int, Any]], dict[str, tuple[int, str]]]
-
-
-@dataclass
-class Share:
-    """What one worker's replay left, in a form that is cheap to send between processes
-    (taken over by `Importer.absorb`)."""
-
-    indices: list[int]  # the lines replayed, in the order replayed: one event row each
-    events: list[Any]
-    new_cases: list[tuple[int, Any]]  # (index of the case's first line, its row for the bulk insert)
-    existing: dict[str, CaseSnapshot]  # stored cases the file continues, as the file leaves them
-    file_cases: dict[str, tuple[int, str]]  # every case of the share: (first line index, agency)
-
-    def add(self, chunk: Chunk) -> None:
-        indices, events, new_cases, first = chunk
-        self.indices.extend(indices)
-        self.events.extend(events)
-        self.new_cases.extend(new_cases)
-        self.file_cases.update(first)
+# What a chunk gave: its number, its lines in the order replayed (one event row each), the event
+# rows, the rows of its new cases (each case begins in one chunk only: a chunk holds whole
+# cases) in the order of their first lines, and all its cases by id (index of the first line,
+# agency).
+Chunk = tuple[int, list[int], list[Any], list[Any], dict[str, tuple[int, str]]]
 
 
 class _Unplaced(Exception):
     """A line the sharing put in the wrong place: its case key was read wrongly off the line."""
 
 
+class _Refused(Exception):
+    """A worker refused a line or could not place it: the serial replay takes the file."""
+
+
 class _Chunks:
     """The case lines cut into chunks (each a set of whole cases, its lines in file order) that
-    the processes claim one at a time from a shared counter: whoever is ahead takes more, so no
-    process waits long for a slower one (these machines' speed drifts)."""
+    the workers claim one at a time, in order, from a shared counter: whoever is ahead takes
+    more, so no process waits long for a slower one (these machines' speed drifts)."""
 
     def __init__(self, chunks: list[list[int]], counter: Any) -> None:
         self.chunks = chunks
         self.counter = counter  # a multiprocessing Value shared by the forked processes
 
-    def claim(self) -> Iterator[list[int]]:
+    def claim(self) -> Iterator[tuple[int, list[int]]]:
         while True:
             with self.counter.get_lock():
                 number = self.counter.value
                 self.counter.value = number + 1
             if number >= len(self.chunks):
                 return
-            yield self.chunks[number]
+            yield number, self.chunks[number]
 
 
-def _replay_share(
+def _replay_chunks(
     importer: Importer,
     lines: list[str],
     keys: list[str | None],
-    chunks: Iterable[list[int]],
-    emit: Callable[[Chunk], None] | None = None,
-) -> Share:
-    """Replay the chunks claimed from `chunks`. A chunk holds whole cases, so its cases are
-    final once it is done: each chunk is handed then to `emit` (a worker's, which sends it),
-    else added to the share returned."""
+    claimed: Iterable[tuple[int, list[int]]],
+    emit: Callable[[Chunk], None],
+) -> dict[str, CaseSnapshot]:
+    """Replay the chunks claimed, handing each to `emit` once done (its cases are final then: a
+    chunk holds whole cases). Returns the stored cases the chunks continued, as they leave them."""
     from foi_workflow.services.import_format import parse_line
 
-    share = Share([], [], [], {}, {})
-    for indices in chunks:
+    for number, indices in claimed:
         first: dict[str, tuple[int, str]] = {}
         for index in indices:
             key = keys[index]
@@ -143,13 +134,10 @@ def _replay_share(
             importer.case_line(obj)
             if key not in first:
                 first[key] = (index, importer.cases[key].agency)
-        existing = importer.existing_cases
         rows = importer.new_case_rows(first)
-        new_cases = list(zip([at for cid, (at, _) in first.items() if cid not in existing], rows, strict=True))
         events, importer.events = importer.events, []  # this chunk's rows (the replay starts with none)
-        (emit or share.add)((indices, events, new_cases, first))
-    share.existing = {cid: importer.cases[cid] for cid in importer.existing_cases}
-    return share
+        emit((number, indices, events, rows, first))
+    return {cid: importer.cases[cid] for cid in importer.existing_cases}
 
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -186,14 +174,14 @@ def _worker(
     send: Connection, importer: Importer, lines: list[str], keys: list[str | None], chunks: _Chunks, parent: int
 ) -> None:
     """A forked worker: replay the chunks it claims, sending each one back as soon as it is
-    done (the importing process reads them while it replays its own share), then the end of its
-    share; an empty message for a refusal or a line it cannot place (the parent's serial replay
-    then reports it), the exception itself for anything else (the parent raises it)."""
+    done, then the end of its share; an empty message for a refusal or a line it cannot place
+    (the parent's serial replay then reports it), the exception itself for anything else (the
+    parent raises it)."""
     _die_with(parent)
     try:
         emit: Callable[[Chunk], None] = lambda chunk: send.send_bytes(_CHUNK + _pack(chunk))  # noqa: E731
-        share = _replay_share(importer, lines, keys, chunks.claim(), emit)
-        end = _END + pickle.dumps(share.existing, pickle.HIGHEST_PROTOCOL)  # few snapshots, pickled
+        existing = _replay_chunks(importer, lines, keys, chunks.claim(), emit)
+        end = _END + pickle.dumps(existing, pickle.HIGHEST_PROTOCOL)  # few snapshots, pickled
     except (FoiError, _Unplaced):
         send.send_bytes(b"")
     except BaseException as exc:
@@ -225,63 +213,110 @@ def _pickled(exc: BaseException) -> bytes:
         return pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"), pickle.HIGHEST_PROTOCOL)
 
 
-class _Reader:
-    """Reads one worker's messages on a thread of this process while this process replays its
-    own share, so that a worker's chunks cross over (and are decoded) as they come, not all at
-    the end. `share()` afterwards: the worker's share; None if it refused its lines; raises
-    what failed in it."""
+# What a reader hands on when its worker ends without a last message.
+_LOST = b"L"
 
-    def __init__(self, receive: Connection) -> None:
+
+class _Reader:
+    """Reads one worker's messages on a thread of this process, so that a worker never waits
+    to send while this process writes: each chunk is decoded and put in `inbox` as
+    (`_CHUNK`, chunk); then (`_END`, the stored cases the worker continued), (`_FAULT`, the
+    pickled exception), (b"", None) for a refusal, or (`_LOST`, None)."""
+
+    def __init__(self, receive: Connection, inbox: queue.SimpleQueue[tuple[bytes, Any]]) -> None:
         self.receive = receive
-        self.gathered = Share([], [], [], {}, {})
-        self.ended = self.refused = False
-        self.fault: bytes | None = None
+        self.inbox = inbox
         self.thread = threading.Thread(target=self._read, name="foi-import-reader", daemon=True)
         self.thread.start()
 
     def _read(self) -> None:
-        share = self.gathered
+        put = self.inbox.put
         try:
             while True:
                 packed = self.receive.recv_bytes()
                 kind = packed[:1]
                 if kind == _CHUNK:
-                    share.add(_unpack(packed))
-                elif kind == _END:
-                    share.existing = pickle.loads(packed[1:])
-                    self.ended = True
-                    return
-                elif kind == _FAULT:
-                    self.fault = packed[1:]
-                    return
+                    put((_CHUNK, _unpack(packed)))
+                    continue
+                if kind == _END:
+                    put((_END, pickle.loads(packed[1:])))
                 else:
-                    self.refused = True
-                    return
+                    put((kind, packed[1:]))
+                return
         except (EOFError, OSError):
-            return  # the worker ended without its last message: `share` says so
+            put((_LOST, None))
 
-    def share(self) -> Share | None:
-        self.thread.join()
-        if self.fault is not None:
-            raise pickle.loads(self.fault)
-        if self.refused:
-            return None
-        if not self.ended:
-            raise ImportFailed("并行导入的一个工作进程意外退出；整个文件未导入，可加 --workers 1 再试")
-        return self.gathered
+
+class _Writer:
+    """This process's side of the parallel import: the workers' chunks taken in the order they
+    come, and stored as soon as they are settled (see the module's description)."""
+
+    def __init__(
+        self, importer: Importer, lines: int, chunks: list[list[int]], linked: list[tuple[int, dict[str, Any]]]
+    ) -> None:
+        self.importer = importer
+        self.slots: list[Any] = [None] * lines  # each line's event row, until it is stored
+        # Where each chunk begins (the first line of its first case), and the end of the file.
+        self.starts = [chunk[0] for chunk in chunks] + [lines]
+        self.waiting: dict[int, tuple[list[Any], set[str]]] = {}  # chunks in, ahead of `frontier`
+        self.frontier = 0  # the chunks before it are stored
+        self.cursor = 0  # the event rows of the lines before it are stored
+        self.linked = linked  # the appeal, letter and year-close lines (index, parsed), in file order
+        self.replayed = 0  # of `linked`
+
+    def take(self, chunk: Chunk) -> None:
+        number, indices, events, case_rows, first = chunk
+        slots = self.slots
+        for index, row in zip(indices, events, strict=True):
+            slots[index] = row
+        importer = self.importer
+        assert importer.file_cases is not None
+        importer.file_cases.update(first)
+        self.waiting[number] = (case_rows, {agency for _, agency in first.values()})
+        while self.frontier in self.waiting:
+            rows, agencies = self.waiting.pop(self.frontier)
+            importer.store_cases(rows, agencies)
+            self.frontier += 1
+        self._store(self.starts[self.frontier])
+
+    def finish(self) -> None:
+        """Every chunk is in: the rest."""
+        self._store(len(self.slots))
+
+    def _store(self, bound: int) -> None:
+        """Every line before `bound` is replayed but for the linked ones: replay those, then
+        store the event rows of the lines before `bound` (and the appeals they may refer to)."""
+        linked, importer = self.linked, self.importer
+        while self.replayed < len(linked) and linked[self.replayed][0] < bound:
+            index, obj = linked[self.replayed]
+            try:
+                self.slots[index] = importer.replay_linked(index, obj)
+            except FoiError:
+                raise _Refused from None
+            self.replayed += 1
+        if bound > self.cursor:
+            part = self.slots[self.cursor : bound]
+            self.slots[self.cursor : bound] = [None] * (bound - self.cursor)  # freed once stored
+            importer.store_appeals()
+            importer.store_events([row for row in part if row is not None])
+            self.cursor = bound
 
 
 def _share_out(lines: list[str], chunks: int) -> tuple[list[str | None], list[list[int]], list[int]] | None:
-    """Each line's case key, the case lines cut into `chunks` chunks by case, and the appeal
-    lines; None when a line is neither (the serial replay then says what is wrong with it)."""
+    """Each line's case key, the case lines cut into at most `chunks` chunks of whole cases (a
+    case goes with the part of the file its first line is in, so the chunks follow the cases in
+    the order of their first lines), and the appeal, letter and year-close lines; None when a
+    line is neither (the serial replay then says what is wrong with it)."""
     keys: list[str | None] = []
-    appeals: list[int] = []
-    search = _CASE_KEY.search
+    others: list[int] = []
+    chunk_of: dict[str, int] = {}
+    shares: list[list[int]] = [[] for _ in range(chunks)]
+    search, size = _CASE_KEY.search, len(lines)
     closed_before = False  # a year close line: a later case line must see it (the serial replay does)
     for index, line in enumerate(lines):
         if '"appeal"' in line or line.startswith(_RECORD_STARTS):
             keys.append(None)
-            appeals.append(index)
+            others.append(index)
             closed_before = closed_before or line.startswith('{"year_close"')
             continue
         match = search(line)
@@ -292,73 +327,85 @@ def _share_out(lines: list[str], chunks: int) -> tuple[list[str | None], list[li
             continue
         if closed_before:
             return None
-        keys.append(match.group(1))
-    shares: list[list[int]] = [[] for _ in range(chunks)]
-    for index, key in enumerate(keys):
-        if key is not None:
-            shares[hash(key) % chunks].append(index)
-    return keys, shares, appeals
+        key = match.group(1)
+        keys.append(key)
+        chunk = chunk_of.get(key)
+        if chunk is None:
+            chunk = chunk_of[key] = index * chunks // size
+        shares[chunk].append(index)
+    return keys, [share for share in shares if share], others
 
 
-def replay(importer: Importer, lines: list[str], workers: int) -> list[Any] | None:
-    """Replay `lines` with `workers` processes (this one included) into `importer`; return the
-    rows of the new cases, or None when the file is refused or cannot be shared out."""
+def store(importer: Importer, lines: list[str], workers: int) -> ImportResult | None:
+    """Replay `lines` with `workers` worker processes and store them through `importer` as they
+    come; then the stored cases the file continues and the records (`Importer.finish`). None
+    when the file is refused or cannot be shared out: the caller rolls back what was stored."""
     shared = _share_out(lines, workers * CHUNKS_PER_WORKER)
     if shared is None:
         return None
-    keys, shares, appeals = shared
-    importer.prefetch(key for key in keys if key is not None)
+    keys, chunks, others = shared
     try:
+        linked = _linked_lines(lines, others)
         importer.plan_fees(lines)
-    except (ValueError, FoiError):  # a bad line: the serial replay finds it and says why
+    except (ValueError, FoiError, _Unplaced):  # a bad line: the serial replay finds it and says why
         return None
+    importer.prefetch(key for key in keys if key is not None)
     importer.parallel = True
+    importer.file_cases = {}
+    new_cases = len({key for key in keys if key is not None} - importer.stored_case_ids)
     context = multiprocessing.get_context("fork")
-    chunks = _Chunks(shares, context.Value("i", 0))
+    claims = _Chunks(chunks, context.Value("i", 0))
     children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
     readers: list[_Reader] = []
-    results: list[Share | None] = []
+    ended = 0
     try:
-        for _ in range(workers - 1):
+        for _ in range(workers):
             receive, send = context.Pipe(duplex=False)
             process = context.Process(
-                target=_worker, args=(send, importer, lines, keys, chunks, os.getpid()), daemon=True
+                target=_worker, args=(send, importer, lines, keys, claims, os.getpid()), daemon=True
             )
             process.start()
             send.close()
             children.append((process, receive))
         # Only now, every worker forked: a process with threads is not forked safely.
-        readers = [_Reader(receive) for _, receive in children]
-        try:
-            results.append(_replay_share(importer, lines, keys, chunks.claim()))
-        except (FoiError, _Unplaced):
-            return None  # the workers are stopped below: the serial replay takes over
-        for reader in readers:
-            results.append(reader.share())
+        inbox: queue.SimpleQueue[tuple[bytes, Any]] = queue.SimpleQueue()
+        readers = [_Reader(receive, inbox) for _, receive in children]
+        writer = _Writer(importer, len(lines), chunks, linked)
+        with importer.loading(new_cases, len(lines)):
+            while ended < workers:
+                kind, message = inbox.get()
+                if kind == _CHUNK:
+                    writer.take(message)
+                elif kind == _END:
+                    importer.take_over(message)
+                    ended += 1
+                elif kind == _FAULT:
+                    raise pickle.loads(message)
+                elif kind == _LOST:
+                    raise ImportFailed("并行导入的一个工作进程意外退出；整个文件未导入，可加 --workers 1 再试")
+                else:
+                    raise _Refused
+            writer.finish()
+    except _Refused:
+        return None
     finally:
         for child, _ in children:
-            if len(results) <= len(children):  # not every answer is in: no need to wait for the rest
+            if ended < workers:  # not every answer is in: no need to wait for the rest
                 child.kill()
             child.join()
         for reader in readers:
             reader.thread.join()  # the worker has ended: its reader has read to the end of the pipe
         for _, receive in children:
             receive.close()
-    complete = [share for share in results if share is not None]
-    if len(complete) != workers:
-        return None
-    try:
-        return importer.absorb(complete, len(lines), _appeal_lines(lines, appeals))
-    except (FoiError, _Unplaced):
-        return None
+    return importer.finish()
 
 
-def _appeal_lines(lines: list[str], appeals: list[int]) -> list[tuple[int, dict[str, Any]]]:
+def _linked_lines(lines: list[str], others: list[int]) -> list[tuple[int, dict[str, Any]]]:
     """The appeal, letter and year-close lines parsed, with their indices; a refusal, or a line
     that names one of these only in its text, raises (the serial replay then takes over)."""
     from foi_workflow.services.import_format import is_record, parse_line
 
-    parsed = [(index, parse_line(index + 1, lines[index])) for index in appeals]
+    parsed = [(index, parse_line(index + 1, lines[index])) for index in others]
     if any("appeal" not in obj and not is_record(obj) for _, obj in parsed):
         raise _Unplaced
     return parsed

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from sys import intern
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from foi_workflow.adapters import bulk
 from foi_workflow.adapters.models import Appeal, Case, Event, YearClose
-from foi_workflow.adapters.tables import CASE_TABLE, EVENT_TABLE, column_limits, utcnow
+from foi_workflow.adapters.tables import APPEAL_TABLE, CASE_TABLE, EVENT_TABLE, column_limits, utcnow
 from foi_workflow.domain.boundary import clean_amend_reason, clean_by, clean_id
 from foi_workflow.domain.corrections import Counted
 from foi_workflow.domain.definition import FIELD_LABELS
@@ -49,9 +50,6 @@ from foi_workflow.services.import_rows import (
     event_row_builder,
 )
 from foi_workflow.services.record_import import RecordLines, refuse_unless_empty
-
-if TYPE_CHECKING:
-    from foi_workflow.services.import_parallel import Share
 
 
 @dataclass
@@ -105,6 +103,9 @@ class Importer(RecordLines):
         self.appeal_logs: dict[str, list[Counted]] = {}  # appeals are few: always kept
         self.file_fees = FileFees()
         self.parallel = False  # set by the parallel replay, which cannot see other workers' lines
+        self.agencies: set[str] = set()  # made sure of (`store_cases`)
+        self.written_cases = self.written_events = 0
+        self.stored_appeals: dict[str, dict[str, Any]] = {}  # new appeals stored, as stored (`store_appeals`)
         self.init_records()
 
     def prefetch(self, case_ids: Iterable[str]) -> None:
@@ -212,31 +213,20 @@ class Importer(RecordLines):
             return str(self.s.scalar(select(col(Case.agency)).where(col(Case.id) == case_id)))
         raise NotFound(f"{what}关联的案件 {case_id} 不存在")
 
-    def absorb(self, shares: Sequence[Share], lines: int, appeals: Iterable[tuple[int, dict[str, Any]]]) -> list[Any]:
-        """Take over the workers' replays of the file's cases (`import_parallel`; this process's
-        own share among them), then replay the appeal, letter and year-close lines (index,
-        parsed line) in file order,
-        knowing where each case began. Returns the rows of the new cases in the order of their
-        first lines, as the serial replay creates them; a refused appeal line raises."""
-        slots: list[Any] = [None] * lines
-        new_cases: list[tuple[int, Any]] = []
-        self.file_cases = {}
-        for share in shares:
-            for index, row in zip(share.indices, share.events, strict=True):
-                slots[index] = row
-            self.file_cases.update(share.file_cases)
-            new_cases.extend(share.new_cases)
-            self.cases.update(share.existing)
-            self.existing_cases.update(share.existing)
+    def take_over(self, existing: dict[str, CaseSnapshot]) -> None:
+        """The stored cases a worker of the parallel replay continued, as the file leaves them."""
+        self.cases.update(existing)
+        self.existing_cases.update(existing)
+
+    def replay_linked(self, index: int, obj: dict[str, Any]) -> Any | None:
+        """In the parallel import, once every case line before it is replayed: an appeal, letter
+        or year-close line (its index, parsed), knowing where each case of the file began
+        (`file_cases`). Returns an appeal event's row (letters and year closes are no events).
+        A refused line raises."""
         self.events = []
-        for index, obj in appeals:
-            self.line_index = index
-            self.record_line(obj)
-            if self.events:  # an appeal event (letters and year closes are no events)
-                slots[index] = self.events.pop()
-        self.events = [row for row in slots if row is not None]
-        new_cases.sort(key=lambda pair: pair[0])
-        return [row for _, row in new_cases]
+        self.line_index = index
+        self.record_line(obj)
+        return self.events.pop() if self.events else None
 
     def new_case_rows(self, ids: Iterable[str] | None = None) -> list[Any]:
         """The rows of the cases the file creates (of those among `ids`, when given), in the
@@ -252,42 +242,69 @@ class Importer(RecordLines):
         """The replay's large containers, of no more use once `write` has stored them."""
         return [self.events, self.cases, self.event_counts, self.file_cases or {}, self.logs or {}]
 
-    def case_agencies(self) -> set[str]:
-        if self.file_cases is not None:
-            return {agency for _, agency in self.file_cases.values()}
-        return {snap.agency for snap in self.cases.values()}
+    @contextmanager
+    def loading(self, cases: int, events: int) -> Iterator[None]:
+        """The bulk load of about `cases` new cases and `events` events (see `bulk.bulk_load`),
+        around `store_cases`, `store_appeals` and `store_events`."""
+        with bulk.bulk_load(self.s.connection(), {CASE_TABLE: cases, EVENT_TABLE: events}):
+            yield
 
-    def write(self, new_cases: list[Any] | None = None) -> ImportResult:
-        """Store what the replay left (`new_cases`: the new case rows, when already built)."""
-        if new_cases is None:
-            new_cases = self.new_case_rows()
-        for cid in self.existing_cases:
-            finish_snapshot(self.cases[cid], self.ctx)
-        for agency in sorted(self.case_agencies() | {a.agency for a in self.appeals.values()}):
+    def store_cases(self, rows: list[Any], agencies: Iterable[str]) -> None:
+        """New case rows (`new_case_rows`), after the agencies they name."""
+        for agency in sorted(set(agencies) - self.agencies):
             ensure_agency(self.s, self.app, agency)
-        new_appeals = [appeal_values(a) for aid, a in self.appeals.items() if aid not in self.existing_appeals]
-        conn = self.s.connection()
-        with bulk.bulk_load(conn, {CASE_TABLE: len(new_cases), EVENT_TABLE: len(self.events)}):
-            if new_cases:
-                bulk.insert_rows(conn, CASE_TABLE, new_cases, CASE_COLUMNS)
-            if new_appeals:
-                self.s.execute(insert(Appeal), new_appeals)
-            if self.events:  # after the cases and appeals they refer to
-                bulk.insert_rows(conn, EVENT_TABLE, self.events, EVENT_COLUMNS)
+            self.agencies.add(agency)
+        if rows:
+            bulk.insert_rows(self.s.connection(), CASE_TABLE, rows, CASE_COLUMNS)
+            self.written_cases += len(rows)
+
+    def store_appeals(self) -> None:
+        """The file's new appeals not stored yet, as the replay has left them so far: after
+        their cases, before their events (`finish` brings an appeal stored before its last line
+        up to date)."""
+        stored, existing = self.stored_appeals, self.existing_appeals
+        new = [a for aid, a in self.appeals.items() if aid not in existing and aid not in stored]
+        if new:
+            self.store_cases([], (a.agency for a in new))
+            values = [appeal_values(a) for a in new]
+            self.s.execute(insert(Appeal), values)
+            self.stored_appeals.update((row["id"], row) for row in values)
+
+    def store_events(self, rows: list[Any]) -> None:
+        """Event rows, in file order: after the cases and appeals they refer to."""
+        if rows:
+            bulk.insert_rows(self.s.connection(), EVENT_TABLE, rows, EVENT_COLUMNS)
+            self.written_events += len(rows)
+
+    def finish(self) -> ImportResult:
+        """After the bulk load: the stored cases and appeals the file continues, and the records."""
         for cid in self.existing_cases:
-            write_projection(self.s, get_case(self.s, cid), self.cases[cid])
+            write_projection(self.s, get_case(self.s, cid), finish_snapshot(self.cases[cid], self.ctx))
         for aid in self.existing_appeals:
             write_appeal(self.s, self.appeals[aid])
+        for aid, stored in self.stored_appeals.items():
+            final = appeal_values(self.appeals[aid])
+            if final != stored:
+                self.s.execute(update(APPEAL_TABLE).where(APPEAL_TABLE.c.id == aid).values(final))
         self.write_records()
         self.s.flush()
         return ImportResult(
-            events=len(self.events),
-            new_cases=len(new_cases),
+            events=self.written_events,
+            new_cases=self.written_cases,
             updated_cases=len(self.existing_cases),
             appeals=len(self.appeals),
             letters=len(self.letters),
             year_closes=len(self.year_closes),
         )
+
+    def write(self) -> ImportResult:
+        """Store what the serial replay left."""
+        new_cases = self.new_case_rows()
+        with self.loading(len(new_cases), len(self.events)):
+            self.store_cases(new_cases, (snap.agency for snap in self.cases.values()))
+            self.store_appeals()
+            self.store_events(self.events)
+        return self.finish()
 
 
 def import_lines(
@@ -313,32 +330,36 @@ def import_lines(
 
 
 def _import_lines(app: App, lines: Iterable[str], *, by: str, workers: int | None, into_empty: bool) -> ImportResult:
+    # The lines are freed with the rest of the replay (`_commit_freeing`) unless the caller
+    # passed its own list.
+    read: list[str] = lines if isinstance(lines, list) else list(lines)
+    own = [read] if read is not lines else []
+    amendments = may_amend(read)
+    if workers != 1:
+        from foi_workflow.services import import_parallel
+
+        count = import_parallel.worker_count(len(read), workers)
+        if count > 1:
+            with transaction(app) as s:
+                if into_empty:
+                    refuse_unless_empty(s)
+                importer = Importer(app, s, by, amendments=amendments)
+                result = import_parallel.store(importer, read, count)
+                if result is not None:
+                    _commit_freeing(s, [*importer.spent(), *own])
+                    return result
+            # Something in the file is refused (or could not be placed): what the parallel
+            # import stored meanwhile is rolled back, and the serial replay finds the first bad
+            # line and says why, exactly as without workers.
     # A case the file continues may be changed by someone else meanwhile: the version check
     # then refuses the whole import with E-CONFLICT, like any other change.
     with transaction(app) as s:
         if into_empty:
             refuse_unless_empty(s)
-        # The lines are freed with the rest of the replay (`_commit_freeing`) unless the caller
-        # passed its own list.
-        read: list[str] = lines if isinstance(lines, list) else list(lines)
-        own = read is not lines
-        if workers != 1:
-            from foi_workflow.services import import_parallel
-
-            count = import_parallel.worker_count(len(read), workers)
-            if count > 1:
-                importer = Importer(app, s, by, amendments=may_amend(read))
-                new_cases = import_parallel.replay(importer, read, count)
-                if new_cases is not None:
-                    result = importer.write(new_cases)
-                    _commit_freeing(s, [*importer.spent(), new_cases, *([read] if own else [])])
-                    return result
-                # Something in the file is refused (or could not be placed): the serial replay
-                # finds the first bad line and says why, exactly as without workers.
-        importer = Importer(app, s, by, amendments=may_amend(read))
+        importer = Importer(app, s, by, amendments=amendments)
         replay_lines(importer, enumerate(read))
         result = importer.write()
-        _commit_freeing(s, [*importer.spent(), *([read] if own else [])])
+        _commit_freeing(s, [*importer.spent(), *own])
         return result
 
 
