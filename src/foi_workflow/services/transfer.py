@@ -313,10 +313,10 @@ def import_lines(
     """Import events; all or nothing. `into_empty` (a restore): refused unless the database
     holds nothing yet.
 
-    `workers`: processes that replay a large file in parallel (None: one per CPU, at most
-    `import_parallel.MAX_WORKERS`, for files of `import_parallel.MIN_LINES` lines or more; 1: no
-    parallel replay). Whatever the number, the result and any refusal are those of the serial
-    replay (see `import_parallel`)."""
+    `workers`: worker processes that replay a large file in parallel while this one stores what
+    they finish (None: one per CPU, at most `import_parallel.MAX_WORKERS`, for files of
+    `import_parallel.MIN_LINES` lines or more; 1: no parallel replay). Whatever the number, the
+    result and any refusal are those of the serial replay (see `import_parallel`)."""
     # The replay builds hundreds of thousands of small objects that all live until the write and
     # form no reference cycles: the cyclic collector would rescan the whole growing heap again
     # and again (a third of a 100,000-case import). Reference counting frees everything as usual.
