@@ -64,7 +64,7 @@ _RECORD_STARTS = ('{"letter"', '{"year_close"', '{"service_proof"')
 
 
 def worker_count(lines: int, requested: int | None) -> int:
-    """How many processes replay a file of `lines` lines (1: the serial replay)."""
+    """How many worker processes replay a file of `lines` lines (1: the serial replay)."""
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return 1  # no fork (Windows), or not safely: a forked copy of a threaded process may deadlock
     if requested is not None:
