@@ -285,6 +285,22 @@ def test_a_fault_in_a_worker_is_raised_not_hidden_behind_a_serial_replay(
     app.engine.dispose()
 
 
+def test_a_chunk_this_process_cannot_read_is_raised_not_waited_for(foi: Foi, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader thread that fails hands the failure on: the writer, waiting for chunks, raises it."""
+
+    def unreadable(packed: bytes) -> Any:
+        raise RuntimeError("无法读取的分块")
+
+    monkeypatch.setattr(import_parallel, "_unpack", unreadable)
+    lines = [json.dumps(e, ensure_ascii=False) for e in generated_events(20, seed=6)]
+    app = App(load_config(None, db_url=foi.db_url, env={}))
+    with transaction(app) as session:
+        importer = Importer(app, session, "测试")
+        with pytest.raises(RuntimeError, match="无法读取的分块"):
+            import_parallel.store(importer, lines, 2)
+    app.engine.dispose()
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_an_import_frees_what_it_built_but_leaves_the_callers_lines_and_no_thread(foi: Foi, workers: int) -> None:
     """The replay's objects are freed on another thread while the import commits: a list of

@@ -221,7 +221,8 @@ class _Reader:
     """Reads one worker's messages on a thread of this process, so that a worker never waits
     to send while this process writes: each chunk is decoded and put in `inbox` as
     (`_CHUNK`, chunk); then (`_END`, the stored cases the worker continued), (`_FAULT`, the
-    pickled exception), (b"", None) for a refusal, or (`_LOST`, None)."""
+    pickled exception), (b"", b"") for a refusal, or (`_LOST`, None). Whatever goes wrong here
+    is handed on too, as a fault: this process waits on `inbox` and would otherwise wait for ever."""
 
     def __init__(self, receive: Connection, inbox: queue.SimpleQueue[tuple[bytes, Any]]) -> None:
         self.receive = receive
@@ -245,6 +246,8 @@ class _Reader:
                 return
         except (EOFError, OSError):
             put((_LOST, None))
+        except BaseException as exc:
+            put((_FAULT, _pickled(exc)))
 
 
 class _Writer:

@@ -103,7 +103,7 @@ class Importer(RecordLines):
         self.appeal_logs: dict[str, list[Counted]] = {}  # appeals are few: always kept
         self.file_fees = FileFees()
         self.parallel = False  # set by the parallel replay, which cannot see other workers' lines
-        self.agencies: set[str] = set()  # made sure of (`store_cases`)
+        self.agencies: set[str] = set()  # made sure of (`_ensure_agencies`)
         self.written_cases = self.written_events = 0
         self.stored_appeals: dict[str, dict[str, Any]] = {}  # new appeals stored, as stored (`store_appeals`)
         self.init_records()
@@ -239,7 +239,7 @@ class Importer(RecordLines):
         return [build(finish_snapshot(snap, ctx), counts[cid]) for cid, snap in chosen if cid not in existing]
 
     def spent(self) -> list[Any]:
-        """The replay's large containers, of no more use once `write` has stored them."""
+        """The replay's large containers, of no more use once they are stored."""
         return [self.events, self.cases, self.event_counts, self.file_cases or {}, self.logs or {}]
 
     @contextmanager
@@ -249,11 +249,14 @@ class Importer(RecordLines):
         with bulk.bulk_load(self.s.connection(), {CASE_TABLE: cases, EVENT_TABLE: events}):
             yield
 
-    def store_cases(self, rows: list[Any], agencies: Iterable[str]) -> None:
-        """New case rows (`new_case_rows`), after the agencies they name."""
+    def _ensure_agencies(self, agencies: Iterable[str]) -> None:
         for agency in sorted(set(agencies) - self.agencies):
             ensure_agency(self.s, self.app, agency)
             self.agencies.add(agency)
+
+    def store_cases(self, rows: list[Any], agencies: Iterable[str]) -> None:
+        """New case rows (`new_case_rows`), after the agencies they name."""
+        self._ensure_agencies(agencies)
         if rows:
             bulk.insert_rows(self.s.connection(), CASE_TABLE, rows, CASE_COLUMNS)
             self.written_cases += len(rows)
@@ -265,7 +268,7 @@ class Importer(RecordLines):
         stored, existing = self.stored_appeals, self.existing_appeals
         new = [a for aid, a in self.appeals.items() if aid not in existing and aid not in stored]
         if new:
-            self.store_cases([], (a.agency for a in new))
+            self._ensure_agencies(a.agency for a in new)
             values = [appeal_values(a) for a in new]
             self.s.execute(insert(Appeal), values)
             self.stored_appeals.update((row["id"], row) for row in values)
